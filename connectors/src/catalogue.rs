@@ -1,0 +1,1 @@
+//! The typed signatures of every built-in action. (Being written.)

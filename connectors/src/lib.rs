@@ -1,0 +1,116 @@
+//! Connectors: the actions a workflow step can call.
+//!
+//! Two halves. The *catalogue* ([`ActionDefinition`]: typed inputs, output type, effect) is all the compiler
+//! sees. The *implementations* ([`Connector::execute`], behind the `runtime` feature) are what the executor calls.
+//!
+//! Architecture invariant: an action's signature is declared once, here, and is the single source for type
+//! checking, `pilot schema`, `pilot connectors list` and the generated reference in `docs/`.
+
+use expr_grammar::{Type, Value};
+use tokio_util::sync::CancellationToken;
+
+pub mod catalogue;
+
+/// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
+/// other and to `Read` steps; `Pure` and `Read` steps that do not depend on each other run in parallel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Effect {
+    Pure,
+    Read,
+    Write,
+}
+
+/// How the compiler treats an input's YAML value.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum InputKind {
+    /// A value (literal or `${...}` template) checked against the field's type.
+    Value,
+    /// A bare expression evaluated once per element of the list input `items_field`; bare names resolve to the
+    /// element's fields (`modified_at > now() - 1d`), `item` and `index` to the element and its position.
+    ItemCondition { items_field: String },
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InputField {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub ty: Type,
+    pub required: bool,
+    pub description: String,
+    #[serde(flatten)]
+    pub kind: InputKind,
+}
+
+/// How an action's output type is known.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum OutputSpec {
+    Fixed {
+        #[serde(rename = "type")]
+        ty: Type,
+    },
+    /// The output has the type of this input (`filter` returns a list like its `items`).
+    SameAsInput { field: String },
+    /// The output is the object of all evaluated inputs (`transform`).
+    InputObject,
+}
+
+/// The typed signature of one action, e.g. `fs/list`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActionDefinition {
+    /// `connector/action`, e.g. `fs/list`; core actions have no connector prefix (`filter`, `transform`).
+    pub name: String,
+    pub description: String,
+    pub inputs: Vec<InputField>,
+    pub output: OutputSpec,
+    pub effect: Effect,
+    /// Inputs beyond the declared ones are accepted as `any` (`transform` computes arbitrary fields).
+    pub open_inputs: bool,
+}
+
+/// What a running action gets besides its input.
+#[derive(Debug, Clone)]
+pub struct ActionContext {
+    pub execution_id: String,
+    pub step_id: String,
+    /// Cancelled when the execution is cancelled or the step times out: long calls must watch it.
+    pub cancel: CancellationToken,
+    /// The step's `credential:`, decrypted, when it named one.
+    pub credential: Option<Credential>,
+}
+
+/// A decrypted credential. Its `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct Credential {
+    pub name: String,
+    pub provider: String,
+    pub data: serde_json::Value,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credential").field("name", &self.name).field("provider", &self.provider).finish_non_exhaustive()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum ActionError {
+    #[error("input `{field}`: {message}")]
+    InvalidInput { field: String, message: String },
+    #[error("not available here: {reason}")]
+    Unavailable { reason: String },
+    #[error("{message}")]
+    Failed { message: String },
+    #[error("cancelled")]
+    Cancelled,
+}
+
+/// A connector groups actions under one id (`fs`, `http`, ...) and runs them.
+#[async_trait::async_trait]
+pub trait Connector: Send + Sync {
+    fn id(&self) -> &str;
+    fn actions(&self) -> Vec<ActionDefinition>;
+    async fn execute(&self, action: &str, input: Value, ctx: &ActionContext) -> Result<Value, ActionError>;
+}

@@ -1,0 +1,1 @@
+//! The executor: runs a compiled plan on tokio and records every step in the store. (Being written.)

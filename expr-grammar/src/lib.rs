@@ -1,0 +1,164 @@
+//! Pilot's expression language: `${...}` templates and bare expressions.
+//!
+//! Pipeline: text --[`parse_template`] / [`parse_expression`]--> AST --[`compile`] with a [`Scope`]-->
+//! [`Program`] (names already resolved to slots, types checked, constants folded) --[`Program::eval`] with an
+//! [`EvalContext`]--> [`Value`].
+//!
+//! Architecture invariant: this crate is pure. No IO, no environment, no clock, no async: the caller passes
+//! `now` and environment variables in through [`EvalContext`].
+#![forbid(unsafe_code)]
+
+pub mod span;
+pub mod types;
+pub mod value;
+
+pub use span::Span;
+pub use types::{ObjectType, Type};
+pub use value::{Duration, Object, Timestamp, Value};
+
+/// Index of a value in an execution's slot table (variables, inputs, step outputs, loop item, ...).
+/// The compiler assigns slots; the executor owns the table. No name is looked up at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+pub struct SlotRef(pub u32);
+
+/// What a name path resolves to, answered by the compiler's [`Scope`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Resolution {
+    /// The first `consumed` segments of the path name this slot; the rest are field accesses on it.
+    Slot { consumed: usize, slot: SlotRef, ty: Type },
+    /// The first `consumed` segments name a value known at compile time (`workflow.name`): folded in.
+    Constant { consumed: usize, value: Value },
+    /// An environment variable (an ALL_CAPS bare name such as `HOME`), read at run time.
+    EnvVar { name: String },
+    /// Not a known name. `segment` is the index of the path segment that failed (its span is underlined),
+    /// `suggestions` feed the "did you mean" hint.
+    Unknown { segment: usize, message: String, suggestions: Vec<String> },
+}
+
+/// Name resolution, supplied by the compiler. `path` is the longest leading chain of plain identifiers of a
+/// reference: for `steps.fetch.output.body[0]` it is `["steps", "fetch", "output", "body"]`.
+pub trait Scope {
+    fn resolve(&self, path: &[&str]) -> Resolution;
+}
+
+/// What a compiled program needs at run time.
+pub trait EvalContext {
+    /// The current value of a slot. A slot not yet filled reads as null.
+    fn slot(&self, slot: SlotRef) -> &Value;
+    /// The time `now()` returns; fixed for one evaluation so that `now() - now()` is zero.
+    fn now(&self) -> Timestamp;
+    /// An environment variable, for `env('HOME')` and bare `HOME`.
+    fn env_var(&self, name: &str) -> Option<String>;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// The API below is the contract the compiler and executor code against. Bodies marked `todo!` are being written.
+// ---------------------------------------------------------------------------------------------------------------
+
+pub mod ast {
+    //! Parsed, unchecked expressions. (Being written: the full AST lives here.)
+    use crate::Span;
+
+    #[derive(Debug, Clone, PartialEq)]
+    pub struct Expr {
+        pub span: Span,
+    }
+}
+
+/// A string value from a workflow: literal text and `${...}` expressions. `$${` is a literal `${`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Template {
+    pub parts: Vec<TemplatePart>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TemplatePart {
+    Literal(String),
+    /// `span` covers the expression text between `${` and `}` (byte offsets into the template source).
+    Expr(ast::Expr),
+}
+
+/// A syntax error with the exact place. `hint` says how to fix it, when we know.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SyntaxError {
+    pub span: Span,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// What went wrong while checking an expression; the compiler maps each kind to a diagnostic code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckErrorKind {
+    UnknownName,
+    UnknownField,
+    UnknownFunction,
+    WrongArgumentCount,
+    TypeMismatch,
+    NotIterable,
+    TooDeep,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct CheckError {
+    pub kind: CheckErrorKind,
+    pub span: Span,
+    pub message: String,
+    pub hint: Option<String>,
+}
+
+/// An error while evaluating (only possible where types were `any`, or on arithmetic overflow, bad dates, ...).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct EvalError {
+    pub span: Span,
+    pub message: String,
+}
+
+/// A checked expression ready to run: names are slot indices, functions are resolved, constants folded.
+#[derive(Debug, Clone)]
+pub struct Program {
+    _private: (),
+}
+
+/// A compiled template or expression and its static type.
+#[derive(Debug, Clone)]
+pub struct Compiled {
+    pub program: Program,
+    pub ty: Type,
+}
+
+/// Parse a workflow string: literal text with `${...}` expressions. A string that is exactly one `${...}`
+/// keeps the expression's type when compiled; otherwise the parts interpolate into a string.
+pub fn parse_template(_source: &str) -> Result<Template, Vec<SyntaxError>> {
+    todo!("being written")
+}
+
+/// Parse a bare expression (an `if:` condition, a filter condition such as `modified_at > now() - 1d`).
+pub fn parse_expression(_source: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+    todo!("being written")
+}
+
+/// Resolve names through `scope`, check types and fold constants. Returns every error, not just the first.
+pub fn compile_template(_template: &Template, _scope: &dyn Scope) -> Result<Compiled, Vec<CheckError>> {
+    todo!("being written")
+}
+
+pub fn compile_expression(_expr: &ast::Expr, _scope: &dyn Scope) -> Result<Compiled, Vec<CheckError>> {
+    todo!("being written")
+}
+
+impl Program {
+    pub fn eval(&self, _ctx: &dyn EvalContext) -> Result<Value, EvalError> {
+        todo!("being written")
+    }
+
+    /// The value, when the program folded to a constant.
+    pub fn as_constant(&self) -> Option<&Value> {
+        todo!("being written")
+    }
+
+    /// Every slot the program reads: the compiler turns these into DAG edges.
+    pub fn slots(&self) -> Vec<SlotRef> {
+        todo!("being written")
+    }
+}
