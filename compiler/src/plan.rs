@@ -55,15 +55,27 @@ pub struct InputParam {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SlotKind {
-    Variable { name: String },
-    Input { name: String },
-    StepOutput { step: String },
+    Variable {
+        name: String,
+    },
+    Input {
+        name: String,
+    },
+    StepOutput {
+        step: String,
+    },
     /// The loop element / position of a looping step, or of a filter condition.
-    LoopItem { step: String },
-    LoopIndex { step: String },
+    LoopItem {
+        step: String,
+    },
+    LoopIndex {
+        step: String,
+    },
     Trigger,
     Execution,
-    Secret { name: String },
+    Secret {
+        name: String,
+    },
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -87,7 +99,11 @@ pub enum CompiledValue {
     List(Vec<CompiledValue>),
     Object(Vec<(String, CompiledValue)>),
     /// An `ItemCondition` input: evaluated by the action once per element, with the element in `item_slot`.
-    Condition { program: Program, item_slot: SlotRef, index_slot: SlotRef },
+    Condition {
+        program: Program,
+        item_slot: SlotRef,
+        index_slot: SlotRef,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]

@@ -33,18 +33,12 @@ impl Type {
 
     /// A closed object type from `(field, type)` pairs.
     pub fn object<'a>(fields: impl IntoIterator<Item = (&'a str, Type)>) -> Type {
-        Type::Object(ObjectType {
-            fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            open: false,
-        })
+        Type::Object(ObjectType { fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), open: false })
     }
 
     /// An object type whose listed fields are known and whose other fields are `any`.
     pub fn open_object<'a>(fields: impl IntoIterator<Item = (&'a str, Type)>) -> Type {
-        Type::Object(ObjectType {
-            fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
-            open: true,
-        })
+        Type::Object(ObjectType { fields: fields.into_iter().map(|(k, v)| (k.to_string(), v)).collect(), open: true })
     }
 
     pub fn is_numeric(&self) -> bool {
