@@ -2,3 +2,4 @@
 //! `cli/`, parses nothing itself and holds no logic beyond printing.
 
 pub mod cli;
+pub mod home;

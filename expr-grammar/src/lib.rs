@@ -25,6 +25,8 @@ pub struct SlotRef(pub u32);
 #[derive(Debug, Clone, PartialEq)]
 pub enum Resolution {
     /// The first `consumed` segments of the path name this slot; the rest are field accesses on it.
+    /// `consumed: 0` means the whole path is fields of the slot: a filter condition's bare `modified_at` is
+    /// `item.modified_at`.
     Slot { consumed: usize, slot: SlotRef, ty: Type },
     /// The first `consumed` segments name a value known at compile time (`workflow.name`): folded in.
     Constant { consumed: usize, value: Value },
