@@ -137,10 +137,25 @@ pub struct PlanStep {
     pub timeout: Option<Duration>,
     pub continue_on_error: bool,
     pub credential: Option<String>,
+    /// What `pilot resume` does with this step when the execution was interrupted while it ran (its start is
+    /// recorded, its end is not). YAML `resume: rerun | fail`, default `rerun`.
+    pub on_resume: ResumePolicy,
     /// Direct predecessors after transitive reduction.
     pub predecessors: Vec<StepIndex>,
     /// 1-based line of the step's `id` in the source, for messages.
     pub line: u32,
+}
+
+/// Resumed executions are at-least-once: a step cut off mid-run may have had its effect already.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResumePolicy {
+    /// Run the step again (right for idempotent actions: copying, writing the same content, reading).
+    #[default]
+    Rerun,
+    /// Fail the step (and so the execution) with "interrupted while running; not re-run (resume: fail)",
+    /// for actions that must not happen twice (sending an email, a non-idempotent POST).
+    Fail,
 }
 
 #[derive(Debug, Clone)]
