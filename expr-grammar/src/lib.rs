@@ -8,6 +8,8 @@
 //! `now` and environment variables in through [`EvalContext`].
 #![forbid(unsafe_code)]
 
+pub mod ast;
+mod parse;
 pub mod span;
 pub mod types;
 pub mod value;
@@ -57,16 +59,6 @@ pub trait EvalContext {
 // The API below is the contract the compiler and executor code against. Bodies marked `todo!` are being written.
 // ---------------------------------------------------------------------------------------------------------------
 
-pub mod ast {
-    //! Parsed, unchecked expressions. (Being written: the full AST lives here.)
-    use crate::Span;
-
-    #[derive(Debug, Clone, PartialEq)]
-    pub struct Expr {
-        pub span: Span,
-    }
-}
-
 /// A string value from a workflow: literal text and `${...}` expressions. `$${` is a literal `${`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Template {
@@ -76,7 +68,7 @@ pub struct Template {
 #[derive(Debug, Clone, PartialEq)]
 pub enum TemplatePart {
     Literal(String),
-    /// `span` covers the expression text between `${` and `}` (byte offsets into the template source).
+    /// The expression between `${` and `}`; its spans are byte offsets into the template source.
     Expr(ast::Expr),
 }
 
@@ -98,6 +90,8 @@ pub enum CheckErrorKind {
     TypeMismatch,
     NotIterable,
     TooDeep,
+    /// A constant sub-expression failed when folded at compile time (`1/0`, `parse_date('soon')`).
+    EvaluationFailed,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -131,13 +125,14 @@ pub struct Compiled {
 
 /// Parse a workflow string: literal text with `${...}` expressions. A string that is exactly one `${...}`
 /// keeps the expression's type when compiled; otherwise the parts interpolate into a string.
-pub fn parse_template(_source: &str) -> Result<Template, Vec<SyntaxError>> {
-    todo!("being written")
+pub fn parse_template(source: &str) -> Result<Template, Vec<SyntaxError>> {
+    parse::parse_template(source)
 }
 
 /// Parse a bare expression (an `if:` condition, a filter condition such as `modified_at > now() - 1d`).
-pub fn parse_expression(_source: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
-    todo!("being written")
+/// Expressions longer than 64 KiB or nested deeper than 64 levels are rejected with a syntax error.
+pub fn parse_expression(source: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
+    parse::parse_expression_at(source, 0)
 }
 
 /// Resolve names through `scope`, check types and fold constants. Returns every error, not just the first.

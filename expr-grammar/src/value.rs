@@ -1,6 +1,8 @@
 //! Run-time values. Cheap to clone: strings, lists and objects are reference counted,
 //! so passing a step's output to many dependents never copies it.
 
+mod time;
+
 use indexmap::IndexMap;
 use std::sync::Arc;
 
