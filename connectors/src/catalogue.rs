@@ -1,1 +1,828 @@
-//! The typed signatures of every built-in action. (Being written.)
+//! The typed signatures of every built-in action, and the lookup the compiler uses to find them.
+//!
+//! Each built-in action is declared by its own small function (`fn fs_list() -> ActionDefinition`), so the
+//! helpers refining one connector never edit the same lines as another.
+//!
+//! Decisions recorded here because they shape the types:
+//! - `fs/list`'s `created_at` is the file's birth time where the file system records one; where it does not,
+//!   it is the modification time. It is never null, so a condition such as `created_at > now() - 1d` cannot fail
+//!   at run time on a file system without birth times.
+//! - `ai/*` actions have effect `read`: they change nothing on this machine, so they may run in parallel with
+//!   other reads. (A remote provider bills or logs the call, but no later step can observe that.)
+//! - `ai/embed` takes a string or a list of strings (`any`, checked at run time: a list is one request) and has
+//!   one output shape for both: `embeddings` (one vector per text) and `embedding` (the first).
+//! - `log` returns null; the executor records the step's evaluated `message` input, which is the log line.
+
+use std::collections::HashMap;
+
+use expr_grammar::Type;
+
+use crate::{ActionDefinition, Effect, InputField, InputKind, OutputSpec};
+
+/// Every action a workflow may call, by canonical name.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    actions: Vec<ActionDefinition>,
+    by_name: HashMap<String, usize>,
+    builtin_count: usize,
+}
+
+/// An action name the catalogue does not know, with the nearest known names for a "did you mean" hint.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown action `{name}`")]
+pub struct UnknownAction {
+    pub name: String,
+    /// Known action names close to `name`, best first (at most three).
+    pub suggestions: Vec<String>,
+}
+
+/// Why a custom action could not be added.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AddActionError {
+    #[error("action `{name}` is built in; a custom connector cannot replace it")]
+    ClashesWithBuiltin { name: String },
+    #[error("action `{name}` is already defined by another custom connector")]
+    AlreadyDefined { name: String },
+    #[error("action name `{name}` is not valid: {reason}")]
+    InvalidName { name: String, reason: String },
+}
+
+/// `notification/desktop` is accepted as `notify/desktop` (the spec's example uses both spellings).
+pub fn canonical_name(name: &str) -> std::borrow::Cow<'_, str> {
+    match name.strip_prefix("notification/") {
+        Some(action) => std::borrow::Cow::Owned(format!("notify/{action}")),
+        None => std::borrow::Cow::Borrowed(name),
+    }
+}
+
+impl Catalogue {
+    /// An empty catalogue (tests and custom setups); most callers want [`Catalogue::builtin`].
+    pub fn empty() -> Self {
+        Catalogue { actions: Vec::new(), by_name: HashMap::new(), builtin_count: 0 }
+    }
+
+    /// Every built-in action: core, fs, http, ai, notify, shell.
+    pub fn builtin() -> Self {
+        let mut catalogue = Catalogue::empty();
+        for def in builtin_actions() {
+            catalogue.insert(def);
+        }
+        catalogue.builtin_count = catalogue.actions.len();
+        catalogue
+    }
+
+    /// The action called `name` (or its alias, see [`canonical_name`]).
+    pub fn lookup(&self, name: &str) -> Result<&ActionDefinition, UnknownAction> {
+        let canonical = canonical_name(name);
+        match self.by_name.get(canonical.as_ref()) {
+            Some(&index) => Ok(&self.actions[index]),
+            None => Err(UnknownAction { name: name.to_string(), suggestions: self.suggestions(&canonical) }),
+        }
+    }
+
+    /// Whether `name` is a built-in action (after aliasing).
+    pub fn is_builtin(&self, name: &str) -> bool {
+        let canonical = canonical_name(name);
+        self.by_name.get(canonical.as_ref()).is_some_and(|&index| index < self.builtin_count)
+    }
+
+    /// Adds a custom connector's action. Built-in names and names already added are refused.
+    pub fn add(&mut self, def: ActionDefinition) -> Result<(), AddActionError> {
+        validate_custom_name(&def.name)?;
+        if let Some(&index) = self.by_name.get(&def.name) {
+            let name = def.name;
+            return Err(if index < self.builtin_count {
+                AddActionError::ClashesWithBuiltin { name }
+            } else {
+                AddActionError::AlreadyDefined { name }
+            });
+        }
+        self.insert(def);
+        Ok(())
+    }
+
+    /// Canonical action names, built-ins first in catalogue order.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.actions.iter().map(|def| def.name.as_str())
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &ActionDefinition> {
+        self.actions.iter()
+    }
+
+    pub fn len(&self) -> usize {
+        self.actions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+    }
+
+    fn insert(&mut self, def: ActionDefinition) {
+        self.by_name.insert(def.name.clone(), self.actions.len());
+        self.actions.push(def);
+    }
+
+    /// Up to three known names near `wanted`, comparing whole names and the part after the `/` (so that
+    /// `file/list` still finds `fs/list`).
+    fn suggestions(&self, wanted: &str) -> Vec<String> {
+        let wanted_action = wanted.rsplit('/').next().unwrap_or(wanted);
+        let mut scored: Vec<(f64, &str)> = self
+            .names()
+            .map(|name| {
+                let action = name.rsplit('/').next().unwrap_or(name);
+                let whole = strsim::normalized_damerau_levenshtein(wanted, name);
+                let tail = strsim::normalized_damerau_levenshtein(wanted_action, action) * 0.9;
+                (whole.max(tail), name)
+            })
+            .filter(|(score, _)| *score >= 0.6)
+            .collect();
+        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+        scored.into_iter().take(3).map(|(_, name)| name.to_string()).collect()
+    }
+}
+
+impl Default for Catalogue {
+    fn default() -> Self {
+        Catalogue::builtin()
+    }
+}
+
+impl serde::Serialize for Catalogue {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut state = serializer.serialize_struct("Catalogue", 1)?;
+        state.serialize_field("actions", &self.actions)?;
+        state.end()
+    }
+}
+
+fn validate_custom_name(name: &str) -> Result<(), AddActionError> {
+    let invalid = |reason: &str| Err(AddActionError::InvalidName { name: name.to_string(), reason: reason.into() });
+    let Some((connector, action)) = name.split_once('/') else {
+        return invalid("custom actions are named `connector/action`");
+    };
+    let is_word = |s: &str| {
+        !s.is_empty() && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    };
+    if !is_word(connector) || !is_word(action) {
+        return invalid("use lowercase letters, digits, `_` and `-` on each side of one `/`");
+    }
+    if connector == "notification" {
+        return invalid("`notification/` is an alias of the built-in `notify/` connector");
+    }
+    Ok(())
+}
+
+impl ActionDefinition {
+    /// One-line signature: `fs/list(path: string, pattern?: string, recursive?: bool) -> list<{...}>  [read]`.
+    pub fn signature(&self) -> String {
+        let mut inputs: Vec<String> = self.inputs.iter().map(InputField::signature).collect();
+        if self.open_inputs {
+            inputs.push("..: any".to_string());
+        }
+        let output = match &self.output {
+            OutputSpec::Fixed { ty } => ty.to_string(),
+            OutputSpec::SameAsInput { field } => format!("<type of {field}>"),
+            OutputSpec::InputObject => "<object of the inputs>".to_string(),
+        };
+        let effect = match self.effect {
+            Effect::Pure => "pure",
+            Effect::Read => "read",
+            Effect::Write => "write",
+        };
+        format!("{}({}) -> {output}  [{effect}]", self.name, inputs.join(", "))
+    }
+
+    /// The declared input called `name`.
+    pub fn input(&self, name: &str) -> Option<&InputField> {
+        self.inputs.iter().find(|field| field.name == name)
+    }
+}
+
+impl InputField {
+    /// `pattern?: string`; an item condition shows as `condition: <condition on items>`.
+    pub fn signature(&self) -> String {
+        let mark = if self.required { "" } else { "?" };
+        match &self.kind {
+            InputKind::Value => format!("{}{mark}: {}", self.name, self.ty),
+            InputKind::ItemCondition { items_field } => format!("{}{mark}: <condition on {items_field}>", self.name),
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Built-in actions. One function each.
+// ---------------------------------------------------------------------------------------------------------------
+
+fn builtin_actions() -> Vec<ActionDefinition> {
+    vec![
+        filter(),
+        transform(),
+        log(),
+        sleep(),
+        fs_read(),
+        fs_write(),
+        fs_copy(),
+        fs_move(),
+        fs_delete(),
+        fs_list(),
+        fs_watch(),
+        http_get(),
+        http_post(),
+        http_put(),
+        http_delete(),
+        http_download(),
+        ai_complete(),
+        ai_chat(),
+        ai_embed(),
+        ai_summarize(),
+        ai_classify(),
+        notify_desktop(),
+        notify_email(),
+        notify_slack(),
+        notify_webhook(),
+        shell_exec(),
+    ]
+}
+
+fn required(name: &str, ty: Type, description: &str) -> InputField {
+    InputField { name: name.into(), ty, required: true, description: description.into(), kind: InputKind::Value }
+}
+
+fn optional(name: &str, ty: Type, description: &str) -> InputField {
+    InputField { required: false, ..required(name, ty, description) }
+}
+
+fn action(name: &str, description: &str, effect: Effect, inputs: Vec<InputField>, output: Type) -> ActionDefinition {
+    ActionDefinition {
+        name: name.into(),
+        description: description.into(),
+        inputs,
+        output: OutputSpec::Fixed { ty: output },
+        effect,
+        open_inputs: false,
+    }
+}
+
+/// `{..}`: an object with any fields (headers, query parameters, environment variables).
+fn any_object() -> Type {
+    Type::open_object([])
+}
+
+// --- core --------------------------------------------------------------------------------------------------------
+
+fn filter() -> ActionDefinition {
+    let condition = InputField {
+        name: "condition".into(),
+        ty: Type::Bool,
+        required: true,
+        description: "A bare expression evaluated per item; bare names are the item's fields (`modified_at > now() - \
+                      1d`), `item` and `index` are the item and its position. Items where it is true are kept."
+            .into(),
+        kind: InputKind::ItemCondition { items_field: "items".into() },
+    };
+    ActionDefinition {
+        name: "filter".into(),
+        description: "Keep the items of a list for which a condition holds, in their order.".into(),
+        inputs: vec![required("items", Type::list(Type::Any), "The list to filter."), condition],
+        output: OutputSpec::SameAsInput { field: "items".into() },
+        effect: Effect::Pure,
+        open_inputs: false,
+    }
+}
+
+fn transform() -> ActionDefinition {
+    ActionDefinition {
+        name: "transform".into(),
+        description: "Build an object from expressions: every input becomes a field of the output, with its type."
+            .into(),
+        inputs: Vec::new(),
+        output: OutputSpec::InputObject,
+        effect: Effect::Pure,
+        open_inputs: true,
+    }
+}
+
+fn log() -> ActionDefinition {
+    action(
+        "log",
+        "Write a message to the execution log. Logs keep their order relative to other writes.",
+        Effect::Write,
+        vec![
+            required("message", Type::Any, "What to log: text or any value (shown as JSON)."),
+            optional("level", Type::String, "`debug`, `info` (default), `warn` or `error`."),
+        ],
+        Type::Null,
+    )
+}
+
+fn sleep() -> ActionDefinition {
+    action(
+        "sleep",
+        "Wait for a duration. Cancelling the execution ends the wait.",
+        Effect::Pure,
+        vec![required("duration", Type::Duration, "How long to wait, e.g. `30s`.")],
+        Type::Null,
+    )
+}
+
+// --- fs ----------------------------------------------------------------------------------------------------------
+
+fn path_input(description: &str) -> InputField {
+    required("path", Type::String, description)
+}
+
+fn fs_read() -> ActionDefinition {
+    action(
+        "fs/read",
+        "Read a UTF-8 text file.",
+        Effect::Read,
+        vec![path_input("The file to read; `~` is the home folder.")],
+        Type::object([("path", Type::String), ("content", Type::String), ("size", Type::Int)]),
+    )
+}
+
+fn fs_write() -> ActionDefinition {
+    action(
+        "fs/write",
+        "Write text to a file, creating it and replacing its content (or appending). The new content appears \
+         whole or not at all: it is written to a temporary file beside the destination, then renamed.",
+        Effect::Write,
+        vec![
+            path_input("The file to write; its folder must exist."),
+            required("content", Type::String, "The text to write."),
+            optional("append", Type::Bool, "Add to the end of the file instead of replacing it (default false)."),
+        ],
+        Type::object([("path", Type::String), ("size", Type::Int)]),
+    )
+}
+
+fn fs_copy() -> ActionDefinition {
+    action(
+        "fs/copy",
+        "Copy a file, or a folder with everything in it. Each file is copied through a temporary file and a \
+         rename, so the destination never holds half a file.",
+        Effect::Write,
+        vec![
+            required("source", Type::String, "The file or folder to copy."),
+            required("destination", Type::String, "The new path (not the folder to copy into)."),
+            optional("overwrite", Type::Bool, "Replace an existing destination (default false: fail)."),
+        ],
+        Type::object([("source", Type::String), ("destination", Type::String), ("size", Type::Int)]),
+    )
+}
+
+fn fs_move() -> ActionDefinition {
+    action(
+        "fs/move",
+        "Move or rename a file or folder; across file systems it copies, then deletes the source.",
+        Effect::Write,
+        vec![
+            required("source", Type::String, "The file or folder to move."),
+            required("destination", Type::String, "The new path (not the folder to move into)."),
+            optional("overwrite", Type::Bool, "Replace an existing destination file (default false: fail)."),
+        ],
+        Type::object([("source", Type::String), ("destination", Type::String)]),
+    )
+}
+
+fn fs_delete() -> ActionDefinition {
+    action(
+        "fs/delete",
+        "Delete a file or folder. A folder that is not empty is deleted only with `recursive: true`.",
+        Effect::Write,
+        vec![
+            path_input("The file or folder to delete."),
+            optional("recursive", Type::Bool, "Delete a folder with everything in it (default false)."),
+            optional("missing_ok", Type::Bool, "Succeed when the path does not exist (default false: fail)."),
+        ],
+        Type::object([("path", Type::String), ("deleted", Type::Bool)]),
+    )
+}
+
+/// The type of one `fs/list` entry.
+pub fn file_entry_type() -> Type {
+    Type::object([
+        ("path", Type::String),
+        ("name", Type::String),
+        ("size", Type::Int),
+        ("modified_at", Type::Timestamp),
+        ("created_at", Type::Timestamp),
+        ("is_dir", Type::Bool),
+        ("extension", Type::String),
+    ])
+}
+
+fn fs_list() -> ActionDefinition {
+    action(
+        "fs/list",
+        "List a folder's entries, sorted by path. Each entry has `path`, `name`, `size` (bytes), `modified_at`, \
+         `created_at` (the modification time where the file system records no birth time), `is_dir` and \
+         `extension` (without the dot; empty when none).",
+        Effect::Read,
+        vec![
+            path_input("The folder to list."),
+            optional(
+                "pattern",
+                Type::String,
+                "A glob such as `*.docx` matched against each name (and, when recursive, the path relative to \
+                 `path`, so `**/*.rs` works).",
+            ),
+            optional("recursive", Type::Bool, "Include the entries of sub-folders (default false)."),
+        ],
+        Type::list(file_entry_type()),
+    )
+}
+
+fn fs_watch() -> ActionDefinition {
+    action(
+        "fs/watch",
+        "Wait for the next change under a path (a file created, modified, removed or renamed) and return it.",
+        Effect::Read,
+        vec![
+            path_input("The file or folder to watch (folders are watched with their sub-folders)."),
+            optional("pattern", Type::String, "Only changes whose file name (or relative path) matches this glob."),
+            required("timeout", Type::Duration, "Fail if nothing changes within this time."),
+        ],
+        Type::object([("path", Type::String), ("kind", Type::String)]),
+    )
+}
+
+// --- http --------------------------------------------------------------------------------------------------------
+
+fn http_request_inputs() -> Vec<InputField> {
+    vec![
+        required("url", Type::String, "The URL to call."),
+        optional("headers", any_object(), "Request headers, name to value."),
+        optional("query", any_object(), "Query parameters added to the URL, name to value."),
+        optional("json", Type::Any, "A body sent as JSON (sets `content-type: application/json`)."),
+        optional("form", any_object(), "A body sent URL-encoded, name to value."),
+        optional("body", Type::String, "A raw text body."),
+        optional("timeout", Type::Duration, "Give up after this long (default 30s)."),
+        optional("fail_on_status", Type::Bool, "Fail on a 4xx or 5xx status (default true)."),
+        optional("follow_redirects", Type::Bool, "Follow redirects (default true)."),
+    ]
+}
+
+fn http_response_type() -> Type {
+    Type::object([("status", Type::Int), ("headers", any_object()), ("body", Type::Any), ("text", Type::String)])
+}
+
+fn http_request(method: &str, effect: Effect) -> ActionDefinition {
+    action(
+        &format!("http/{}", method.to_ascii_lowercase()),
+        &format!(
+            "Send an HTTP {method} request. `body` is the response parsed as JSON when it is JSON, else the text; \
+             `text` is the raw response text."
+        ),
+        effect,
+        http_request_inputs(),
+        http_response_type(),
+    )
+}
+
+fn http_get() -> ActionDefinition {
+    http_request("GET", Effect::Read)
+}
+
+fn http_post() -> ActionDefinition {
+    http_request("POST", Effect::Write)
+}
+
+fn http_put() -> ActionDefinition {
+    http_request("PUT", Effect::Write)
+}
+
+fn http_delete() -> ActionDefinition {
+    http_request("DELETE", Effect::Write)
+}
+
+fn http_download() -> ActionDefinition {
+    action(
+        "http/download",
+        "Download a URL to a file, streaming it to disk; the file appears only once complete.",
+        Effect::Write,
+        vec![
+            required("url", Type::String, "The URL to download."),
+            required("path", Type::String, "The file to write."),
+            optional("headers", any_object(), "Request headers, name to value."),
+            optional("query", any_object(), "Query parameters added to the URL, name to value."),
+            optional("timeout", Type::Duration, "Give up after this long."),
+        ],
+        Type::object([("path", Type::String), ("size", Type::Int), ("sha256", Type::String)]),
+    )
+}
+
+// --- ai ----------------------------------------------------------------------------------------------------------
+
+/// The provider settings every `ai/*` action accepts.
+fn ai_provider_inputs() -> Vec<InputField> {
+    vec![
+        optional("provider", Type::String, "`openai`, `anthropic` or `ollama` (default from settings)."),
+        optional("model", Type::String, "The model name (default from settings)."),
+        optional("base_url", Type::String, "The provider's API address, e.g. a local Ollama server."),
+    ]
+}
+
+/// The generation settings of the chat-based `ai/*` actions.
+fn ai_generation_inputs() -> Vec<InputField> {
+    vec![
+        optional("max_tokens", Type::Int, "The most tokens to generate (Anthropic default from settings: 1024)."),
+        optional("temperature", Type::Float, "Sampling temperature, 0 to 2."),
+    ]
+}
+
+fn ai_usage_type() -> Type {
+    Type::Any
+}
+
+fn with_ai_inputs(mut own: Vec<InputField>) -> Vec<InputField> {
+    own.extend(ai_provider_inputs());
+    own.extend(ai_generation_inputs());
+    own
+}
+
+fn ai_complete() -> ActionDefinition {
+    action(
+        "ai/complete",
+        "Generate text from a prompt. `usage` holds the token counts the provider reports, or null; \
+         `finish_reason` is `stop`, `length` or the provider's own reason.",
+        Effect::Read,
+        with_ai_inputs(vec![
+            required("prompt", Type::String, "The prompt."),
+            optional("system", Type::String, "A system instruction."),
+        ]),
+        Type::object([
+            ("text", Type::String),
+            ("model", Type::String),
+            ("usage", ai_usage_type()),
+            ("finish_reason", Type::String),
+        ]),
+    )
+}
+
+fn chat_message_type() -> Type {
+    Type::object([("role", Type::String), ("content", Type::String)])
+}
+
+fn ai_chat() -> ActionDefinition {
+    action(
+        "ai/chat",
+        "Continue a conversation. `message` is the reply as a message to append to `messages`; `usage` holds the \
+         token counts the provider reports, or null.",
+        Effect::Read,
+        with_ai_inputs(vec![
+            required(
+                "messages",
+                Type::list(chat_message_type()),
+                "The conversation so far: `role` is `user`, `assistant` or `system`.",
+            ),
+            optional("system", Type::String, "A system instruction."),
+        ]),
+        Type::object([
+            ("text", Type::String),
+            ("message", chat_message_type()),
+            ("model", Type::String),
+            ("usage", ai_usage_type()),
+            ("finish_reason", Type::String),
+        ]),
+    )
+}
+
+fn ai_embed() -> ActionDefinition {
+    let mut inputs = vec![required("text", Type::Any, "A string, or a list of strings embedded in one request.")];
+    inputs.extend(ai_provider_inputs());
+    action(
+        "ai/embed",
+        "Compute embedding vectors (OpenAI, Ollama). `embeddings` has one vector per text, in order; `embedding` is \
+         the first (the only one for a single string).",
+        Effect::Read,
+        inputs,
+        Type::object([
+            ("embedding", Type::list(Type::Float)),
+            ("embeddings", Type::list(Type::list(Type::Float))),
+            ("dimensions", Type::Int),
+            ("model", Type::String),
+        ]),
+    )
+}
+
+fn ai_summarize() -> ActionDefinition {
+    action(
+        "ai/summarize",
+        "Summarize a text.",
+        Effect::Read,
+        with_ai_inputs(vec![
+            required("text", Type::String, "The text to summarize."),
+            optional("max_words", Type::Int, "About how long the summary may be."),
+            optional("system", Type::String, "Further instructions, added to the built-in summarizing prompt."),
+        ]),
+        Type::object([("summary", Type::String), ("model", Type::String), ("usage", ai_usage_type())]),
+    )
+}
+
+fn ai_classify() -> ActionDefinition {
+    action(
+        "ai/classify",
+        "Pick the label that best fits a text. `score` is the model's confidence (0 to 1) when it gives one, \
+         else null.",
+        Effect::Read,
+        with_ai_inputs(vec![
+            required("text", Type::String, "The text to classify."),
+            required("labels", Type::list(Type::String), "The labels to choose from."),
+            optional("system", Type::String, "Further instructions, added to the built-in classifying prompt."),
+        ]),
+        Type::object([("label", Type::String), ("score", Type::Any), ("model", Type::String)]),
+    )
+}
+
+// --- notify ------------------------------------------------------------------------------------------------------
+
+fn notify_desktop() -> ActionDefinition {
+    action(
+        "notify/desktop",
+        "Show a desktop notification.",
+        Effect::Write,
+        vec![required("title", Type::String, "The title."), required("body", Type::String, "The text.")],
+        Type::Null,
+    )
+}
+
+fn notify_email() -> ActionDefinition {
+    action(
+        "notify/email",
+        "Send an email over SMTP. The login comes from the step's `credential:`.",
+        Effect::Write,
+        vec![
+            required("to", Type::String, "The recipient; several separated by commas."),
+            required("subject", Type::String, "The subject."),
+            required("body", Type::String, "The message."),
+            optional("from", Type::String, "The sender (default from settings)."),
+            optional("cc", Type::String, "Copy recipients, separated by commas."),
+            optional("html", Type::Bool, "Send `body` as HTML (default false: plain text)."),
+            optional("smtp_host", Type::String, "The SMTP server (default from settings)."),
+            optional("smtp_port", Type::Int, "The SMTP port (default 587, or 465 with TLS)."),
+            optional("tls", Type::Bool, "Connect with TLS from the start instead of STARTTLS."),
+        ],
+        Type::Null,
+    )
+}
+
+fn notify_slack() -> ActionDefinition {
+    action(
+        "notify/slack",
+        "Post a Slack message through an incoming webhook.",
+        Effect::Write,
+        vec![
+            required("text", Type::String, "The message text (also the fallback when `blocks` are given)."),
+            optional("channel", Type::String, "The channel, when the webhook allows overriding it."),
+            optional("webhook_url", Type::String, "The webhook URL (default: the step's `credential:`)."),
+            optional("blocks", Type::Any, "Slack Block Kit blocks."),
+        ],
+        Type::Null,
+    )
+}
+
+fn notify_webhook() -> ActionDefinition {
+    action(
+        "notify/webhook",
+        "POST a JSON payload to a URL. With `secret`, the body is signed (HMAC-SHA256) in a header.",
+        Effect::Write,
+        vec![
+            required("url", Type::String, "The URL to call."),
+            required("payload", Type::Any, "The JSON body."),
+            optional("secret", Type::String, "A shared secret to sign the body with."),
+            optional("headers", any_object(), "Extra request headers, name to value."),
+        ],
+        Type::object([("status", Type::Int)]),
+    )
+}
+
+// --- shell -------------------------------------------------------------------------------------------------------
+
+fn shell_exec() -> ActionDefinition {
+    action(
+        "shell/exec",
+        "Run a program and capture its output. Without `shell: true` the command is run directly, not through \
+         a shell, so arguments need no quoting.",
+        Effect::Write,
+        vec![
+            required("command", Type::String, "The program (or, with `shell: true`, the shell command line)."),
+            optional("args", Type::list(Type::String), "Arguments, passed as they are."),
+            optional("shell", Type::Bool, "Run `command` through `sh -c` (default false)."),
+            optional("cwd", Type::String, "The working folder."),
+            optional("env", any_object(), "Extra environment variables, name to value."),
+            optional("timeout", Type::Duration, "Kill the process after this long."),
+            optional("stdin", Type::String, "Text written to the process's standard input."),
+            optional("allow_failure", Type::Bool, "Succeed even when the exit code is not 0 (default false)."),
+        ],
+        Type::object([("exit_code", Type::Int), ("stdout", Type::String), ("stderr", Type::String)]),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builtin_has_every_spec_action() {
+        let catalogue = Catalogue::builtin();
+        for name in [
+            "fs/read",
+            "fs/write",
+            "fs/copy",
+            "fs/move",
+            "fs/delete",
+            "fs/list",
+            "fs/watch",
+            "http/get",
+            "http/post",
+            "http/put",
+            "http/delete",
+            "http/download",
+            "ai/complete",
+            "ai/chat",
+            "ai/embed",
+            "ai/summarize",
+            "ai/classify",
+            "notify/desktop",
+            "notify/email",
+            "notify/slack",
+            "notify/webhook",
+            "shell/exec",
+            "filter",
+            "transform",
+            "log",
+            "sleep",
+        ] {
+            assert!(catalogue.lookup(name).is_ok(), "{name} missing");
+        }
+        assert_eq!(catalogue.len(), 26);
+    }
+
+    #[test]
+    fn notification_prefix_is_an_alias_of_notify() {
+        let catalogue = Catalogue::builtin();
+        assert_eq!(catalogue.lookup("notification/desktop").map(|d| d.name.as_str()), Ok("notify/desktop"));
+        assert!(catalogue.is_builtin("notification/email"));
+    }
+
+    #[test]
+    fn unknown_action_suggests_near_names() {
+        let catalogue = Catalogue::builtin();
+        let err = catalogue.lookup("fs/lst").unwrap_err();
+        assert_eq!(err.suggestions.first().map(String::as_str), Some("fs/list"));
+        let err = catalogue.lookup("file/list").unwrap_err();
+        assert!(err.suggestions.contains(&"fs/list".to_string()), "{:?}", err.suggestions);
+        let err = catalogue.lookup("zzzzzz").unwrap_err();
+        assert!(err.suggestions.is_empty(), "{:?}", err.suggestions);
+        assert_eq!(err.to_string(), "unknown action `zzzzzz`");
+    }
+
+    #[test]
+    fn custom_actions_cannot_replace_builtins_or_each_other() {
+        let mut catalogue = Catalogue::builtin();
+        let custom = |name: &str| ActionDefinition { name: name.into(), ..fs_read() };
+        assert_eq!(
+            catalogue.add(custom("fs/read")),
+            Err(AddActionError::ClashesWithBuiltin { name: "fs/read".into() })
+        );
+        assert!(matches!(catalogue.add(custom("notification/x")), Err(AddActionError::InvalidName { .. })));
+        assert!(matches!(catalogue.add(custom("nopath")), Err(AddActionError::InvalidName { .. })));
+        assert_eq!(catalogue.add(custom("jira/create")), Ok(()));
+        assert_eq!(
+            catalogue.add(custom("jira/create")),
+            Err(AddActionError::AlreadyDefined { name: "jira/create".into() })
+        );
+        assert!(catalogue.lookup("jira/create").is_ok());
+        assert!(!catalogue.is_builtin("jira/create"));
+    }
+
+    #[test]
+    fn every_input_has_a_description_and_names_are_unique_per_action() {
+        for def in Catalogue::builtin().iter() {
+            assert!(!def.description.is_empty(), "{}", def.name);
+            let mut seen = std::collections::HashSet::new();
+            for field in &def.inputs {
+                assert!(!field.description.is_empty(), "{}.{}", def.name, field.name);
+                assert!(seen.insert(&field.name), "{} repeats input {}", def.name, field.name);
+            }
+        }
+    }
+
+    #[test]
+    fn signature_shows_optional_inputs_output_and_effect() {
+        let catalogue = Catalogue::builtin();
+        let list = catalogue.lookup("fs/list").unwrap().signature();
+        assert!(
+            list.starts_with(
+                "fs/list(path: string, pattern?: string, recursive?: bool) -> list<{created_at: timestamp"
+            ),
+            "{list}"
+        );
+        assert!(list.ends_with("}>  [read]"), "{list}");
+        let filter = catalogue.lookup("filter").unwrap().signature();
+        assert_eq!(filter, "filter(items: list<any>, condition: <condition on items>) -> <type of items>  [pure]");
+    }
+}
