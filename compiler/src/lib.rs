@@ -4,6 +4,7 @@
 //! of the file in one pass; a plan exists only when there is no error. It sees connectors only through their
 //! signatures ([`connectors::ActionDefinition`]).
 
+pub mod codes;
 pub mod diagnostic;
 pub mod front_end;
 pub mod model;
