@@ -1,0 +1,257 @@
+//! What the store keeps: workflows, executions and their steps, as plain records.
+
+use expr_grammar::Timestamp;
+use serde_json::{Value as Json, json};
+
+/// Status of an execution or of one step. Stored as its lower-case name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Status {
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] =
+        [Status::Pending, Status::Running, Status::Success, Status::Failed, Status::Skipped, Status::Cancelled];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Running => "running",
+            Status::Success => "success",
+            Status::Failed => "failed",
+            Status::Skipped => "skipped",
+            Status::Cancelled => "cancelled",
+        }
+    }
+
+    /// Parses a stored or user-typed status name (`pending`, `running`, ...).
+    pub fn parse(text: &str) -> Option<Status> {
+        Status::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// Whether nothing more will happen to it (success, failed, skipped, cancelled).
+    pub fn is_finished(self) -> bool {
+        !matches!(self, Status::Pending | Status::Running)
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A workflow definition to save. The store assigns the version.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowDefinition {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    /// The source text (YAML or JSON) exactly as read.
+    pub definition: String,
+    pub saved_at: Timestamp,
+}
+
+/// A saved workflow. `version` starts at 1 and grows by one each time the definition text changes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WorkflowRecord {
+    pub id: String,
+    pub name: String,
+    pub description: Option<String>,
+    pub definition: String,
+    pub version: i64,
+    pub is_enabled: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// A new execution. Its workflow must have been saved first.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewExecution {
+    /// Chosen by the caller; [`new_execution_id`] gives a time-ordered one.
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    /// The workflow version that runs (see [`crate::store::Store::workflow_definition`]).
+    pub workflow_version: i64,
+    pub trigger_id: Option<String>,
+    /// What started it, e.g. `{"type": "manual"}` or `{"type": "webhook", "path": "/hook"}` (redacted).
+    pub trigger: Json,
+    /// The run's inputs (redacted).
+    pub input: Json,
+    /// `Pending` or `Running`.
+    pub status: Status,
+    pub started_at: Timestamp,
+}
+
+/// The end of an execution (or a status change to a finished status).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionEnd {
+    pub execution_id: String,
+    /// A finished status: success, failed, skipped or cancelled.
+    pub status: Status,
+    pub error: Option<String>,
+    /// Variables and outputs at the end (redacted).
+    pub context: Option<Json>,
+    pub completed_at: Timestamp,
+}
+
+/// A step attempt begins. Recording it again for the same step (a retry, or a resumed execution) replaces the
+/// step's earlier input, output, error and end time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepStart {
+    pub execution_id: String,
+    pub step_id: String,
+    /// 1 for the first attempt.
+    pub attempt: u32,
+    /// The resolved input (redacted).
+    pub input: Json,
+    pub started_at: Timestamp,
+}
+
+/// A step ends. Also valid without a [`StepStart`] (a step skipped by its `if:`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepEnd {
+    pub execution_id: String,
+    pub step_id: String,
+    pub status: Status,
+    /// Attempts made in total (0 for a skipped step).
+    pub attempts: u32,
+    /// The output (redacted); `None` when the step produced none.
+    pub output: Option<Json>,
+    pub error: Option<String>,
+    pub completed_at: Timestamp,
+}
+
+/// One step of an execution as stored.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StepRecord {
+    pub step_id: String,
+    pub status: Status,
+    pub attempts: u32,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub input: Option<Json>,
+    pub output: Option<Json>,
+    pub error: Option<String>,
+}
+
+/// An execution with its steps, in the order the steps were first recorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionRecord {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub workflow_version: i64,
+    pub trigger_id: Option<String>,
+    pub trigger: Json,
+    pub input: Json,
+    pub status: Status,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub error: Option<String>,
+    pub context: Option<Json>,
+    pub steps: Vec<StepRecord>,
+}
+
+/// An execution without its steps, as listed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionSummary {
+    pub id: String,
+    pub workflow_id: String,
+    pub workflow_name: String,
+    pub status: Status,
+    pub started_at: Option<Timestamp>,
+    pub completed_at: Option<Timestamp>,
+    pub error: Option<String>,
+}
+
+impl ExecutionSummary {
+    /// Time from start to end, when both are known.
+    pub fn duration_micros(&self) -> Option<i64> {
+        Some(self.completed_at?.0 - self.started_at?.0)
+    }
+}
+
+/// Which executions to list: newest first, at most `limit`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionFilter {
+    pub workflow_name: Option<String>,
+    pub status: Option<Status>,
+    pub limit: usize,
+}
+
+impl Default for ExecutionFilter {
+    fn default() -> Self {
+        ExecutionFilter { workflow_name: None, status: None, limit: 20 }
+    }
+}
+
+/// A new time-ordered execution id (UUID v7): ids sort by creation time.
+pub fn new_execution_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+/// RFC 3339 in UTC to the microsecond: `2026-11-24T10:00:00.123456Z`.
+pub fn rfc3339_micros(at: Timestamp) -> String {
+    match chrono::DateTime::from_timestamp_micros(at.0) {
+        Some(time) => time.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+        None => format!("@{}us", at.0),
+    }
+}
+
+fn optional_time(at: Option<Timestamp>) -> Json {
+    at.map_or(Json::Null, |at| Json::String(rfc3339_micros(at)))
+}
+
+impl ExecutionRecord {
+    /// The summary part of this execution.
+    pub fn summary(&self) -> ExecutionSummary {
+        ExecutionSummary {
+            id: self.id.clone(),
+            workflow_id: self.workflow_id.clone(),
+            workflow_name: self.workflow_name.clone(),
+            status: self.status,
+            started_at: self.started_at,
+            completed_at: self.completed_at,
+            error: self.error.clone(),
+        }
+    }
+
+    /// The `--json` shape shared by `pilot run --json` and `pilot executions show --json`:
+    /// `{id, workflow, status, started_at, completed_at, error, steps: [{id, status, attempts, started_at,
+    /// completed_at, input, output, error}]}`.
+    pub fn to_json(&self) -> Json {
+        let steps: Vec<Json> = self.steps.iter().map(StepRecord::to_json).collect();
+        json!({
+            "id": self.id,
+            "workflow": self.workflow_name,
+            "status": self.status.as_str(),
+            "started_at": optional_time(self.started_at),
+            "completed_at": optional_time(self.completed_at),
+            "error": self.error,
+            "steps": steps,
+        })
+    }
+}
+
+impl StepRecord {
+    /// One element of the execution JSON's `steps` array.
+    pub fn to_json(&self) -> Json {
+        json!({
+            "id": self.step_id,
+            "status": self.status.as_str(),
+            "attempts": self.attempts,
+            "started_at": optional_time(self.started_at),
+            "completed_at": optional_time(self.completed_at),
+            "input": self.input.clone().unwrap_or(Json::Null),
+            "output": self.output.clone().unwrap_or(Json::Null),
+            "error": self.error,
+        })
+    }
+}
