@@ -66,8 +66,7 @@ pub(crate) fn http_method_schema(_: &mut SchemaGenerator) -> Schema {
 pub(crate) fn file_events_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({
         "type": "array",
-        "items": { "type": "string", "enum": crate::front_end::FILE_EVENTS },
-        "minItems": 1
+        "items": { "type": "string", "enum": crate::front_end::FILE_EVENTS }
     })
 }
 
