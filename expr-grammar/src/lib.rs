@@ -9,13 +9,18 @@
 #![forbid(unsafe_code)]
 
 pub mod ast;
+mod check;
+pub mod functions;
 mod parse;
+mod program;
 pub mod span;
 pub mod types;
 pub mod value;
 
+pub use functions::{FunctionDoc, function_docs};
+pub use program::Program;
 pub use span::Span;
-pub use types::{ObjectType, Type};
+pub use types::{ObjectType, Type, iteration_item_type};
 pub use value::{Duration, Object, Timestamp, Value};
 
 /// Index of a value in an execution's slot table (variables, inputs, step outputs, loop item, ...).
@@ -110,12 +115,6 @@ pub struct EvalError {
     pub message: String,
 }
 
-/// A checked expression ready to run: names are slot indices, functions are resolved, constants folded.
-#[derive(Debug, Clone)]
-pub struct Program {
-    _private: (),
-}
-
 /// A compiled template or expression and its static type.
 #[derive(Debug, Clone)]
 pub struct Compiled {
@@ -135,27 +134,13 @@ pub fn parse_expression(source: &str) -> Result<ast::Expr, Vec<SyntaxError>> {
     parse::parse_expression_at(source, 0)
 }
 
-/// Resolve names through `scope`, check types and fold constants. Returns every error, not just the first.
-pub fn compile_template(_template: &Template, _scope: &dyn Scope) -> Result<Compiled, Vec<CheckError>> {
-    todo!("being written")
+/// A template that is exactly one `${...}` keeps the expression's type; otherwise it is a `string`.
+pub fn compile_template(template: &Template, scope: &dyn Scope) -> Result<Compiled, Vec<CheckError>> {
+    check::compile_template(template, scope)
 }
 
-pub fn compile_expression(_expr: &ast::Expr, _scope: &dyn Scope) -> Result<Compiled, Vec<CheckError>> {
-    todo!("being written")
-}
-
-impl Program {
-    pub fn eval(&self, _ctx: &dyn EvalContext) -> Result<Value, EvalError> {
-        todo!("being written")
-    }
-
-    /// The value, when the program folded to a constant.
-    pub fn as_constant(&self) -> Option<&Value> {
-        todo!("being written")
-    }
-
-    /// Every slot the program reads: the compiler turns these into DAG edges.
-    pub fn slots(&self) -> Vec<SlotRef> {
-        todo!("being written")
-    }
+/// Resolve names through `scope`, check types and fold constants (a failing constant such as `1/0` is a
+/// [`CheckErrorKind::EvaluationFailed`]). Returns every error, not just the first.
+pub fn compile_expression(expr: &ast::Expr, scope: &dyn Scope) -> Result<Compiled, Vec<CheckError>> {
+    check::compile_expression(expr, scope)
 }

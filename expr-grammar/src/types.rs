@@ -61,6 +61,34 @@ impl Type {
     }
 }
 
+impl Type {
+    /// The common type of two branches (`if`, `default`, list literal elements): equal types stay,
+    /// `int` with `float` is `float`, lists unify their elements, anything else is `any`.
+    pub fn unify(&self, other: &Type) -> Type {
+        match (self, other) {
+            (a, b) if a == b => a.clone(),
+            (Type::Int, Type::Float) | (Type::Float, Type::Int) => Type::Float,
+            (Type::List { of: a }, Type::List { of: b }) => Type::list(a.unify(b)),
+            _ => Type::Any,
+        }
+    }
+
+    /// The type of one element when iterating over a value of this type (a `loop:`, `[*]`, a filter's
+    /// items): `T` for `list<T>`, `any` for `any`; `None` when the type is not iterable.
+    pub fn iteration_item_type(&self) -> Option<Type> {
+        match self {
+            Type::List { of } => Some((**of).clone()),
+            Type::Any => Some(Type::Any),
+            _ => None,
+        }
+    }
+}
+
+/// See [`Type::iteration_item_type`]: the element type of a list, `None` (not iterable) for non-lists.
+pub fn iteration_item_type(ty: &Type) -> Option<Type> {
+    ty.iteration_item_type()
+}
+
 impl fmt::Display for Type {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {

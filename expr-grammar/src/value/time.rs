@@ -90,10 +90,17 @@ impl Timestamp {
         chrono::DateTime::from_timestamp_micros(self.0)
     }
 
-    /// Parse RFC 3339 (`2024-05-01T10:00:00Z`, any offset) or a plain date `2024-05-01` (midnight UTC).
+    /// Parse RFC 3339 (`2024-05-01T10:00:00Z`, any offset), a date and time without offset
+    /// (`2024-05-01T10:00:00`, `2024-05-01 10:00`, read as UTC) or a plain date `2024-05-01` (midnight UTC).
     pub fn parse(text: &str) -> Option<Timestamp> {
         if let Ok(t) = chrono::DateTime::parse_from_rfc3339(text) {
             return Some(Timestamp(t.timestamp_micros()));
+        }
+        const NAIVE: [&str; 4] = ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"];
+        for format in NAIVE {
+            if let Ok(t) = chrono::NaiveDateTime::parse_from_str(text, format) {
+                return Some(Timestamp(t.and_utc().timestamp_micros()));
+            }
         }
         let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d").ok()?;
         Some(Timestamp(date.and_hms_opt(0, 0, 0)?.and_utc().timestamp_micros()))

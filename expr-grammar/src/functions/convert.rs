@@ -1,0 +1,5 @@
+//! (Being written.)
+
+use super::FunctionDef;
+
+pub(super) const FUNCTIONS: &[FunctionDef] = &[];
