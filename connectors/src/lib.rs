@@ -9,6 +9,8 @@
 use expr_grammar::{Type, Value};
 use tokio_util::sync::CancellationToken;
 
+#[cfg(feature = "runtime")]
+pub mod ai;
 pub mod catalogue;
 
 /// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
