@@ -52,6 +52,9 @@ pub enum StoreError {
     #[error("execution {id} already exists in the store")]
     DuplicateExecution { id: String },
 
+    #[error("invalid write: {reason}")]
+    Invalid { reason: String },
+
     #[error("execution log {}: {reason}", path.display())]
     Log { path: PathBuf, reason: String },
 

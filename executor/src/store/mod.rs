@@ -20,17 +20,24 @@
 //! (retries scheduled, connector messages). Everything logged must already be redacted.
 
 mod ack;
+#[cfg(any(test, feature = "conformance"))]
+#[doc(hidden)]
+pub mod conformance;
 mod error;
 mod log;
+mod memory;
 mod records;
+mod sqlite;
 
 pub use ack::{AckSender, WriteAck};
 pub use error::{LookupError, StoreError};
-pub use log::{LogLevel, LogLine};
+pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
+pub use memory::MemoryStore;
 pub use records::{
     ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Status, StepEnd, StepRecord,
     StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros,
 };
+pub use sqlite::{LogFolder, SCHEMA_VERSION, SqliteStore, StoreOptions};
 
 use expr_grammar::Timestamp;
 

@@ -255,3 +255,38 @@ impl StepRecord {
         })
     }
 }
+
+/// Checks shared by every store, so that all of them refuse the same writes.
+pub(crate) mod checks {
+    use super::{ExecutionEnd, NewExecution, Status, StepEnd};
+    use crate::store::StoreError;
+    use crate::store::log::is_valid_execution_id;
+
+    pub(crate) fn new_execution(execution: &NewExecution) -> Result<(), StoreError> {
+        if !is_valid_execution_id(&execution.id) {
+            let reason = format!("execution id `{}` must be 1 to 128 letters, digits, `-` or `_`", execution.id);
+            return Err(StoreError::Invalid { reason });
+        }
+        if execution.status.is_finished() {
+            let reason =
+                format!("execution {} cannot be created {}: only pending or running", execution.id, execution.status);
+            return Err(StoreError::Invalid { reason });
+        }
+        Ok(())
+    }
+
+    pub(crate) fn execution_end(end: &ExecutionEnd) -> Result<(), StoreError> {
+        finished(end.status, || format!("execution {}", end.execution_id))
+    }
+
+    pub(crate) fn step_end(end: &StepEnd) -> Result<(), StoreError> {
+        finished(end.status, || format!("step {} of execution {}", end.step_id, end.execution_id))
+    }
+
+    fn finished(status: Status, what: impl FnOnce() -> String) -> Result<(), StoreError> {
+        if status.is_finished() {
+            return Ok(());
+        }
+        Err(StoreError::Invalid { reason: format!("{} cannot end with status {status}", what()) })
+    }
+}

@@ -1,0 +1,276 @@
+//! [`MemoryStore`]: the [`Store`] contract kept in memory. For tests and for the benches' "in memory" numbers;
+//! it passes the same conformance suite as the SQLite store. Nothing survives the process.
+
+use super::log::lifecycle;
+use super::records::checks;
+use super::*;
+use std::collections::HashMap;
+use std::sync::{Mutex, MutexGuard};
+
+/// The whole store behind one mutex: each write is applied and "committed" when its method returns.
+#[derive(Debug, Default)]
+pub struct MemoryStore {
+    state: Mutex<MemoryState>,
+}
+
+#[derive(Debug, Default)]
+struct MemoryState {
+    workflows: HashMap<String, WorkflowRecord>,
+    definitions: HashMap<(String, i64), String>,
+    executions: HashMap<String, ExecutionRecord>,
+    logs: HashMap<String, String>,
+}
+
+impl MemoryStore {
+    pub fn new() -> MemoryStore {
+        MemoryStore::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, MemoryState> {
+        // A panic while holding the lock cannot leave a half-applied write: every write checks before it mutates.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+impl MemoryState {
+    fn log(&mut self, execution_id: &str, line: &LogLine) {
+        self.logs.entry(execution_id.to_owned()).or_default().push_str(&line.render());
+    }
+
+    fn execution_mut(&mut self, id: &str) -> Result<&mut ExecutionRecord, StoreError> {
+        self.executions.get_mut(id).ok_or_else(|| StoreError::UnknownExecution { id: id.to_owned() })
+    }
+
+    fn save_workflow(&mut self, new: WorkflowDefinition) -> WorkflowRecord {
+        let record = match self.workflows.get(&new.id) {
+            None => WorkflowRecord {
+                id: new.id.clone(),
+                name: new.name,
+                description: new.description,
+                definition: new.definition,
+                version: 1,
+                is_enabled: true,
+                created_at: new.saved_at,
+                updated_at: new.saved_at,
+            },
+            Some(old)
+                if old.definition == new.definition && old.name == new.name && old.description == new.description =>
+            {
+                return old.clone();
+            }
+            Some(old) => WorkflowRecord {
+                version: if old.definition == new.definition { old.version } else { old.version + 1 },
+                name: new.name,
+                description: new.description,
+                definition: new.definition,
+                updated_at: new.saved_at,
+                ..old.clone()
+            },
+        };
+        self.definitions.insert((record.id.clone(), record.version), record.definition.clone());
+        self.workflows.insert(record.id.clone(), record.clone());
+        record
+    }
+
+    fn create_execution(&mut self, new: NewExecution) -> Result<(), StoreError> {
+        checks::new_execution(&new)?;
+        if !self.workflows.contains_key(&new.workflow_id) {
+            return Err(StoreError::UnknownWorkflow { id: new.workflow_id });
+        }
+        if self.executions.contains_key(&new.id) {
+            return Err(StoreError::DuplicateExecution { id: new.id });
+        }
+        self.log(&new.id, &lifecycle::execution_created(&new));
+        let record = ExecutionRecord {
+            id: new.id.clone(),
+            workflow_id: new.workflow_id,
+            workflow_name: new.workflow_name,
+            workflow_version: new.workflow_version,
+            trigger_id: new.trigger_id,
+            trigger: new.trigger,
+            input: new.input,
+            status: new.status,
+            started_at: Some(new.started_at),
+            completed_at: None,
+            error: None,
+            context: None,
+            steps: Vec::new(),
+        };
+        self.executions.insert(new.id, record);
+        Ok(())
+    }
+
+    fn mark_running(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        let execution = self.execution_mut(id)?;
+        execution.status = Status::Running;
+        execution.started_at = execution.started_at.or(Some(at));
+        execution.completed_at = None;
+        execution.error = None;
+        self.log(id, &lifecycle::execution_running(at));
+        Ok(())
+    }
+
+    fn finish_execution(&mut self, end: ExecutionEnd) -> Result<(), StoreError> {
+        checks::execution_end(&end)?;
+        let execution = self.execution_mut(&end.execution_id)?;
+        execution.status = end.status;
+        execution.error = end.error.clone();
+        execution.context = end.context.clone();
+        execution.completed_at = Some(end.completed_at);
+        self.log(&end.execution_id, &lifecycle::execution_finished(&end));
+        Ok(())
+    }
+
+    fn step_mut(&mut self, execution_id: &str, step_id: &str, status: Status) -> Result<&mut StepRecord, StoreError> {
+        let steps = &mut self.execution_mut(execution_id)?.steps;
+        let index = match steps.iter().position(|step| step.step_id == step_id) {
+            Some(index) => index,
+            None => {
+                steps.push(StepRecord {
+                    step_id: step_id.to_owned(),
+                    status,
+                    attempts: 0,
+                    started_at: None,
+                    completed_at: None,
+                    input: None,
+                    output: None,
+                    error: None,
+                });
+                steps.len() - 1
+            }
+        };
+        Ok(&mut steps[index])
+    }
+
+    fn start_step(&mut self, start: StepStart) -> Result<(), StoreError> {
+        let step = self.step_mut(&start.execution_id, &start.step_id, Status::Running)?;
+        // A retry keeps the first attempt's start, so the step's duration covers all its attempts.
+        if start.attempt <= 1 || step.started_at.is_none() {
+            step.started_at = Some(start.started_at);
+        }
+        step.status = Status::Running;
+        step.attempts = start.attempt;
+        step.input = Some(start.input.clone());
+        step.completed_at = None;
+        step.output = None;
+        step.error = None;
+        self.log(&start.execution_id, &lifecycle::step_started(&start));
+        Ok(())
+    }
+
+    fn end_step(&mut self, end: StepEnd) -> Result<(), StoreError> {
+        checks::step_end(&end)?;
+        let step = self.step_mut(&end.execution_id, &end.step_id, end.status)?;
+        step.status = end.status;
+        step.attempts = end.attempts;
+        step.output = end.output.clone();
+        step.error = end.error.clone();
+        step.completed_at = Some(end.completed_at);
+        self.log(&end.execution_id, &lifecycle::step_ended(&end));
+        Ok(())
+    }
+}
+
+fn newest_first(a: &ExecutionSummary, b: &ExecutionSummary) -> std::cmp::Ordering {
+    (b.started_at, &b.id).cmp(&(a.started_at, &a.id))
+}
+
+#[async_trait::async_trait]
+impl Store for MemoryStore {
+    fn save_workflow(&self, workflow: WorkflowDefinition) -> WriteAck<WorkflowRecord> {
+        WriteAck::ready(Ok(self.state().save_workflow(workflow)))
+    }
+
+    fn create_execution(&self, execution: NewExecution) -> WriteAck<()> {
+        WriteAck::ready(self.state().create_execution(execution))
+    }
+
+    fn mark_execution_running(&self, execution_id: &str, at: Timestamp) -> WriteAck<()> {
+        WriteAck::ready(self.state().mark_running(execution_id, at))
+    }
+
+    fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {
+        WriteAck::ready(self.state().finish_execution(end))
+    }
+
+    fn start_step(&self, start: StepStart) -> WriteAck<()> {
+        WriteAck::ready(self.state().start_step(start))
+    }
+
+    fn end_step(&self, end: StepEnd) -> WriteAck<()> {
+        WriteAck::ready(self.state().end_step(end))
+    }
+
+    fn append_log(&self, execution_id: &str, line: LogLine) {
+        self.state().log(execution_id, &line);
+    }
+
+    fn flush(&self) -> WriteAck<()> {
+        WriteAck::ready(Ok(()))
+    }
+
+    async fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        Ok(self.state().workflows.get(id).cloned())
+    }
+
+    async fn workflow_by_name(&self, name: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        let state = self.state();
+        let mut matching: Vec<&WorkflowRecord> = state.workflows.values().filter(|w| w.name == name).collect();
+        matching.sort_by(|a, b| (b.updated_at, &b.id).cmp(&(a.updated_at, &a.id)));
+        Ok(matching.first().map(|record| (*record).clone()))
+    }
+
+    async fn workflow_definition(&self, id: &str, version: i64) -> Result<Option<String>, StoreError> {
+        Ok(self.state().definitions.get(&(id.to_owned(), version)).cloned())
+    }
+
+    async fn load_execution(&self, id: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        Ok(self.state().executions.get(id).cloned())
+    }
+
+    async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<ExecutionSummary> = state
+            .executions
+            .values()
+            .filter(|e| filter.workflow_name.as_ref().is_none_or(|name| &e.workflow_name == name))
+            .filter(|e| filter.status.is_none_or(|status| e.status == status))
+            .map(ExecutionRecord::summary)
+            .collect();
+        found.sort_by(newest_first);
+        found.truncate(filter.limit);
+        Ok(found)
+    }
+
+    async fn interrupted_executions(&self) -> Result<Vec<ExecutionSummary>, StoreError> {
+        let state = self.state();
+        let mut found: Vec<ExecutionSummary> =
+            state.executions.values().filter(|e| !e.status.is_finished()).map(ExecutionRecord::summary).collect();
+        found.sort_by(|a, b| newest_first(b, a));
+        Ok(found)
+    }
+
+    async fn execution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        if !log::is_valid_execution_id(prefix) {
+            return Ok(Vec::new());
+        }
+        let state = self.state();
+        let mut ids: Vec<String> = state.executions.keys().filter(|id| id.starts_with(prefix)).cloned().collect();
+        ids.sort();
+        ids.truncate(limit);
+        Ok(ids)
+    }
+
+    async fn read_log(&self, execution_id: &str) -> Result<Option<String>, StoreError> {
+        Ok(self.state().logs.get(execution_id).cloned())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    fn fresh_store() -> (super::MemoryStore, ()) {
+        (super::MemoryStore::new(), ())
+    }
+
+    crate::store_conformance_tests!(fresh_store);
+}

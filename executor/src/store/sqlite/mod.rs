@@ -1,0 +1,183 @@
+//! [`SqliteStore`]: the [`Store`] in one SQLite file (`$PILOT_HOME/pilot.db`), with execution logs as files
+//! beside it (`$PILOT_HOME/logs/<execution-id>.log`). See the parent module for the schema and the group commit.
+
+mod apply;
+mod open;
+mod read;
+mod schema;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use open::{LogFolder, StoreOptions};
+
+use crate::store::*;
+use read::ReadPool;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use writer::{Write, Writer};
+
+/// The schema version this build writes (`PRAGMA user_version`).
+pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
+
+/// The SQLite store. Writes go to one writer thread (group commit); reads use their own connections. Dropping it
+/// waits for the queued writes to be committed.
+#[derive(Debug)]
+pub struct SqliteStore {
+    path: PathBuf,
+    queue: Option<mpsc::Sender<Write>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    readers: Arc<ReadPool>,
+    logs: Option<ExecutionLogFiles>,
+    commits: Arc<AtomicU64>,
+}
+
+impl SqliteStore {
+    /// Opens (creating the folder and the file if needed) and migrates the database at `path`.
+    pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_owned();
+        let conn = open::open_writer(&path, &options)?;
+        let logs = match &options.logs {
+            LogFolder::Disabled => None,
+            LogFolder::At(folder) => Some(ExecutionLogFiles::new(folder)),
+            LogFolder::NextToDatabase => Some(ExecutionLogFiles::new(
+                path.parent().map_or_else(|| PathBuf::from("logs"), |folder| folder.join("logs")),
+            )),
+        };
+        if let Some(logs) = &logs {
+            open::create_folder(logs.folder())?;
+        }
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = Writer {
+            conn,
+            path: path.clone(),
+            busy_timeout: options.busy_timeout,
+            logs: logs.clone(),
+            commits: Arc::clone(&commits),
+            max_batch: if options.group_commit { options.max_batch.max(1) } else { 1 },
+        };
+        let (queue, receiver) = mpsc::channel();
+        let thread = std::thread::Builder::new()
+            .name("pilot-store-writer".to_owned())
+            .spawn(move || writer.run(receiver))
+            .map_err(|err| StoreError::Database {
+                path: path.clone(),
+                doing: "starting the writer thread".to_owned(),
+                reason: err.to_string(),
+            })?;
+        let readers = Arc::new(ReadPool::new(path.clone(), options.busy_timeout));
+        Ok(SqliteStore { path, queue: Some(queue), writer: Some(thread), readers, logs, commits })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Transactions committed so far by the writer thread (to measure group commit).
+    pub fn commit_count(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    fn queue<T>(&self, write: impl FnOnce(AckSender<T>) -> Write) -> WriteAck<T> {
+        let (sender, ack) = WriteAck::channel();
+        if let Some(queue) = &self.queue {
+            // If the writer is gone the write (and its sender) is dropped: the ack resolves to WriterStopped.
+            let _ = queue.send(write(sender));
+        }
+        ack
+    }
+}
+
+impl Drop for SqliteStore {
+    fn drop(&mut self) {
+        self.queue.take();
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    fn save_workflow(&self, workflow: WorkflowDefinition) -> WriteAck<WorkflowRecord> {
+        self.queue(|ack| Write::SaveWorkflow(workflow, ack))
+    }
+
+    fn create_execution(&self, execution: NewExecution) -> WriteAck<()> {
+        self.queue(|ack| Write::CreateExecution(execution, ack))
+    }
+
+    fn mark_execution_running(&self, execution_id: &str, at: Timestamp) -> WriteAck<()> {
+        self.queue(|ack| Write::MarkRunning(execution_id.to_owned(), at, ack))
+    }
+
+    fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {
+        self.queue(|ack| Write::FinishExecution(end, ack))
+    }
+
+    fn start_step(&self, start: StepStart) -> WriteAck<()> {
+        self.queue(|ack| Write::StartStep(start, ack))
+    }
+
+    fn end_step(&self, end: StepEnd) -> WriteAck<()> {
+        self.queue(|ack| Write::EndStep(end, ack))
+    }
+
+    fn append_log(&self, execution_id: &str, line: LogLine) {
+        if let Some(queue) = &self.queue {
+            let _ = queue.send(Write::Log(execution_id.to_owned(), line));
+        }
+    }
+
+    fn flush(&self) -> WriteAck<()> {
+        self.queue(Write::Flush)
+    }
+
+    async fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        let id = id.to_owned();
+        self.readers.run(move |reader| reader.workflow(&id)).await
+    }
+
+    async fn workflow_by_name(&self, name: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        let name = name.to_owned();
+        self.readers.run(move |reader| reader.workflow_by_name(&name)).await
+    }
+
+    async fn workflow_definition(&self, id: &str, version: i64) -> Result<Option<String>, StoreError> {
+        let id = id.to_owned();
+        self.readers.run(move |reader| reader.workflow_definition(&id, version)).await
+    }
+
+    async fn load_execution(&self, id: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        let id = id.to_owned();
+        self.readers.run(move |reader| reader.load_execution(&id)).await
+    }
+
+    async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
+        let filter = filter.clone();
+        self.readers.run(move |reader| reader.list_executions(&filter)).await
+    }
+
+    async fn interrupted_executions(&self) -> Result<Vec<ExecutionSummary>, StoreError> {
+        self.readers.run(|reader| reader.interrupted_executions()).await
+    }
+
+    async fn execution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        if !is_valid_execution_id(prefix) {
+            return Ok(Vec::new());
+        }
+        let prefix = prefix.to_owned();
+        self.readers.run(move |reader| reader.ids_with_prefix(&prefix, limit)).await
+    }
+
+    async fn read_log(&self, execution_id: &str) -> Result<Option<String>, StoreError> {
+        let Some(logs) = self.logs.clone() else { return Ok(None) };
+        let execution_id = execution_id.to_owned();
+        tokio::task::spawn_blocking(move || logs.read(&execution_id)).await.unwrap_or_else(|err| {
+            Err(StoreError::Log { path: self.path.clone(), reason: format!("reading the log failed: {err}") })
+        })
+    }
+}

@@ -1,0 +1,162 @@
+//! Opening the database file: folders, a header check before SQLite touches the file, pragmas, migrations, and
+//! turning SQLite's error codes into [`StoreError`]s that name the file.
+
+use super::schema::MIGRATIONS;
+use crate::store::StoreError;
+use rusqlite::{Connection, ErrorCode, OpenFlags};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Where the execution logs go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LogFolder {
+    /// `logs/` in the database's folder: `$PILOT_HOME/logs` for `$PILOT_HOME/pilot.db`.
+    NextToDatabase,
+    At(PathBuf),
+    /// No log files (benches).
+    Disabled,
+}
+
+/// How a [`super::SqliteStore`] is opened. `Default` is what Pilot uses.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// How long a connection waits for another process's lock before failing with [`StoreError::Locked`].
+    pub busy_timeout: Duration,
+    pub logs: LogFolder,
+    /// Writes queued while a commit is in flight share the next transaction (group commit). `false` commits each
+    /// write alone (only to measure what group commit saves).
+    pub group_commit: bool,
+    /// At most this many writes per transaction.
+    pub max_batch: usize,
+    /// Caps the database size in pages (`PRAGMA max_page_count`); past it writes fail as on a full disk.
+    pub max_database_pages: Option<u64>,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            busy_timeout: Duration::from_secs(5),
+            logs: LogFolder::NextToDatabase,
+            group_commit: true,
+            max_batch: 1024,
+            max_database_pages: None,
+        }
+    }
+}
+
+/// Classifies a SQLite error met while `doing` something with the database at `path`.
+pub(crate) fn classify(path: &Path, doing: &str, busy_timeout: Duration, err: &rusqlite::Error) -> StoreError {
+    let path = path.to_owned();
+    let doing = doing.to_owned();
+    match err.sqlite_error_code() {
+        Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
+            StoreError::Corrupt { path, detail: err.to_string() }
+        }
+        Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
+            StoreError::Locked { path, doing, waited_ms: busy_timeout.as_millis() as u64 }
+        }
+        Some(ErrorCode::DiskFull) => StoreError::Full { path, doing },
+        _ => StoreError::Database { path, doing, reason: err.to_string() },
+    }
+}
+
+const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
+
+/// Refuses a file that exists but is not a SQLite database, before SQLite opens (and might touch) it.
+fn check_header(path: &Path) -> Result<(), StoreError> {
+    use std::io::Read;
+    let corrupt = |detail: String| StoreError::Corrupt { path: path.to_owned(), detail };
+    let mut file = match std::fs::File::open(path) {
+        Ok(file) => file,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => {
+            return Err(StoreError::Database {
+                path: path.to_owned(),
+                doing: "opening".to_owned(),
+                reason: err.to_string(),
+            });
+        }
+    };
+    let mut header = Vec::with_capacity(100);
+    (&mut file).take(100).read_to_end(&mut header).map_err(|err| corrupt(format!("cannot read its header: {err}")))?;
+    match header.len() {
+        0 => Ok(()), // An empty file is a new database to SQLite.
+        len if len < 100 => Err(corrupt(format!("the file is {len} bytes, shorter than a SQLite header"))),
+        _ if !header.starts_with(SQLITE_HEADER) => {
+            Err(corrupt("the file does not start with the SQLite header".to_owned()))
+        }
+        _ => Ok(()),
+    }
+}
+
+pub(crate) fn create_folder(folder: &Path) -> Result<(), StoreError> {
+    std::fs::create_dir_all(folder)
+        .map_err(|err| StoreError::CreateFolder { path: folder.to_owned(), reason: err.to_string() })
+}
+
+/// Opens the write connection: creates the folder, checks the file, sets WAL, full sync, foreign keys and the busy
+/// timeout, then runs the pending migrations.
+pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connection, StoreError> {
+    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+        create_folder(folder)?;
+    }
+    check_header(path)?;
+    let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, options.busy_timeout, &err);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail("opening"))?;
+    conn.busy_timeout(options.busy_timeout).map_err(fail("setting the busy timeout"))?;
+    let mode: String =
+        conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(fail("enabling WAL"))?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        let reason = format!("journal mode is {mode}, expected wal");
+        return Err(StoreError::Database { path: path.to_owned(), doing: "enabling WAL".to_owned(), reason });
+    }
+    // FULL: in WAL mode a commit is durable only once the WAL is synced; the ack promises durability.
+    conn.pragma_update(None, "synchronous", "FULL").map_err(fail("setting synchronous"))?;
+    conn.pragma_update(None, "foreign_keys", true).map_err(fail("enabling foreign keys"))?;
+    migrate(&conn, path, options.busy_timeout)?;
+    if let Some(pages) = options.max_database_pages {
+        conn.pragma_update(None, "max_page_count", i64::try_from(pages).unwrap_or(i64::MAX))
+            .map_err(fail("capping the size"))?;
+    }
+    Ok(conn)
+}
+
+/// Opens a read connection (the file already exists and is migrated).
+pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+    let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, busy_timeout, &err);
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(fail("opening for reading"))?;
+    conn.busy_timeout(busy_timeout).map_err(fail("setting the busy timeout"))?;
+    conn.pragma_update(None, "query_only", true).map_err(fail("making the connection read-only"))?;
+    Ok(conn)
+}
+
+/// Applies every migration the database has not seen, each in its own transaction with its version bump.
+pub(crate) fn migrate(conn: &Connection, path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
+    let fail = |doing: String| move |err: rusqlite::Error| classify(path, &doing, busy_timeout, &err);
+    let supported = MIGRATIONS.len() as i64;
+    let found: i64 = conn
+        .pragma_query_value(None, "user_version", |row| row.get(0))
+        .map_err(fail("reading the schema version".into()))?;
+    if found > supported {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported });
+    }
+    for (index, script) in MIGRATIONS.iter().enumerate().skip(found as usize) {
+        let version = index as i64 + 1;
+        let doing = format!("migrating the schema to version {version}");
+        let apply = || -> rusqlite::Result<()> {
+            conn.execute_batch("BEGIN IMMEDIATE")?;
+            let applied = conn.execute_batch(script).and_then(|()| conn.pragma_update(None, "user_version", version));
+            match applied {
+                Ok(()) => conn.execute_batch("COMMIT"),
+                Err(err) => {
+                    let _ = conn.execute_batch("ROLLBACK");
+                    Err(err)
+                }
+            }
+        };
+        apply().map_err(fail(doing))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,331 @@
+//! The writer thread: the only owner of the write connection. It drains the write queue into batches; a batch is
+//! one transaction, so every write queued while a commit is in flight shares the next commit (group commit).
+//! Each write runs inside a savepoint, so a refused write fails alone and the rest of its batch still commits.
+//! Acks are sent only after the commit; log lines are appended just before the acks.
+
+use super::apply::{self, ApplyError};
+use super::open::classify;
+use crate::store::log::lifecycle;
+use crate::store::{
+    AckSender, ExecutionEnd, ExecutionLogFiles, LogLine, NewExecution, StepEnd, StepStart, StoreError,
+    WorkflowDefinition, WorkflowRecord,
+};
+use expr_grammar::Timestamp;
+use rusqlite::Connection;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::Receiver;
+use std::time::Duration;
+
+/// One queued write and the ack to answer.
+pub(crate) enum Write {
+    SaveWorkflow(WorkflowDefinition, AckSender<WorkflowRecord>),
+    CreateExecution(NewExecution, AckSender<()>),
+    MarkRunning(String, Timestamp, AckSender<()>),
+    FinishExecution(ExecutionEnd, AckSender<()>),
+    StartStep(StepStart, AckSender<()>),
+    EndStep(StepEnd, AckSender<()>),
+    Log(String, LogLine),
+    Flush(AckSender<()>),
+}
+
+/// What a successful write gives back.
+enum Done {
+    Nothing,
+    Workflow(WorkflowRecord),
+}
+
+type Outcome = Result<Done, StoreError>;
+
+impl Write {
+    fn touches_database(&self) -> bool {
+        !matches!(self, Write::Log(..) | Write::Flush(_))
+    }
+
+    /// The execution a write belongs to (other than its creation).
+    fn execution_id(&self) -> Option<&str> {
+        match self {
+            Write::MarkRunning(id, ..) => Some(id),
+            Write::FinishExecution(end, _) => Some(&end.execution_id),
+            Write::StartStep(start, _) => Some(&start.execution_id),
+            Write::EndStep(end, _) => Some(&end.execution_id),
+            Write::CreateExecution(..) | Write::SaveWorkflow(..) | Write::Log(..) | Write::Flush(_) => None,
+        }
+    }
+
+    fn at(&self) -> Option<Timestamp> {
+        match self {
+            Write::SaveWorkflow(workflow, _) => Some(workflow.saved_at),
+            Write::CreateExecution(new, _) => Some(new.started_at),
+            Write::MarkRunning(_, at, _) => Some(*at),
+            Write::FinishExecution(end, _) => Some(end.completed_at),
+            Write::StartStep(start, _) => Some(start.started_at),
+            Write::EndStep(end, _) => Some(end.completed_at),
+            Write::Log(_, line) => Some(line.at),
+            Write::Flush(_) => None,
+        }
+    }
+
+    /// What the write was doing, for error messages.
+    fn describe(&self) -> String {
+        match self {
+            Write::SaveWorkflow(workflow, _) => format!("saving workflow {}", workflow.id),
+            Write::CreateExecution(new, _) => format!("creating execution {}", new.id),
+            Write::MarkRunning(id, ..) => format!("marking execution {id} running"),
+            Write::FinishExecution(end, _) => format!("recording the end of execution {}", end.execution_id),
+            Write::StartStep(s, _) => {
+                format!("recording the start of step {} of execution {}", s.step_id, s.execution_id)
+            }
+            Write::EndStep(e, _) => format!("recording the end of step {} of execution {}", e.step_id, e.execution_id),
+            Write::Log(id, _) => format!("logging for execution {id}"),
+            Write::Flush(_) => "flushing".to_owned(),
+        }
+    }
+
+    fn apply(&self, conn: &Connection) -> Result<Done, ApplyError> {
+        match self {
+            Write::SaveWorkflow(workflow, _) => apply::save_workflow(conn, workflow).map(Done::Workflow),
+            Write::CreateExecution(new, _) => apply::create_execution(conn, new).map(|()| Done::Nothing),
+            Write::MarkRunning(id, at, _) => apply::mark_running(conn, id, *at).map(|()| Done::Nothing),
+            Write::FinishExecution(end, _) => apply::finish_execution(conn, end).map(|()| Done::Nothing),
+            Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
+            Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
+            Write::Log(..) | Write::Flush(_) => Ok(Done::Nothing),
+        }
+    }
+
+    /// The log line a committed write adds, with its execution id.
+    fn log_line(&self) -> Option<(&str, LogLine)> {
+        match self {
+            Write::CreateExecution(new, _) => Some((&new.id, lifecycle::execution_created(new))),
+            Write::MarkRunning(id, at, _) => Some((id, lifecycle::execution_running(*at))),
+            Write::FinishExecution(end, _) => Some((&end.execution_id, lifecycle::execution_finished(end))),
+            Write::StartStep(start, _) => Some((&start.execution_id, lifecycle::step_started(start))),
+            Write::EndStep(end, _) => Some((&end.execution_id, lifecycle::step_ended(end))),
+            Write::Log(id, line) => Some((id, line.clone())),
+            Write::SaveWorkflow(..) | Write::Flush(_) => None,
+        }
+    }
+
+    fn answer(self, outcome: Outcome) {
+        let unit = |outcome: Outcome| outcome.map(|_| ());
+        let (sent, error) = match self {
+            Write::SaveWorkflow(_, ack) => {
+                let result = outcome.and_then(|done| match done {
+                    Done::Workflow(record) => Ok(record),
+                    Done::Nothing => Err(StoreError::WriterStopped),
+                });
+                let error = result.as_ref().err().cloned();
+                (ack.send(result).is_ok(), error)
+            }
+            Write::CreateExecution(_, ack)
+            | Write::MarkRunning(_, _, ack)
+            | Write::FinishExecution(_, ack)
+            | Write::StartStep(_, ack)
+            | Write::EndStep(_, ack)
+            | Write::Flush(ack) => {
+                let result = unit(outcome);
+                let error = result.as_ref().err().cloned();
+                (ack.send(result).is_ok(), error)
+            }
+            Write::Log(..) => (true, None),
+        };
+        if let (false, Some(error)) = (sent, error) {
+            tracing::warn!("store write failed and nobody awaited it: {error}");
+        }
+    }
+}
+
+/// How one attempt at a batch transaction ended.
+enum Attempt {
+    Committed(Vec<Option<Done>>),
+    /// SQLite rolled the whole transaction back after a write failed: try again without that write.
+    Aborted,
+    Failed(StoreError),
+}
+
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    pub(crate) path: PathBuf,
+    pub(crate) busy_timeout: Duration,
+    pub(crate) logs: Option<ExecutionLogFiles>,
+    pub(crate) commits: Arc<AtomicU64>,
+    /// 1 disables group commit.
+    pub(crate) max_batch: usize,
+}
+
+impl Writer {
+    /// Runs until every sender is gone and the queue is empty.
+    pub(crate) fn run(mut self, queue: Receiver<Write>) {
+        while let Ok(first) = queue.recv() {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match queue.try_recv() {
+                    Ok(write) => batch.push(write),
+                    Err(_) => break,
+                }
+            }
+            self.process(batch);
+        }
+    }
+
+    fn process(&mut self, batch: Vec<Write>) {
+        let mut outcomes = self.commit(&batch);
+        let mut extra_lines = Vec::new();
+        self.fail_executions_for_lack_of_room(&batch, &outcomes, &mut extra_lines);
+        self.write_logs(&batch, &outcomes, extra_lines);
+        for (write, outcome) in batch.into_iter().zip(outcomes.drain(..)) {
+            write.answer(outcome);
+        }
+    }
+
+    fn fail<'a>(&'a self, doing: &'a str) -> impl Fn(rusqlite::Error) -> StoreError + 'a {
+        move |err| classify(&self.path, doing, self.busy_timeout, &err)
+    }
+
+    fn commit(&mut self, batch: &[Write]) -> Vec<Outcome> {
+        let mut refused: Vec<Option<StoreError>> = batch.iter().map(|_| None).collect();
+        let attempt = loop {
+            match self.try_transaction(batch, &mut refused) {
+                Attempt::Aborted => continue,
+                other => break other,
+            }
+        };
+        let mut done = match attempt {
+            Attempt::Committed(done) => done,
+            Attempt::Failed(error) => {
+                return refused.into_iter().map(|refusal| Err(refusal.unwrap_or_else(|| error.clone()))).collect();
+            }
+            Attempt::Aborted => unreachable!("retried above"),
+        };
+        refused
+            .into_iter()
+            .zip(done.drain(..))
+            .map(|(refusal, done)| match refusal {
+                Some(error) => Err(error),
+                None => Ok(done.unwrap_or(Done::Nothing)),
+            })
+            .collect()
+    }
+
+    fn try_transaction(&mut self, batch: &[Write], refused: &mut [Option<StoreError>]) -> Attempt {
+        let mut done: Vec<Option<Done>> = batch.iter().map(|_| None).collect();
+        let pending =
+            batch.iter().zip(refused.iter()).any(|(write, refusal)| write.touches_database() && refusal.is_none());
+        if !pending {
+            return Attempt::Committed(done);
+        }
+        let conn = &self.conn;
+        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+            return Attempt::Failed(self.fail("starting a transaction")(err));
+        }
+        for (index, write) in batch.iter().enumerate() {
+            if refused[index].is_some() || !write.touches_database() {
+                continue;
+            }
+            match self.apply_in_savepoint(write) {
+                Ok(result) => done[index] = Some(result),
+                Err(error) => {
+                    refused[index] = Some(error);
+                    if conn.is_autocommit() {
+                        return Attempt::Aborted;
+                    }
+                    if let Err(err) = conn.execute_batch("ROLLBACK TO write; RELEASE write") {
+                        let _ = conn.execute_batch("ROLLBACK");
+                        return Attempt::Failed(self.fail("undoing a failed write")(err));
+                    }
+                }
+            }
+        }
+        if let Err(err) = conn.execute_batch("COMMIT") {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Attempt::Failed(self.fail(&format!("committing {} writes", batch.len()))(err));
+        }
+        self.commits.fetch_add(1, Ordering::Relaxed);
+        Attempt::Committed(done)
+    }
+
+    fn apply_in_savepoint(&self, write: &Write) -> Result<Done, StoreError> {
+        let to_error = |err: ApplyError| match err {
+            ApplyError::Refused(error) => error,
+            ApplyError::Sqlite(err) => self.fail(&write.describe())(err),
+        };
+        self.conn.execute_batch("SAVEPOINT write").map_err(|err| to_error(err.into()))?;
+        let done = write.apply(&self.conn).map_err(to_error)?;
+        self.conn.execute_batch("RELEASE write").map_err(|err| to_error(err.into()))?;
+        Ok(done)
+    }
+
+    /// After a write failed for lack of room, marks its execution failed in a transaction of its own, if that
+    /// still fits, so that the execution does not look forever running.
+    fn fail_executions_for_lack_of_room(
+        &mut self,
+        batch: &[Write],
+        outcomes: &[Outcome],
+        lines: &mut Vec<(String, LogLine)>,
+    ) {
+        for (write, outcome) in batch.iter().zip(outcomes) {
+            let (Err(error @ StoreError::Full { .. }), Some(execution_id), Some(at)) =
+                (outcome, write.execution_id(), write.at())
+            else {
+                continue;
+            };
+            let message = format!("could not be recorded: {error}");
+            let marked =
+                self.conn.execute_batch("BEGIN IMMEDIATE").and_then(|()| match apply::fail_execution_for_lack_of_room(
+                    &self.conn,
+                    execution_id,
+                    &message,
+                    at,
+                ) {
+                    Ok(marked) => self.conn.execute_batch("COMMIT").map(|()| marked),
+                    Err(err) => {
+                        let _ = self.conn.execute_batch("ROLLBACK");
+                        Err(err)
+                    }
+                });
+            if matches!(marked, Ok(true)) {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                lines.push((execution_id.to_owned(), LogLine::error(at, None, format!("execution failed: {message}"))));
+            }
+        }
+    }
+
+    fn write_logs(&self, batch: &[Write], outcomes: &[Outcome], extra: Vec<(String, LogLine)>) {
+        let Some(logs) = &self.logs else { return };
+        let mut texts: Vec<(String, String)> = Vec::new();
+        let mut position: HashMap<String, usize> = HashMap::new();
+        let mut push = |execution_id: &str, line: &LogLine| {
+            let index = *position.entry(execution_id.to_owned()).or_insert_with(|| {
+                texts.push((execution_id.to_owned(), String::new()));
+                texts.len() - 1
+            });
+            texts[index].1.push_str(&line.render());
+        };
+        for (write, outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                Ok(_) => {
+                    if let Some((execution_id, line)) = write.log_line() {
+                        push(execution_id, &line);
+                    }
+                }
+                Err(error @ (StoreError::Full { .. } | StoreError::Locked { .. } | StoreError::Database { .. })) => {
+                    if let (Some(execution_id), Some(at)) = (write.execution_id(), write.at()) {
+                        push(execution_id, &LogLine::error(at, None, format!("store write failed: {error}")));
+                    }
+                }
+                Err(_) => {}
+            }
+        }
+        for (execution_id, line) in &extra {
+            push(execution_id, line);
+        }
+        for (execution_id, text) in texts {
+            if let Err(error) = logs.append(&execution_id, &text) {
+                tracing::warn!("{error}");
+            }
+        }
+    }
+}
