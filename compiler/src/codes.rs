@@ -266,6 +266,429 @@ Right:
     variables:
       a_and_b: 1
 "#;
+    // ---- E02xx: names (ids, actions, inputs, references) ------------------------------------------------------
+    INVALID_IDENTIFIER = "E0201", "invalid name", r#"Step ids, `output:` names, variables and input parameters are read back in expressions, so
+they must be identifiers: letters, digits and `_`, not starting with a digit. A `-` is not
+allowed: in `${fetch-data}` the `-` is a subtraction.
+
+Wrong:
+
+    steps:
+      - id: fetch-data
+        action: http/get
+
+Right:
+
+    steps:
+      - id: fetch_data
+        action: http/get
+"#;
+    DUPLICATE_ID = "E0202", "duplicate step id", r#"Two steps have the same id. Ids name step results (`${steps.ID.output}`) and `needs:` entries,
+so each must be unique in the workflow, `on_failure` steps included. The label shows the first
+step with that id.
+
+Wrong:
+
+    steps:
+      - id: fetch
+        action: http/get
+      - id: fetch
+        action: http/post
+
+Right:
+
+    steps:
+      - id: fetch
+        action: http/get
+      - id: upload
+        action: http/post
+"#;
+    NAME_CONFLICT = "E0203", "name already taken or reserved", r#"Step ids, `output:` names and variables share one namespace: `${x}` must mean one thing. A
+name is also refused when it is reserved: `steps`, `inputs`, `trigger`, `workflow`,
+`execution`, `secrets`, `item`, `index`, and the words `true`, `false`, `null`, `in`.
+
+Wrong:
+
+    variables:
+      files: /tmp
+    steps:
+      - id: list
+        action: fs/list
+        input:
+          path: "${files}"
+        output: files
+
+Right:
+
+    variables:
+      folder: /tmp
+    steps:
+      - id: list
+        action: fs/list
+        input:
+          path: "${folder}"
+        output: files
+"#;
+    UNKNOWN_ACTION = "E0204", "unknown action", r#"The step's `action` is not a built-in action nor an installed custom one. Actions are named
+`connector/action` (`fs/list`, `http/get`, `notify/desktop`; `notification/*` is accepted for
+`notify/*`) or are core actions (`filter`, `transform`, `log`, `sleep`). The hint names the
+closest known action; `pilot connectors list` shows them all.
+
+Wrong:
+
+    - id: list_files
+      action: fs/lst
+
+Right:
+
+    - id: list_files
+      action: fs/list
+"#;
+    UNKNOWN_STEP = "E0205", "unknown step", r#"A `needs:` entry or a `steps.ID.output` reference names a step that does not exist (or, from a
+main step, an `on_failure` step, which runs only when the execution fails). The hint names the
+closest step id.
+
+Wrong:
+
+    - id: copy
+      action: fs/copy
+      needs: [list_file]
+
+Right:
+
+    - id: copy
+      action: fs/copy
+      needs: [list_files]
+"#;
+    UNKNOWN_NAME = "E0206", "unknown name", r#"An expression reads a name that is not defined here. A bare name is a variable, a step id, a
+step's `output:` name, an ALL_CAPS environment variable (`${HOME}`), or, in a loop or a
+filter condition, `item`, `index` and the item's fields. Other values are read through
+`inputs.NAME`, `secrets.NAME`, `trigger.*`, `workflow.*`, `execution.*` and `steps.ID.output`.
+
+Wrong:
+
+    message: "found ${len(fils)} files"
+
+Right:
+
+    message: "found ${len(files)} files"
+"#;
+    USED_BEFORE_DEFINED = "E0207", "read before it exists", r#"An expression reads something that does not exist yet when it runs: the result of a step
+further down the file (steps read only the steps above them), a variable declared further down
+(variables read only earlier ones), or from a main step, an `on_failure` step. Move the step or
+variable up, or the reader down.
+
+Wrong:
+
+    steps:
+      - id: report
+        action: log
+        input:
+          message: "${len(files)} files"
+      - id: list
+        action: fs/list
+        input:
+          path: /tmp
+        output: files
+
+Right:
+
+    steps:
+      - id: list
+        action: fs/list
+        input:
+          path: /tmp
+        output: files
+      - id: report
+        action: log
+        input:
+          message: "${len(files)} files"
+"#;
+    SELF_REFERENCE = "E0208", "reads itself", r#"A step reads its own result, or a variable its own value. Neither exists while it is being
+computed.
+
+Wrong:
+
+    variables:
+      folder: "${folder}/backup"
+
+Right:
+
+    variables:
+      base: "${HOME}"
+      folder: "${base}/backup"
+"#;
+    STEP_IN_VARIABLE = "E0209", "variable reads a step", r#"Variables are computed once, when the execution starts, before any step runs, so they cannot
+read step results. Compute the value in a `transform` step instead, or write the expression
+where it is used.
+
+Wrong:
+
+    variables:
+      count: "${len(files)}"
+
+Right:
+
+    - id: count
+      action: transform
+      input:
+        value: "${len(files)}"
+"#;
+    MISSING_INPUT = "E0210", "missing required input", r#"The step's action requires an input the step's `input:` does not give. The hint shows the
+action's signature; `?` marks optional inputs.
+
+Wrong:
+
+    - id: copy
+      action: fs/copy
+      input:
+        source: /tmp/a.txt
+
+Right:
+
+    - id: copy
+      action: fs/copy
+      input:
+        source: /tmp/a.txt
+        destination: /tmp/b.txt
+"#;
+    UNKNOWN_INPUT = "E0211", "unknown input", r#"The step gives an input its action does not take, often a typo. The hint names the closest
+input of the action, or shows its signature. (Actions such as `transform` accept any input.)
+
+Wrong:
+
+    - id: list
+      action: fs/list
+      input:
+        folder: /tmp
+
+Right:
+
+    - id: list
+      action: fs/list
+      input:
+        path: /tmp
+"#;
+    // ---- E03xx: expressions and types --------------------------------------------------------------------------
+    EXPR_SYNTAX = "E0301", "expression syntax error", r#"A `${...}` expression (or a bare condition) cannot be parsed. The caret shows where the parser
+stopped. Strings in expressions use single quotes; a literal `${` is written `$${`.
+
+Wrong:
+
+    message: "${len(files}"
+
+Right:
+
+    message: "${len(files)}"
+"#;
+    INPUT_TYPE_MISMATCH = "E0302", "input has the wrong type", r#"The value given to an input does not have the type the action's signature declares (shown in
+the hint). Values are typed statically: a template such as `"a ${x}"` is a string, a template
+that is exactly one `${...}` has the expression's type, and `any` (a parsed HTTP body) is
+checked when the step runs.
+
+Wrong:
+
+    - id: wait
+      action: sleep
+      input:
+        duration: "${len(files)}"
+
+Right:
+
+    - id: wait
+      action: sleep
+      input:
+        duration: 30s
+"#;
+    EXPR_TYPE_MISMATCH = "E0303", "type mismatch in an expression", r#"An operator or function gets a value of a type it does not accept: comparing a timestamp with
+a string, `len` of a number, adding a string to a number. Timestamps compare with timestamps
+(`now() - 1d`, `parse_date('2024-01-31')`), durations with durations.
+
+Wrong:
+
+    condition: "modified_at > 'yesterday'"
+
+Right:
+
+    condition: "modified_at > now() - 1d"
+"#;
+    UNKNOWN_FIELD = "E0304", "unknown field", r#"The value has a known shape and no field of that name, often a typo. The hint names the
+closest field. The fields of each action's result are in `pilot connectors list`; the file
+entries of `fs/list` have `path`, `name`, `size`, `modified_at`, `created_at`, `is_dir` and
+`extension`.
+
+Wrong:
+
+    destination: "${backup_folder}/${item.nmae}"
+
+Right:
+
+    destination: "${backup_folder}/${item.name}"
+"#;
+    UNKNOWN_FUNCTION = "E0305", "unknown function", r#"The expression calls a function the language does not have. The hint names the closest one.
+
+Wrong:
+
+    message: "${lenght(files)} files"
+
+Right:
+
+    message: "${len(files)} files"
+"#;
+    WRONG_ARGUMENT_COUNT = "E0306", "wrong number of arguments", r#"A function is called with too few or too many arguments.
+
+Wrong:
+
+    label: "${if(count > 10, 'many')}"
+
+Right:
+
+    label: "${if(count > 10, 'many', 'few')}"
+"#;
+    NOT_ITERABLE = "E0307", "not a list", r#"`[*]`, `in` or a list function is applied to something that is not a list.
+
+Wrong:
+
+    names: "${workflow.name[*]}"
+
+Right:
+
+    names: "${files[*].name}"
+"#;
+    LOOP_NOT_LIST = "E0308", "loop over something that is not a list", r#"`loop:` runs the step once per element of a list, so its value must be a list (a value typed
+`any`, such as an HTTP body, is checked when the step runs). A string is one value, not a list
+of characters or lines.
+
+Wrong:
+
+    - id: copy
+      action: fs/copy
+      loop: "${source_folder}"
+
+Right:
+
+    - id: copy
+      action: fs/copy
+      loop: "${recent_files}"
+"#;
+    CONDITION_NOT_BOOL = "E0309", "condition is not a bool", r#"An `if:` or a filter `condition` must be true or false. Compare the value to something. A
+condition is written as a bare expression or as one `${...}`.
+
+Wrong:
+
+    if: "${files}"
+
+Right:
+
+    if: "${len(files) > 0}"
+"#;
+    TOO_DEEP = "E0310", "expression too deep", r#"The expression nests too deeply to check. Split it over several steps or variables.
+
+Wrong:
+
+    value: "${((((((((((((((((((((((((((((((((x))))))))))))))))))))))))))))))))}"
+
+Right:
+
+    value: "${x}"
+"#;
+    CONSTANT_FAILED = "E0311", "constant expression fails", r#"A part of the expression whose inputs are all known when the workflow is compiled was computed
+then, and it fails: a division by zero, a date that cannot be parsed. It would fail on every run.
+
+Wrong:
+
+    ratio: "${10 / 0}"
+
+Right:
+
+    ratio: "${10 / count}"
+"#;
+    // ---- E04xx: the step graph ---------------------------------------------------------------------------------
+    DEPENDENCY_CYCLE = "E0401", "dependency cycle", r#"The steps wait for each other in a circle, through `needs:` and results read, so none can
+start. The message lists the cycle. Remove one of the `needs:` (or the read) in it.
+
+Wrong:
+
+    - id: a
+      action: log
+      needs: [b]
+      input:
+        message: a
+    - id: b
+      action: log
+      input:
+        message: "${steps.a.output}"
+
+Right:
+
+    - id: a
+      action: log
+      input:
+        message: a
+    - id: b
+      action: log
+      input:
+        message: "${steps.a.output}"
+"#;
+    // ---- E05xx: triggers ---------------------------------------------------------------------------------------
+    INVALID_CRON = "E0501", "invalid cron expression", r#"A schedule's `cron` does not parse. It has five fields, minute hour day-of-month month
+day-of-week (a sixth, leading field is seconds), each a number, `*`, a range `1-5`, a list
+`1,15` or a step `*/10`.
+
+Wrong:
+
+    - type: schedule
+      cron: "0 25 * * *"
+
+Right:
+
+    - type: schedule
+      cron: "0 2 * * *"
+"#;
+    INVALID_WEBHOOK_PATH = "E0502", "invalid webhook path", r#"A webhook path is a plain URL path: it starts with `/`, uses letters, digits, `-`, `_`, `.`,
+`~` and `/`, has no `.` or `..` segment, no empty segment, and no query (`?`) or fragment (`#`).
+
+Wrong:
+
+    - type: webhook
+      path: trigger/backup?now=1
+
+Right:
+
+    - type: webhook
+      path: /trigger/backup
+"#;
+    DUPLICATE_WEBHOOK = "E0503", "duplicate webhook", r#"Two webhook triggers of the workflow listen on the same path and method; one is enough.
+
+Wrong:
+
+    triggers:
+      - type: webhook
+        path: /backup
+      - type: webhook
+        path: /backup
+
+Right:
+
+    triggers:
+      - type: webhook
+        path: /backup
+"#;
+    INVALID_FILE_WATCH = "E0504", "invalid file watch", r#"A file-watch trigger needs a path to watch, and its `pattern`, when given, must be a valid
+glob (`*.pdf`, `**/*.txt`, `report-[0-9].csv`).
+
+Wrong:
+
+    - type: file_watch
+      path: ~/Downloads
+      pattern: "[*.pdf"
+
+Right:
+
+    - type: file_watch
+      path: ~/Downloads
+      pattern: "*.pdf"
+"#;
     // ---- W0xxx: warnings --------------------------------------------------------------------------------------
     NO_STEPS = "W0101", "workflow has no steps", r#"The workflow's `steps` list is empty: running it does nothing.
 
@@ -282,5 +705,19 @@ Right:
         action: fs/delete
         input:
           path: /tmp/old
+"#;
+    UNKNOWN_CREDENTIAL = "W0201", "unknown credential", r#"A `secrets.NAME` or a step's `credential:` names a credential that is not stored. The
+workflow compiles, but the step fails when it runs unless the credential is added first
+(`pilot credentials add NAME`).
+
+Wrong:
+
+    headers:
+      authorization: "Bearer ${secrets.github_tokn}"
+
+Right:
+
+    headers:
+      authorization: "Bearer ${secrets.github_token}"
 "#;
 }
