@@ -141,3 +141,36 @@ async fn an_unknown_model_reports_ollamas_error_string() {
     assert!(message.ends_with(": model \"llama9\" not found, try pulling it first"), "{message}");
     assert_eq!(server.request_count(), 1, "404 is not retried");
 }
+
+fn temp_settings_file(test: &str, content: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("pilot-ai-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let file = dir.join("settings.json");
+    std::fs::write(&file, content).expect("write settings");
+    file
+}
+
+#[tokio::test]
+async fn a_connector_made_from_a_settings_file_uses_its_ai_section() {
+    let server = FakeProvider::start(Provider::Ollama).await;
+    let content = json!({"ai": {"providers": {"ollama": {"base_url": server.base_url, "model": "phi4"}}}});
+    let file = temp_settings_file("valid", &content.to_string());
+    let ai = AiConnector::from_settings_file(&file);
+    ai.execute("ai/complete", input(json!({"prompt": "Hi"})), &no_key()).await.expect("complete");
+    assert_eq!(server.only_request().body["model"], json!("phi4"));
+    std::fs::remove_dir_all(file.parent().expect("dir")).expect("clean up");
+}
+
+#[tokio::test]
+async fn a_broken_settings_file_makes_every_action_fail_naming_the_file() {
+    let server = FakeProvider::start(Provider::Ollama).await;
+    let file = temp_settings_file("broken", r#"{"ai": {"default_provider": "gemini"}}"#);
+    let ai = AiConnector::from_settings_file(&file);
+    let step = input(json!({"prompt": "Hi", "base_url": server.base_url, "model": "m"}));
+    let err = ai.execute("ai/complete", step, &no_key()).await.unwrap_err();
+    let ActionError::Unavailable { reason } = err else { panic!("{err:?}") };
+    assert!(reason.contains(&file.display().to_string()), "{reason}");
+    assert!(reason.contains("unknown variant `gemini`"), "{reason}");
+    assert_eq!(server.request_count(), 0);
+    std::fs::remove_dir_all(file.parent().expect("dir")).expect("clean up");
+}

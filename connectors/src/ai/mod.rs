@@ -5,7 +5,9 @@
 //!
 //! Every action takes optional `provider` (`openai`, `anthropic`, `ollama`), `model` and `base_url` inputs. What a
 //! step leaves out comes from the `ai` section of `$PILOT_HOME/settings.json`, read once when the connector is made
-//! ([`AiConnector::new`] with [`AiSettings::load`]). Every field is optional; these are the defaults:
+//! ([`AiConnector::from_environment`], or [`AiConnector::new`] with [`AiSettings`] in hand). A settings file that
+//! cannot be read or parsed makes every `ai/*` step fail with the reason (file and field) instead of silently using
+//! defaults. Every field is optional; these are the defaults:
 //!
 //! ```json
 //! {
@@ -104,6 +106,9 @@ use transport::Transport;
 pub struct AiConnector {
     settings: AiSettings,
     transport: Transport,
+    /// Why the settings file could not be used: every action then fails saying so, rather than silently
+    /// running with defaults the user did not choose.
+    settings_error: Option<String>,
 }
 
 /// Provider, address, model and key of one call, after step inputs, settings and credential were combined.
@@ -124,7 +129,31 @@ enum ModelUse {
 impl AiConnector {
     pub fn new(settings: AiSettings) -> AiConnector {
         let transport = Transport::new(&settings);
-        AiConnector { settings, transport }
+        AiConnector { settings, transport, settings_error: None }
+    }
+
+    /// Settings from the `ai` section of `settings_file` (defaults when the file does not exist). A file that
+    /// cannot be read or parsed makes every action fail with the reason.
+    pub fn from_settings_file(settings_file: &std::path::Path) -> AiConnector {
+        match AiSettings::load(settings_file) {
+            Ok(settings) => AiConnector::new(settings),
+            Err(err) => {
+                AiConnector { settings_error: Some(err.to_string()), ..AiConnector::new(AiSettings::default()) }
+            }
+        }
+    }
+
+    /// Settings from `$PILOT_HOME/settings.json` (`~/.dooz/pilot/settings.json` when `PILOT_HOME` is unset), as
+    /// [`AiConnector::from_settings_file`].
+    pub fn from_environment() -> AiConnector {
+        let home = match std::env::var_os("PILOT_HOME") {
+            Some(dir) if !dir.is_empty() => std::path::PathBuf::from(dir),
+            _ => {
+                let user_home = std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_default();
+                user_home.join(".dooz").join("pilot")
+            }
+        };
+        AiConnector::from_settings_file(&home.join("settings.json"))
     }
 
     pub fn settings(&self) -> &AiSettings {
@@ -337,6 +366,9 @@ impl Connector for AiConnector {
     }
 
     async fn execute(&self, action: &str, input: Value, ctx: &ActionContext) -> Result<Value, ActionError> {
+        if let Some(error) = &self.settings_error {
+            return Err(ActionError::Unavailable { reason: format!("the ai settings cannot be used: {error}") });
+        }
         let inputs = Inputs::new(&input)?;
         match action {
             "complete" | "ai/complete" => self.complete(&inputs, ctx).await,
