@@ -24,7 +24,21 @@ impl Cx<'_> {
     pub fn wrong_type(&mut self, node: &Node, expected: &str, place: &str) {
         let found = node.describe();
         let message = format!("expected {expected} for {place}, found {found}");
-        self.push(Diagnostic::error(codes::WRONG_TYPE, message, node.span).with_label(format!("this is {found}")));
+        let diagnostic =
+            Diagnostic::error(codes::WRONG_TYPE, message, node.span).with_label(format!("this is {found}"));
+        let hint = match &node.kind {
+            NodeKind::Mapping(_) if expected.starts_with("a list") => {
+                Some("a list: start each item with `- ` on its own line")
+            }
+            NodeKind::Sequence(_) if expected.starts_with("a mapping") => {
+                Some("a mapping: write `key: value` lines, without `- `")
+            }
+            _ => None,
+        };
+        self.push(match hint {
+            Some(hint) => diagnostic.with_hint(hint),
+            None => diagnostic,
+        });
     }
 
     /// A scalar key or value as text, with the span of its content. `None` (and an error) for non-text.

@@ -51,10 +51,15 @@ pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(too_large(bytes.len()));
     }
+    let valid_up_to = std::str::from_utf8(bytes).map_or_else(|e| e.valid_up_to(), |_| bytes.len());
+    if let Some(nul) = bytes[..valid_up_to].iter().position(|&b| b == 0) {
+        return Err(nul_byte(nul));
+    }
     let text = std::str::from_utf8(bytes).map_err(|error| {
         let at = error.valid_up_to();
-        Diagnostic::error(codes::NOT_TEXT, "the file is not UTF-8 text", Span::new(at, at + 1))
-            .with_label(format!("byte 0x{:02X} is not valid UTF-8", bytes[at]))
+        let message = format!("the file is not UTF-8 text: byte 0x{:02X} is not valid UTF-8", bytes[at]);
+        Diagnostic::error(codes::NOT_TEXT, message, Span::new(at, at + 1))
+            .with_label("not UTF-8")
             .with_hint("save the file as UTF-8; if it is a binary file, it is not a workflow")
     })?;
     match check_text(text) {
@@ -67,16 +72,14 @@ fn check_text(text: &str) -> Option<Diagnostic> {
     if text.len() > MAX_FILE_BYTES {
         return Some(too_large(text.len()));
     }
-    let nul = text.find('\0')?;
-    Some(
-        Diagnostic::error(
-            codes::NOT_TEXT,
-            "the file holds a NUL byte: it looks like a binary file",
-            Span::new(nul, nul + 1),
-        )
+    text.find('\0').map(nul_byte)
+}
+
+fn nul_byte(at: usize) -> Diagnostic {
+    let message = "the file holds a NUL byte: it looks like a binary file";
+    Diagnostic::error(codes::NOT_TEXT, message, Span::new(at, at + 1))
         .with_label("NUL byte")
-        .with_hint("workflow files are UTF-8 text (YAML or JSON)"),
-    )
+        .with_hint("workflow files are UTF-8 text (YAML or JSON)")
 }
 
 fn too_large(len: usize) -> Diagnostic {

@@ -164,7 +164,7 @@ mod tests {
     fn folded_plain_scalar_maps_into_the_second_line() {
         let raw = "first\n    ${second}";
         let t = text_of(raw, ScalarStyle::Plain, "first ${second}");
-        let s = t.value.find('s').unwrap();
+        let s = t.value.find("second").unwrap();
         assert_eq!(&raw[t.file_offset(s)..][..6], "second");
     }
 

@@ -299,6 +299,11 @@ impl Builder<'_> {
 
     fn scan_error(&mut self, error: &ScanError) {
         let start = self.positions.byte(error.marker().index());
+        // saphyr stops flow collections at 255 levels before our limit sees them: the same problem.
+        if error.info().contains("recursion limit") {
+            self.diagnostics.push(self.too_deep(Span::new(start, start)));
+            return;
+        }
         let len = self.source.get(start..).and_then(|rest| rest.chars().next()).map_or(0, char::len_utf8);
         let info = error.info();
         let (message, hint) = describe_scan_error(info);
@@ -327,10 +332,10 @@ fn describe_scan_error(info: &str) -> (String, Option<&'static str>) {
         Some("a value containing `: ` must be quoted, or a key is indented wrongly")
     } else if info.contains("did not find expected key") || info.contains("expected key") {
         Some("check the indentation: keys of one mapping must line up")
+    } else if info.contains("quoted scalar") {
+        Some("a quoted value must end with the same quote on its line (or continue on a more indented line)")
     } else if info.contains("unclosed") || info.contains("end of stream") || info.contains("unexpected end") {
         Some("a quote or bracket opened here is never closed")
-    } else if info.contains("recursion limit") {
-        Some("flatten the structure; lists and mappings nest too deep")
     } else {
         None
     };
