@@ -26,7 +26,14 @@ impl Checker<'_> {
         }
         self.check_argument_types(def, args, &nodes);
         let types: Vec<Type> = nodes.iter().map(|n| n.ty.clone()).collect();
-        let ty = (def.result_type)(&types);
+        let ty = match (def.result_type)(&types) {
+            Ok(ty) => ty,
+            Err(message) => {
+                let at = args.first().map_or(span, |arg| arg.span);
+                self.error(CheckErrorKind::TypeMismatch, at, message, Some(def.signature()));
+                Type::Any
+            }
+        };
         match def.body {
             Body::Pure(_) => {
                 let flags = Flags::of(&nodes);

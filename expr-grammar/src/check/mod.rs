@@ -118,10 +118,7 @@ impl Checker<'_> {
             return Node { op, ty, flags };
         }
         match op.eval(&NoContext, None) {
-            Ok(value) => {
-                let ty = if ty == Type::Any { value.type_of() } else { ty };
-                Node::constant(value, ty)
-            }
+            Ok(value) => Node::constant(value, ty),
             Err(error) => {
                 let span = if error.span == Span::default() { span } else { error.span };
                 let message = format!("this constant expression fails: {}", error.message);

@@ -35,7 +35,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         result_type: returns_unified,
         body: Body::Default,
         description: "`value`, or `fallback` when `value` is null (a missing field reads as null).",
-        example: "default({a: 1}.b, 'none')",
+        example: "default(parse_json('{}').name, 'none')",
         example_result: r#""none""#,
     },
     FunctionDef {
@@ -63,7 +63,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
     },
 ];
 
-fn if_type(args: &[Type]) -> Type {
+fn if_type(args: &[Type]) -> Result<Type, String> {
     returns_unified(args.get(1..).unwrap_or_default())
 }
 

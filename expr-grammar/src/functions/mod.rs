@@ -20,6 +20,8 @@ use crate::value::Value;
 /// A pure function body. The error is a message without the function name; the caller adds name and span.
 pub(crate) type PureFn = fn(&[Value]) -> Result<Value, String>;
 
+pub(crate) type ResultType = fn(&[Type]) -> Result<Type, String>;
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Body {
     Pure(PureFn),
@@ -51,8 +53,9 @@ pub(crate) struct FunctionDef {
     pub required: usize,
     /// The result type as written in the docs (`int`, `list<T>`).
     pub returns: &'static str,
-    /// The result type from the argument types.
-    pub result_type: fn(&[Type]) -> Type,
+    /// The result type from the argument types, or why these argument types do not fit (beyond what
+    /// `params` says: `sum` of a list of strings).
+    pub result_type: ResultType,
     pub body: Body,
     pub description: &'static str,
     pub example: &'static str,
@@ -132,53 +135,53 @@ pub fn function_docs() -> Vec<FunctionDoc> {
 
 // ---- result types shared by several functions ----
 
-pub(crate) fn returns_int(_: &[Type]) -> Type {
-    Type::Int
+pub(crate) fn returns_int(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::Int)
 }
 
-pub(crate) fn returns_float(_: &[Type]) -> Type {
-    Type::Float
+pub(crate) fn returns_float(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::Float)
 }
 
-pub(crate) fn returns_bool(_: &[Type]) -> Type {
-    Type::Bool
+pub(crate) fn returns_bool(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::Bool)
 }
 
-pub(crate) fn returns_string(_: &[Type]) -> Type {
-    Type::String
+pub(crate) fn returns_string(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::String)
 }
 
-pub(crate) fn returns_any(_: &[Type]) -> Type {
-    Type::Any
+pub(crate) fn returns_any(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::Any)
 }
 
-pub(crate) fn returns_timestamp(_: &[Type]) -> Type {
-    Type::Timestamp
+pub(crate) fn returns_timestamp(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::Timestamp)
 }
 
-pub(crate) fn returns_duration(_: &[Type]) -> Type {
-    Type::Duration
+pub(crate) fn returns_duration(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::Duration)
 }
 
-pub(crate) fn returns_string_list(_: &[Type]) -> Type {
-    Type::list(Type::String)
+pub(crate) fn returns_string_list(_: &[Type]) -> Result<Type, String> {
+    Ok(Type::list(Type::String))
 }
 
 /// The same type as the first argument (`sort`, `unique`).
-pub(crate) fn returns_first_arg(args: &[Type]) -> Type {
-    args.first().cloned().unwrap_or(Type::Any)
+pub(crate) fn returns_first_arg(args: &[Type]) -> Result<Type, String> {
+    Ok(args.first().cloned().unwrap_or(Type::Any))
 }
 
-/// The element type of the first argument (`first`, `last`, `min`, `max`).
-pub(crate) fn returns_element(args: &[Type]) -> Type {
-    args.first().and_then(Type::iteration_item_type).unwrap_or(Type::Any)
+/// The element type of the first argument (`first`, `last`).
+pub(crate) fn returns_element(args: &[Type]) -> Result<Type, String> {
+    Ok(args.first().and_then(Type::iteration_item_type).unwrap_or(Type::Any))
 }
 
-/// The common type of all arguments (`if` uses its last two, `default` both).
-pub(crate) fn returns_unified(args: &[Type]) -> Type {
+/// The common type of all arguments (`default`).
+pub(crate) fn returns_unified(args: &[Type]) -> Result<Type, String> {
     let mut types = args.iter();
     let first = types.next().cloned().unwrap_or(Type::Any);
-    types.fold(first, |acc, ty| acc.unify(ty))
+    Ok(types.fold(first, |acc, ty| acc.unify(ty)))
 }
 
 // ---- argument access for pure bodies; the evaluator already checked each argument's kind ----
@@ -187,13 +190,6 @@ pub(crate) fn arg_str(args: &[Value], i: usize) -> Result<&str, String> {
     match args.get(i) {
         Some(Value::String(s)) => Ok(s),
         other => Err(wrong_kind("a string", other)),
-    }
-}
-
-pub(crate) fn arg_int(args: &[Value], i: usize) -> Result<i64, String> {
-    match args.get(i) {
-        Some(Value::Int(n)) => Ok(*n),
-        other => Err(wrong_kind("an int", other)),
     }
 }
 

@@ -1,5 +1,166 @@
-//! (Being written.)
+//! Strings: `lower`, `upper`, `trim`, `split`, `join`, `replace`, `contains`, `starts_with`, `ends_with`,
+//! `matches`.
 
-use super::FunctionDef;
+use super::{Accepts, Body, FunctionDef, arg_list, arg_str, param, returns_bool, returns_string, returns_string_list};
+use crate::value::Value;
+use regex::Regex;
+use std::collections::HashMap;
+use std::sync::{LazyLock, Mutex};
 
-pub(super) const FUNCTIONS: &[FunctionDef] = &[];
+pub(super) const FUNCTIONS: &[FunctionDef] = &[
+    FunctionDef {
+        name: "lower",
+        params: &[param("text", Accepts::STRING)],
+        required: 1,
+        returns: "string",
+        result_type: returns_string,
+        body: Body::Pure(|args| Ok(Value::from(arg_str(args, 0)?.to_lowercase()))),
+        description: "The text in lower case.",
+        example: "lower('Report.DOCX')",
+        example_result: r#""report.docx""#,
+    },
+    FunctionDef {
+        name: "upper",
+        params: &[param("text", Accepts::STRING)],
+        required: 1,
+        returns: "string",
+        result_type: returns_string,
+        body: Body::Pure(|args| Ok(Value::from(arg_str(args, 0)?.to_uppercase()))),
+        description: "The text in upper case.",
+        example: "upper('abc')",
+        example_result: r#""ABC""#,
+    },
+    FunctionDef {
+        name: "trim",
+        params: &[param("text", Accepts::STRING)],
+        required: 1,
+        returns: "string",
+        result_type: returns_string,
+        body: Body::Pure(|args| Ok(Value::string(arg_str(args, 0)?.trim()))),
+        description: "The text without leading and trailing whitespace.",
+        example: "trim('  padded  ')",
+        example_result: r#""padded""#,
+    },
+    FunctionDef {
+        name: "split",
+        params: &[param("text", Accepts::STRING), param("separator", Accepts::STRING)],
+        required: 2,
+        returns: "list<string>",
+        result_type: returns_string_list,
+        body: Body::Pure(split),
+        description: "The pieces of the text between separators. An empty separator splits into characters.",
+        example: "split('a,b,c', ',')",
+        example_result: r#"["a","b","c"]"#,
+    },
+    FunctionDef {
+        name: "join",
+        params: &[param("items", Accepts::LIST), param("separator", Accepts::STRING)],
+        required: 1,
+        returns: "string",
+        result_type: returns_string,
+        body: Body::Pure(join),
+        description: "The elements as text (as in a template), separated by `separator` (default: nothing).",
+        example: "join(['a', 1, true], ', ')",
+        example_result: r#""a, 1, true""#,
+    },
+    FunctionDef {
+        name: "replace",
+        params: &[param("text", Accepts::STRING), param("from", Accepts::STRING), param("to", Accepts::STRING)],
+        required: 3,
+        returns: "string",
+        result_type: returns_string,
+        body: Body::Pure(|args| Ok(Value::from(arg_str(args, 0)?.replace(arg_str(args, 1)?, arg_str(args, 2)?)))),
+        description: "The text with every occurrence of `from` replaced by `to`.",
+        example: "replace('a-b-c', '-', '/')",
+        example_result: r#""a/b/c""#,
+    },
+    FunctionDef {
+        name: "contains",
+        params: &[param("haystack", Accepts::STRING.or(Accepts::LIST)), param("needle", Accepts::ANY)],
+        required: 2,
+        returns: "bool",
+        result_type: returns_bool,
+        body: Body::Pure(contains),
+        description: "Whether the string contains the substring, or the list the element (like `needle in haystack`).",
+        example: "contains('report.docx', '.doc')",
+        example_result: "true",
+    },
+    FunctionDef {
+        name: "starts_with",
+        params: &[param("text", Accepts::STRING), param("prefix", Accepts::STRING)],
+        required: 2,
+        returns: "bool",
+        result_type: returns_bool,
+        body: Body::Pure(|args| Ok(Value::Bool(arg_str(args, 0)?.starts_with(arg_str(args, 1)?)))),
+        description: "Whether the text starts with the prefix.",
+        example: "starts_with('/home/me', '/home')",
+        example_result: "true",
+    },
+    FunctionDef {
+        name: "ends_with",
+        params: &[param("text", Accepts::STRING), param("suffix", Accepts::STRING)],
+        required: 2,
+        returns: "bool",
+        result_type: returns_bool,
+        body: Body::Pure(|args| Ok(Value::Bool(arg_str(args, 0)?.ends_with(arg_str(args, 1)?)))),
+        description: "Whether the text ends with the suffix.",
+        example: "ends_with('report.docx', '.docx')",
+        example_result: "true",
+    },
+    FunctionDef {
+        name: "matches",
+        params: &[param("text", Accepts::STRING), param("pattern", Accepts::STRING)],
+        required: 2,
+        returns: "bool",
+        result_type: returns_bool,
+        body: Body::Pure(matches),
+        description: "Whether the regular expression (Rust `regex` syntax) matches anywhere in the text; anchor it \
+                      with `^...$` to match the whole text.",
+        example: r"matches('invoice-2024.pdf', '^invoice-\\d{4}\\.pdf$')",
+        example_result: "true",
+    },
+];
+
+fn split(args: &[Value]) -> Result<Value, String> {
+    let (text, separator) = (arg_str(args, 0)?, arg_str(args, 1)?);
+    if separator.is_empty() {
+        return Ok(Value::list(text.chars().map(|c| Value::from(c.to_string()))));
+    }
+    Ok(Value::list(text.split(separator).map(Value::from)))
+}
+
+fn join(args: &[Value]) -> Result<Value, String> {
+    let items = arg_list(args, 0)?;
+    let separator = if args.len() > 1 { arg_str(args, 1)? } else { "" };
+    let texts: Vec<String> = items.iter().map(Value::to_string).collect();
+    Ok(Value::from(texts.join(separator)))
+}
+
+fn contains(args: &[Value]) -> Result<Value, String> {
+    let needle = args.get(1).cloned().unwrap_or_default();
+    match (args.first(), &needle) {
+        (Some(Value::String(text)), Value::String(part)) => Ok(Value::Bool(text.contains(&**part))),
+        (Some(Value::String(_)), other) => Err(format!("cannot look for {} in a string", other.kind_name())),
+        (Some(Value::List(items)), _) => Ok(Value::Bool(items.contains(&needle))),
+        (other, _) => Err(super::wrong_kind("a string or a list", other)),
+    }
+}
+
+/// Compiled patterns, so a pattern used per item of a filter is compiled once. Bounded: cleared when full.
+static PATTERNS: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
+const MAX_CACHED_PATTERNS: usize = 256;
+
+fn matches(args: &[Value]) -> Result<Value, String> {
+    let (text, pattern) = (arg_str(args, 0)?, arg_str(args, 1)?);
+    let mut cache = PATTERNS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(regex) = cache.get(pattern) {
+        return Ok(Value::Bool(regex.is_match(text)));
+    }
+    let regex = Regex::new(pattern).map_err(|e| format!("invalid regular expression `{pattern}`: {e}"))?;
+    let found = regex.is_match(text);
+    if cache.len() >= MAX_CACHED_PATTERNS {
+        cache.clear();
+    }
+    cache.insert(pattern.to_string(), regex);
+    Ok(Value::Bool(found))
+}

@@ -33,7 +33,7 @@ pub(crate) fn unescape(raw: &str, start: usize) -> Result<String, SyntaxError> {
                 return Err(SyntaxError {
                     span,
                     message: format!("unknown escape `\\{other}` in string"),
-                    hint: Some(r#"known escapes: \n \t \r \0 \\ \' \" \$ \/ \u{1F600}"#.to_string()),
+                    hint: Some(r#"known escapes: \n \t \r \0 \\ \' \" \$ \/ \u{1F600}; a backslash is written \\ (in a regex: '\\d+')"#.to_string()),
                 });
             }
         };
