@@ -105,6 +105,11 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(fail("opening"))?;
     conn.busy_timeout(options.busy_timeout).map_err(fail("setting the busy timeout"))?;
+    // Read the version before anything writes (turning WAL on rewrites the header): a newer file stays untouched.
+    let found = schema_version(&conn).map_err(fail("reading the schema version"))?;
+    if found > MIGRATIONS.len() as i64 {
+        return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported: MIGRATIONS.len() as i64 });
+    }
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(fail("enabling WAL"))?;
     if !mode.eq_ignore_ascii_case("wal") {
@@ -132,13 +137,15 @@ pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connect
     Ok(conn)
 }
 
+fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}
+
 /// Applies every migration the database has not seen, each in its own transaction with its version bump.
 pub(crate) fn migrate(conn: &Connection, path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
     let fail = |doing: String| move |err: rusqlite::Error| classify(path, &doing, busy_timeout, &err);
     let supported = MIGRATIONS.len() as i64;
-    let found: i64 = conn
-        .pragma_query_value(None, "user_version", |row| row.get(0))
-        .map_err(fail("reading the schema version".into()))?;
+    let found = schema_version(conn).map_err(fail("reading the schema version".into()))?;
     if found > supported {
         return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported });
     }
