@@ -93,6 +93,8 @@ impl FunctionDef {
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FunctionDoc {
     pub name: String,
+    /// `general`, `strings`, `collections`, `conversion`, `dates` or `paths`.
+    pub group: String,
     /// `len(value: string | list | object) -> int`; `?` marks optional parameters.
     pub signature: String,
     pub description: String,
@@ -102,29 +104,32 @@ pub struct FunctionDoc {
     pub example_result: String,
 }
 
-const GROUPS: [&[FunctionDef]; 6] = [
-    general::FUNCTIONS,
-    text::FUNCTIONS,
-    collections::FUNCTIONS,
-    convert::FUNCTIONS,
-    dates::FUNCTIONS,
-    paths::FUNCTIONS,
+const GROUPS: [(&str, &[FunctionDef]); 6] = [
+    ("general", general::FUNCTIONS),
+    ("strings", text::FUNCTIONS),
+    ("collections", collections::FUNCTIONS),
+    ("conversion", convert::FUNCTIONS),
+    ("dates", dates::FUNCTIONS),
+    ("paths", paths::FUNCTIONS),
 ];
 
 pub(crate) fn all() -> impl Iterator<Item = &'static FunctionDef> {
-    GROUPS.into_iter().flatten()
+    GROUPS.into_iter().flat_map(|(_, functions)| functions)
 }
 
 pub(crate) fn lookup(name: &str) -> Option<&'static FunctionDef> {
     all().find(|f| f.name == name)
 }
 
-/// Documentation of every library function, grouped as in the docs (core, strings, collections,
+/// Documentation of every library function, grouped as in the docs (general, strings, collections,
 /// conversion, dates, paths).
 pub fn function_docs() -> Vec<FunctionDoc> {
-    all()
-        .map(|f| FunctionDoc {
+    GROUPS
+        .into_iter()
+        .flat_map(|(group, functions)| functions.iter().map(move |f| (group, f)))
+        .map(|(group, f)| FunctionDoc {
             name: f.name.to_string(),
+            group: group.to_string(),
             signature: f.signature(),
             description: f.description.to_string(),
             example: f.example.to_string(),
