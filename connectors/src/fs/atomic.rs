@@ -1,0 +1,214 @@
+//! Writes that never leave half a file at the destination: the data goes into a temporary file in the
+//! destination's folder (same file system, so the rename is atomic) and is renamed into place once complete.
+//! On any failure the temporary file is removed and the destination is untouched.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use tokio_util::sync::CancellationToken;
+
+use super::{create_parent, parent_folder};
+use crate::ActionError;
+use crate::fields::{failed, io_failure, os_reason};
+
+static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
+
+/// A temporary file beside a destination; removed on drop unless renamed into place.
+struct TempFile {
+    path: PathBuf,
+    renamed: bool,
+}
+
+impl TempFile {
+    /// Creates `.{name}.pilot-{pid}-{n}.tmp` in the destination's folder, with the default permissions.
+    fn beside(destination: &Path) -> io::Result<(TempFile, File)> {
+        let folder = parent_folder(destination);
+        let name: String =
+            destination.file_name().map(|n| n.to_string_lossy().chars().take(100).collect()).unwrap_or_default();
+        loop {
+            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
+            let path = folder.join(format!(".{name}.pilot-{}-{n}.tmp", std::process::id()));
+            match OpenOptions::new().write(true).create_new(true).open(&path) {
+                Ok(file) => return Ok((TempFile { path, renamed: false }, file)),
+                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    fn rename_to(mut self, destination: &Path) -> io::Result<()> {
+        fs::rename(&self.path, destination)?;
+        self.renamed = true;
+        Ok(())
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if !self.renamed {
+            let _ = fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// Replaces (or appends to) the file at `path`. Returns the file's new size. A symbolic link is written through
+/// to its target; a replaced file keeps its permissions.
+pub(super) fn write_file(path: &Path, content: &[u8], append: bool) -> Result<u64, ActionError> {
+    let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    create_parent(&target, "write")?;
+    let fail = |err: io::Error| io_failure("write", path, &err);
+    let (temp, mut file) = TempFile::beside(&target).map_err(fail)?;
+    let mut size = 0;
+    if append {
+        match File::open(&target) {
+            Ok(mut existing) => size = io::copy(&mut existing, &mut file).map_err(fail)?,
+            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
+            Err(err) => return Err(fail(err)),
+        }
+    }
+    file.write_all(content).map_err(fail)?;
+    size += content.len() as u64;
+    if let Ok(existing) = fs::metadata(&target) {
+        file.set_permissions(existing.permissions()).map_err(fail)?;
+    }
+    file.sync_all().map_err(fail)?;
+    drop(file);
+    temp.rename_to(&target).map_err(fail)?;
+    Ok(size)
+}
+
+fn copy_failure(source: &Path, destination: &Path, err: &io::Error) -> ActionError {
+    failed(format!("cannot copy {} to {}: {}", source.display(), destination.display(), os_reason(err)))
+}
+
+fn exists(path: &Path) -> bool {
+    fs::symlink_metadata(path).is_ok()
+}
+
+fn refuse_existing(verb: &str, source: &Path, destination: &Path) -> ActionError {
+    failed(format!(
+        "cannot {verb} {} to {}: the destination exists (set `overwrite: true` to replace it)",
+        source.display(),
+        destination.display()
+    ))
+}
+
+/// Copies a file, or a folder with its contents (merged into an existing folder when `overwrite`).
+/// Returns the number of bytes copied.
+pub(super) fn copy_path(
+    source: &Path,
+    destination: &Path,
+    overwrite: bool,
+    cancel: &CancellationToken,
+) -> Result<u64, ActionError> {
+    let meta = fs::metadata(source).map_err(|err| io_failure("copy", source, &err))?;
+    if !overwrite && exists(destination) {
+        return Err(refuse_existing("copy", source, destination));
+    }
+    create_parent(destination, "copy to")?;
+    if !meta.is_dir() {
+        return copy_file(source, destination);
+    }
+    if is_inside(source, destination) {
+        return Err(failed(format!(
+            "cannot copy {} to {}: the destination is inside the folder being copied",
+            source.display(),
+            destination.display()
+        )));
+    }
+    copy_folder(source, destination, cancel)
+}
+
+/// Whether `path` is `folder` or lies under it, following symbolic links.
+fn is_inside(folder: &Path, path: &Path) -> bool {
+    let (Ok(folder), Ok(parent)) = (fs::canonicalize(folder), fs::canonicalize(parent_folder(path))) else {
+        return false;
+    };
+    let resolved = match path.file_name() {
+        Some(name) => parent.join(name),
+        None => parent,
+    };
+    resolved.starts_with(folder)
+}
+
+fn copy_file(source: &Path, destination: &Path) -> Result<u64, ActionError> {
+    let fail = |err: io::Error| copy_failure(source, destination, &err);
+    let (temp, file) = TempFile::beside(destination).map_err(fail)?;
+    drop(file);
+    let size = fs::copy(source, &temp.path).map_err(fail)?;
+    temp.rename_to(destination).map_err(fail)?;
+    Ok(size)
+}
+
+fn copy_folder(source: &Path, destination: &Path, cancel: &CancellationToken) -> Result<u64, ActionError> {
+    let fail = |err: io::Error| copy_failure(source, destination, &err);
+    fs::create_dir_all(destination).map_err(fail)?;
+    let mut total = 0;
+    for entry in fs::read_dir(source).map_err(fail)? {
+        if cancel.is_cancelled() {
+            return Err(ActionError::Cancelled);
+        }
+        let entry = entry.map_err(fail)?;
+        let kind = entry.file_type().map_err(fail)?;
+        let (from, to) = (entry.path(), destination.join(entry.file_name()));
+        if kind.is_dir() {
+            total += copy_folder(&from, &to, cancel)?;
+        } else if kind.is_symlink() {
+            copy_symlink(&from, &to)?;
+        } else {
+            total += copy_file(&from, &to)?;
+        }
+    }
+    Ok(total)
+}
+
+/// Inside a copied folder, a symbolic link is copied as a link (following it could loop).
+#[cfg(unix)]
+fn copy_symlink(from: &Path, to: &Path) -> Result<(), ActionError> {
+    let fail = |err: io::Error| copy_failure(from, to, &err);
+    let target = fs::read_link(from).map_err(fail)?;
+    if exists(to) {
+        fs::remove_file(to).map_err(fail)?;
+    }
+    std::os::unix::fs::symlink(target, to).map_err(fail)
+}
+
+#[cfg(not(unix))]
+fn copy_symlink(from: &Path, to: &Path) -> Result<(), ActionError> {
+    copy_file(from, to).map(|_| ())
+}
+
+/// Renames `source`; across file systems, copies it and then deletes the source.
+pub(super) fn move_path(
+    source: &Path,
+    destination: &Path,
+    overwrite: bool,
+    cancel: &CancellationToken,
+) -> Result<(), ActionError> {
+    let meta = fs::symlink_metadata(source).map_err(|err| io_failure("move", source, &err))?;
+    if !overwrite && exists(destination) {
+        return Err(refuse_existing("move", source, destination));
+    }
+    create_parent(destination, "move to")?;
+    let fail = |err: &io::Error| {
+        failed(format!("cannot move {} to {}: {}", source.display(), destination.display(), os_reason(err)))
+    };
+    match fs::rename(source, destination) {
+        Ok(()) => Ok(()),
+        Err(err) if err.kind() == io::ErrorKind::CrossesDevices => {
+            copy_path(source, destination, overwrite, cancel)?;
+            let removed = if meta.is_dir() { fs::remove_dir_all(source) } else { fs::remove_file(source) };
+            removed.map_err(|err| {
+                failed(format!(
+                    "moved {} to {} by copying, but cannot delete the source: {}",
+                    source.display(),
+                    destination.display(),
+                    os_reason(&err)
+                ))
+            })
+        }
+        Err(err) => Err(fail(&err)),
+    }
+}
