@@ -505,12 +505,14 @@ fn http_download() -> ActionDefinition {
         Effect::Write,
         vec![
             required("url", Type::String, "The URL to download."),
-            required("path", Type::String, "The file to write."),
+            required("path", Type::String, "The file to write; in an existing folder, named after the URL."),
             optional("headers", any_object(), "Request headers, name to value."),
             optional("query", any_object(), "Query parameters added to the URL, name to value."),
-            optional("timeout", Type::Duration, "Give up after this long."),
+            optional("timeout", Type::Duration, "Give up after this long (default: none; 60s without data fails)."),
+            optional("follow_redirects", Type::Bool, "Follow redirects (default true)."),
+            optional("overwrite", Type::Bool, "Replace an existing file (default true)."),
         ],
-        Type::object([("path", Type::String), ("size", Type::Int), ("sha256", Type::String)]),
+        Type::object([("path", Type::String), ("size", Type::Int), ("sha256", Type::String), ("status", Type::Int)]),
     )
 }
 
@@ -672,15 +674,19 @@ fn notify_email() -> ActionDefinition {
 fn notify_slack() -> ActionDefinition {
     action(
         "notify/slack",
-        "Post a Slack message through an incoming webhook.",
+        "Post a Slack message through an incoming webhook, or with a bot token (the step's `credential:`) \
+         through `chat.postMessage`.",
         Effect::Write,
         vec![
             required("text", Type::String, "The message text (also the fallback when `blocks` are given)."),
-            optional("channel", Type::String, "The channel, when the webhook allows overriding it."),
+            optional("channel", Type::String, "The channel; required with a bot token."),
             optional("webhook_url", Type::String, "The webhook URL (default: the step's `credential:`)."),
-            optional("blocks", Type::Any, "Slack Block Kit blocks."),
+            optional("blocks", Type::Any, "Slack Block Kit blocks (a list)."),
+            optional("thread_ts", Type::String, "Reply in the thread of this message (`ts` of an earlier post)."),
+            optional("api_base", Type::String, "The Web API address (default https://slack.com/api)."),
+            optional("timeout", Type::Duration, "Give up after this long (default 30s)."),
         ],
-        Type::Null,
+        Type::object([("ok", Type::Bool), ("channel", Type::Any), ("ts", Type::Any)]),
     )
 }
 
@@ -694,6 +700,7 @@ fn notify_webhook() -> ActionDefinition {
             required("payload", Type::Any, "The JSON body."),
             optional("secret", Type::String, "A shared secret to sign the body with."),
             optional("headers", any_object(), "Extra request headers, name to value."),
+            optional("timeout", Type::Duration, "Give up after this long (default 30s)."),
         ],
         Type::object([("status", Type::Int)]),
     )

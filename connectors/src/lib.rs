@@ -11,6 +11,14 @@ use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "runtime")]
 pub mod ai;
+#[cfg(feature = "runtime")]
+pub mod http;
+#[cfg(feature = "runtime")]
+mod input_fields;
+#[cfg(feature = "runtime")]
+pub mod notify;
+#[cfg(feature = "runtime")]
+pub mod shell;
 pub mod catalogue;
 
 /// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
