@@ -9,9 +9,17 @@ struct Cli {
 }
 
 #[derive(Debug, clap::Subcommand)]
-enum Command {}
+enum Command {
+    /// List past executions or show one with its steps.
+    Executions(pilot::cli::executions::ExecutionsArgs),
+    /// Print an execution's log.
+    Logs(pilot::cli::logs::LogsArgs),
+}
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Executions(args) => pilot::cli::executions::run(&args),
+        Command::Logs(args) => pilot::cli::logs::run(&args),
+    }
 }

@@ -35,11 +35,11 @@ pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
 pub use memory::MemoryStore;
 pub use records::{
     ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Status, StepEnd, StepRecord,
-    StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros,
+    StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros, utc_seconds,
 };
 pub use sqlite::{LogFolder, SCHEMA_VERSION, SqliteStore, StoreOptions};
 
-use expr_grammar::Timestamp;
+pub use expr_grammar::Timestamp;
 
 /// Where executions are recorded. See the module docs for the durability rules.
 #[async_trait::async_trait]

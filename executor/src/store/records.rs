@@ -205,6 +205,14 @@ pub fn rfc3339_micros(at: Timestamp) -> String {
     }
 }
 
+/// A short UTC time for tables: `2026-11-24 10:00:00`.
+pub fn utc_seconds(at: Timestamp) -> String {
+    match chrono::DateTime::from_timestamp_micros(at.0) {
+        Some(time) => time.format("%Y-%m-%d %H:%M:%S").to_string(),
+        None => format!("@{}us", at.0),
+    }
+}
+
 fn optional_time(at: Option<Timestamp>) -> Json {
     at.map_or(Json::Null, |at| Json::String(rfc3339_micros(at)))
 }

@@ -1,0 +1,275 @@
+//! `pilot executions list [--workflow NAME] [--status S] [--limit N] [--json]` and
+//! `pilot executions show ID [--json]`: what ran, from the execution store (`$PILOT_HOME/pilot.db`).
+//! An id may be any unique prefix; an unknown or ambiguous one exits 2.
+
+use std::process::ExitCode;
+
+use executor::store::{
+    ExecutionFilter, ExecutionRecord, ExecutionSummary, LogFolder, LookupError, SqliteStore, Status, Store, StoreError,
+    StoreOptions, rfc3339_micros, utc_seconds,
+};
+
+use crate::home::PilotHome;
+
+#[derive(Debug, clap::Args)]
+pub struct ExecutionsArgs {
+    #[command(subcommand)]
+    pub command: ExecutionsCommand,
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum ExecutionsCommand {
+    /// List executions, newest first.
+    List(ListArgs),
+    /// Show one execution and its steps.
+    Show(ShowArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ListArgs {
+    /// Only executions of this workflow (its name).
+    #[arg(long)]
+    pub workflow: Option<String>,
+    /// Only executions with this status.
+    #[arg(long, value_parser = ["pending", "running", "success", "failed", "skipped", "cancelled"])]
+    pub status: Option<String>,
+    /// At most this many.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    /// Print a JSON array of executions (with their steps) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ShowArgs {
+    /// The execution id, or a unique prefix of it.
+    pub id: String,
+    /// Print the execution as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Exit status for an unknown or ambiguous execution id.
+pub const EXIT_UNKNOWN_ID: u8 = 2;
+/// Exit status when the store cannot be read.
+pub const EXIT_STORE: u8 = 1;
+
+pub fn run(args: &ExecutionsArgs) -> ExitCode {
+    with_store(|store| async move {
+        match &args.command {
+            ExecutionsCommand::List(list) => run_list(&store, list).await,
+            ExecutionsCommand::Show(show) => run_show(&store, show).await,
+        }
+    })
+}
+
+/// Opens `$PILOT_HOME/pilot.db` (logs in `$PILOT_HOME/logs`) and runs `command` on a small tokio runtime.
+pub(crate) fn with_store<F, Fut>(command: F) -> ExitCode
+where
+    F: FnOnce(SqliteStore) -> Fut,
+    Fut: std::future::Future<Output = ExitCode>,
+{
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("error: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_STORE);
+        }
+    };
+    let home = PilotHome::from_env();
+    let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
+    let store = match SqliteStore::open(home.database(), options) {
+        Ok(store) => store,
+        Err(error) => return store_failed(&error),
+    };
+    runtime.block_on(command(store))
+}
+
+pub(crate) fn store_failed(error: &StoreError) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::from(EXIT_STORE)
+}
+
+/// The full id for `prefix`, or the exit code after saying why there is none.
+pub(crate) async fn resolve(store: &dyn Store, prefix: &str) -> Result<String, ExitCode> {
+    match store.resolve_execution_id(prefix).await {
+        Ok(id) => Ok(id),
+        Err(LookupError::Store(error)) => Err(store_failed(&error)),
+        Err(error) => {
+            eprintln!("error: {error} (`pilot executions list` shows the ids)");
+            Err(ExitCode::from(EXIT_UNKNOWN_ID))
+        }
+    }
+}
+
+async fn run_list(store: &SqliteStore, args: &ListArgs) -> ExitCode {
+    let filter = ExecutionFilter {
+        workflow_name: args.workflow.clone(),
+        status: args.status.as_deref().and_then(Status::parse),
+        limit: args.limit,
+    };
+    let found = match store.list_executions(&filter).await {
+        Ok(found) => found,
+        Err(error) => return store_failed(&error),
+    };
+    if !args.json {
+        print!("{}", summary_table(&found));
+        return ExitCode::SUCCESS;
+    }
+    let mut executions = Vec::with_capacity(found.len());
+    for summary in &found {
+        match store.load_execution(&summary.id).await {
+            Ok(Some(execution)) => executions.push(execution.to_json()),
+            Ok(None) => {} // Deleted between the two reads.
+            Err(error) => return store_failed(&error),
+        }
+    }
+    print_json(&serde_json::Value::Array(executions))
+}
+
+async fn run_show(store: &SqliteStore, args: &ShowArgs) -> ExitCode {
+    let id = match resolve(store, &args.id).await {
+        Ok(id) => id,
+        Err(code) => return code,
+    };
+    let execution = match store.load_execution(&id).await {
+        Ok(Some(execution)) => execution,
+        Ok(None) => {
+            eprintln!("error: execution {id} not found");
+            return ExitCode::from(EXIT_UNKNOWN_ID);
+        }
+        Err(error) => return store_failed(&error),
+    };
+    if args.json {
+        return print_json(&execution.to_json());
+    }
+    print!("{}", execution_text(&execution));
+    ExitCode::SUCCESS
+}
+
+fn print_json(value: &serde_json::Value) -> ExitCode {
+    match serde_json::to_string_pretty(value) {
+        Ok(text) => {
+            println!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("error: cannot render JSON: {error}");
+            ExitCode::from(EXIT_STORE)
+        }
+    }
+}
+
+/// `1.234s`, `250ms`, `2m03s`, `1h02m`.
+pub fn human_duration(micros: i64) -> String {
+    let millis = micros.max(0) / 1000;
+    match millis {
+        0..1_000 => format!("{millis}ms"),
+        1_000..60_000 => format!("{}.{:03}s", millis / 1000, millis % 1000),
+        60_000..3_600_000 => format!("{}m{:02}s", millis / 60_000, millis / 1000 % 60),
+        _ => format!("{}h{:02}m", millis / 3_600_000, millis / 60_000 % 60),
+    }
+}
+
+fn between(start: Option<executor::store::Timestamp>, end: Option<executor::store::Timestamp>) -> String {
+    match (start, end) {
+        (Some(start), Some(end)) => human_duration(end.0 - start.0),
+        _ => "-".to_owned(),
+    }
+}
+
+/// Left-aligned columns separated by two spaces.
+fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
+    for row in rows {
+        for (width, cell) in widths.iter_mut().zip(row) {
+            *width = (*width).max(cell.chars().count());
+        }
+    }
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(cell, width)| format!("{cell:<width$}")).collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut text = line(header.to_vec());
+    for row in rows {
+        text.push_str(&line(row.iter().map(String::as_str).collect()));
+    }
+    text
+}
+
+pub fn summary_table(found: &[ExecutionSummary]) -> String {
+    if found.is_empty() {
+        return "no executions\n".to_owned();
+    }
+    let rows: Vec<Vec<String>> = found
+        .iter()
+        .map(|execution| {
+            vec![
+                execution.id.clone(),
+                execution.workflow_name.clone(),
+                execution.status.to_string(),
+                execution.started_at.map_or_else(|| "-".to_owned(), utc_seconds),
+                between(execution.started_at, execution.completed_at),
+            ]
+        })
+        .collect();
+    table(&["ID", "WORKFLOW", "STATUS", "STARTED", "DURATION"], &rows)
+}
+
+/// Longest JSON shown per input or output in the text view; `--json` has everything.
+const PREVIEW_CHARS: usize = 200;
+
+fn preview(value: &serde_json::Value) -> String {
+    let text = value.to_string();
+    match text.char_indices().nth(PREVIEW_CHARS) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    }
+}
+
+pub fn execution_text(execution: &ExecutionRecord) -> String {
+    let time = |at: Option<executor::store::Timestamp>| at.map_or_else(|| "-".to_owned(), rfc3339_micros);
+    let mut text = format!("execution  {}\n", execution.id);
+    text.push_str(&format!("workflow   {} (version {})\n", execution.workflow_name, execution.workflow_version));
+    text.push_str(&format!("status     {}\n", execution.status));
+    text.push_str(&format!("started    {}\n", time(execution.started_at)));
+    text.push_str(&format!("completed  {}\n", time(execution.completed_at)));
+    text.push_str(&format!("duration   {}\n", between(execution.started_at, execution.completed_at)));
+    if let Some(error) = &execution.error {
+        text.push_str(&format!("error      {error}\n"));
+    }
+    if execution.steps.is_empty() {
+        text.push_str("\nno steps recorded\n");
+        return text;
+    }
+    let rows: Vec<Vec<String>> = execution
+        .steps
+        .iter()
+        .map(|step| {
+            vec![
+                step.step_id.clone(),
+                step.status.to_string(),
+                step.attempts.to_string(),
+                step.started_at.map_or_else(|| "-".to_owned(), utc_seconds),
+                between(step.started_at, step.completed_at),
+                step.error.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    text.push('\n');
+    text.push_str(&table(&["STEP", "STATUS", "ATTEMPTS", "STARTED", "DURATION", "ERROR"], &rows));
+    for step in &execution.steps {
+        if step.input.is_none() && step.output.is_none() {
+            continue;
+        }
+        text.push_str(&format!("\n{}\n", step.step_id));
+        if let Some(input) = &step.input {
+            text.push_str(&format!("  input   {}\n", preview(input)));
+        }
+        if let Some(output) = &step.output {
+            text.push_str(&format!("  output  {}\n", preview(output)));
+        }
+    }
+    text
+}
