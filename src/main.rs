@@ -14,6 +14,8 @@ enum Command {
     Executions(pilot::cli::executions::ExecutionsArgs),
     /// Print an execution's log.
     Logs(pilot::cli::logs::LogsArgs),
+    /// Connectors and their actions (`pilot connectors list`).
+    Connectors(pilot::cli::connectors::ConnectorsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -21,5 +23,6 @@ fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Executions(args) => pilot::cli::executions::run(&args),
         Command::Logs(args) => pilot::cli::logs::run(&args),
+        Command::Connectors(args) => pilot::cli::connectors::run(&args),
     }
 }

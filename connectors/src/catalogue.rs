@@ -346,11 +346,12 @@ fn fs_read() -> ActionDefinition {
 fn fs_write() -> ActionDefinition {
     action(
         "fs/write",
-        "Write text to a file, creating it and replacing its content (or appending). The new content appears \
-         whole or not at all: it is written to a temporary file beside the destination, then renamed.",
+        "Write text to a file, creating it (and its missing folders) or replacing its content, or appending. The \
+         new content appears whole or not at all: it is written to a temporary file beside the destination, then \
+         renamed. A replaced file keeps its permissions; a symbolic link is written through to its target.",
         Effect::Write,
         vec![
-            path_input("The file to write; its folder must exist."),
+            path_input("The file to write."),
             required("content", Type::String, "The text to write."),
             optional("append", Type::Bool, "Add to the end of the file instead of replacing it (default false)."),
         ],
@@ -361,13 +362,18 @@ fn fs_write() -> ActionDefinition {
 fn fs_copy() -> ActionDefinition {
     action(
         "fs/copy",
-        "Copy a file, or a folder with everything in it. Each file is copied through a temporary file and a \
-         rename, so the destination never holds half a file.",
+        "Copy a file, or a folder with everything in it; missing parent folders of the destination are created. \
+         Each file is copied through a temporary file and a rename, so the destination never holds half a file. \
+         `size` is the number of bytes copied.",
         Effect::Write,
         vec![
             required("source", Type::String, "The file or folder to copy."),
             required("destination", Type::String, "The new path (not the folder to copy into)."),
-            optional("overwrite", Type::Bool, "Replace an existing destination (default false: fail)."),
+            optional(
+                "overwrite",
+                Type::Bool,
+                "Replace an existing destination file, or merge into an existing folder (default false: fail).",
+            ),
         ],
         Type::object([("source", Type::String), ("destination", Type::String), ("size", Type::Int)]),
     )
@@ -376,7 +382,8 @@ fn fs_copy() -> ActionDefinition {
 fn fs_move() -> ActionDefinition {
     action(
         "fs/move",
-        "Move or rename a file or folder; across file systems it copies, then deletes the source.",
+        "Move or rename a file or folder; missing parent folders of the destination are created. Across file \
+         systems it copies, then deletes the source.",
         Effect::Write,
         vec![
             required("source", Type::String, "The file or folder to move."),

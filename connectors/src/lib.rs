@@ -20,6 +20,15 @@ pub mod notify;
 #[cfg(feature = "runtime")]
 pub mod shell;
 pub mod catalogue;
+#[cfg(feature = "runtime")]
+pub mod core;
+#[cfg(feature = "runtime")]
+mod fields;
+#[cfg(feature = "runtime")]
+pub mod fs;
+pub mod reference;
+#[cfg(feature = "runtime")]
+pub mod registry;
 
 /// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
 /// other and to `Read` steps; `Pure` and `Read` steps that do not depend on each other run in parallel.
@@ -122,5 +131,6 @@ pub enum ActionError {
 pub trait Connector: Send + Sync {
     fn id(&self) -> &str;
     fn actions(&self) -> Vec<ActionDefinition>;
+    /// `action` is the canonical name in full (`fs/list`, `transform`); see `registry::ConnectorRegistry`.
     async fn execute(&self, action: &str, input: Value, ctx: &ActionContext) -> Result<Value, ActionError>;
 }

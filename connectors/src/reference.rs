@@ -50,6 +50,28 @@ pub fn render_markdown(catalogue: &Catalogue) -> String {
     out
 }
 
+/// The `pilot connectors list` text: actions grouped by connector, one signature per line. Actions named in
+/// `unavailable` (declared but without an implementation in this build) are marked.
+pub fn render_list(catalogue: &Catalogue, unavailable: &[&str]) -> String {
+    let mut out = String::new();
+    let mut current_group: Option<&str> = None;
+    for def in catalogue.iter() {
+        let group = def.name.split_once('/').map_or("core", |(connector, _)| connector);
+        if current_group != Some(group) {
+            let _ = writeln!(out, "{}{group}", if current_group.is_some() { "\n" } else { "" });
+            current_group = Some(group);
+        }
+        let mark = if unavailable.contains(&def.name.as_str()) { "  (not available in this build)" } else { "" };
+        let _ = writeln!(out, "  {}{mark}", def.signature());
+    }
+    let _ = write!(
+        out,
+        "\n{} actions. Inputs marked `?` are optional. `--json` prints the full catalogue with descriptions.\n",
+        catalogue.len()
+    );
+    out
+}
+
 fn in_section(def: &ActionDefinition, prefix: &str) -> bool {
     if prefix.is_empty() { !def.name.contains('/') } else { def.name.starts_with(prefix) }
 }
@@ -127,6 +149,19 @@ mod tests {
             assert!(rendered.contains(&def.signature()), "{} signature missing", def.name);
         }
         assert!(!rendered.contains("## Custom connectors"));
+    }
+
+    #[test]
+    fn list_groups_actions_by_connector_and_marks_missing_ones() {
+        let text = render_list(&Catalogue::builtin(), &["ai/chat"]);
+        assert!(text.starts_with("core\n  filter("), "{text}");
+        assert!(text.contains("\nfs\n  fs/read(path: string) -> "), "{text}");
+        assert!(text.contains("\n  fs/list(path: string, pattern?: string, recursive?: bool) -> list<{"), "{text}");
+        let chat = text.lines().find(|line| line.trim_start().starts_with("ai/chat(")).unwrap();
+        assert!(chat.ends_with("[read]  (not available in this build)"), "{chat}");
+        let complete = text.lines().find(|line| line.trim_start().starts_with("ai/complete(")).unwrap();
+        assert!(complete.ends_with("[read]"), "{complete}");
+        assert_eq!(text.lines().filter(|line| !line.starts_with(' ') && !line.is_empty()).count(), 7);
     }
 
     #[test]

@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod connectors;
 pub mod executions;
 pub mod logs;
