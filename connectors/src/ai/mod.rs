@@ -380,3 +380,16 @@ impl Connector for AiConnector {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_connector_declares_the_five_ai_actions_of_the_catalogue() {
+        let connector = AiConnector::new(AiSettings::default());
+        let names: Vec<String> = connector.actions().into_iter().map(|def| def.name).collect();
+        assert_eq!(names, ["ai/complete", "ai/chat", "ai/embed", "ai/summarize", "ai/classify"]);
+        assert_eq!(connector.id(), "ai");
+    }
+}
