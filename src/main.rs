@@ -10,6 +10,12 @@ struct Cli {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Check workflow files (or folders of them) and report every problem with its place and a hint.
+    Check(pilot::cli::check::CheckArgs),
+    /// Print the JSON Schema of workflow files (for editors).
+    Schema,
+    /// Explain a diagnostic code (e.g. `pilot explain E0101`), with a wrong and a right example.
+    Explain(pilot::cli::explain::ExplainArgs),
     /// List past executions or show one with its steps.
     Executions(pilot::cli::executions::ExecutionsArgs),
     /// Print an execution's log.
@@ -21,6 +27,9 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Check(args) => pilot::cli::check::run(&args),
+        Command::Schema => pilot::cli::schema::run(),
+        Command::Explain(args) => pilot::cli::explain::run(&args),
         Command::Executions(args) => pilot::cli::executions::run(&args),
         Command::Logs(args) => pilot::cli::logs::run(&args),
         Command::Connectors(args) => pilot::cli::connectors::run(&args),

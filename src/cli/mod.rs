@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
+pub mod check;
 pub mod connectors;
 pub mod executions;
+pub mod explain;
 pub mod logs;
+pub mod schema;

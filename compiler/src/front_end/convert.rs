@@ -1,6 +1,7 @@
 //! The node tree to the workflow model, reporting every structural error on the way.
 
 use super::fields::{Cx, Fields, free_pairs};
+use super::scalars::Resolved;
 use super::tree::{Node, NodeKind};
 use super::values::{duration, yaml_mapping, yaml_value};
 use super::{FILE_EVENTS, HTTP_METHODS};
@@ -82,12 +83,13 @@ fn steps(cx: &mut Cx<'_>, node: &Node, place: &str) -> Vec<Step> {
 
 fn step(cx: &mut Cx<'_>, node: &Node, list: &str, index: usize) -> Option<Step> {
     let unnamed = format!("step {} of {list}", index + 1);
-    let fields = Fields::read(cx, node, &unnamed, STEP_KEYS)?;
-    let id = fields.require(cx, "id", &unnamed).and_then(|n| cx.string(n, "the step's `id`"));
-    let place = match &id {
-        Some(id) => format!("step `{}`", id.value),
-        None => unnamed,
+    // Messages about the step's keys name it by its id when it has a plain one.
+    let place = match peek_text(node, "id") {
+        Some(id) => format!("step `{id}`"),
+        None => unnamed.clone(),
     };
+    let fields = Fields::read(cx, node, &place, STEP_KEYS)?;
+    let id = fields.require(cx, "id", &unnamed).and_then(|n| cx.string(n, "the step's `id`"));
     let action = fields.require(cx, "action", &place).and_then(|n| cx.string(n, &format!("`action` of {place}")));
     let input = fields.get("input").and_then(|n| yaml_mapping(cx, n, &format!("`input` of {place}")));
     let output = fields.get("output").and_then(|n| cx.string(n, &format!("`output` of {place}")));
@@ -118,6 +120,19 @@ fn step(cx: &mut Cx<'_>, node: &Node, list: &str, index: usize) -> Option<Step> 
         continue_on_error,
         credential,
         resume,
+    })
+}
+
+/// The text value of `key` in a mapping node, without reporting anything.
+fn peek_text<'n>(node: &'n Node, key: &str) -> Option<&'n str> {
+    let NodeKind::Mapping(pairs) = &node.kind else { return None };
+    pairs.iter().find_map(|(k, v)| match (&k.kind, &v.kind) {
+        (NodeKind::Scalar(k), NodeKind::Scalar(v))
+            if k.value == key && super::scalars::resolve(v) == Resolved::String =>
+        {
+            Some(v.value.as_str())
+        }
+        _ => None,
     })
 }
 
