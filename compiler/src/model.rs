@@ -203,9 +203,11 @@ pub struct Workflow {
     pub name: Option<Spanned<String>>,
     /// What the workflow does, for people.
     pub description: Option<Spanned<String>>,
-    /// The workflow's own version (free text, e.g. `1.0.0`).
+    /// The workflow's own version (free text, e.g. `1.0.0`; a number such as `2` is read as its text).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::version_schema")]
     pub version: Option<Spanned<String>>,
-    /// What starts the workflow. Without triggers it runs only with `pilot run`.
+    /// What starts the workflow. Without triggers it runs only when started by hand.
     #[serde(default)]
     pub triggers: Vec<Spanned<Trigger>>,
     /// Typed parameters of manual and webhook runs, by name.
@@ -233,7 +235,7 @@ pub enum Trigger {
     Webhook(WebhookTrigger),
     /// Run when files change under `path`.
     FileWatch(FileWatchTrigger),
-    /// Run only when started by hand (`pilot run`).
+    /// Run only when started by hand.
     Manual(ManualTrigger),
 }
 
@@ -252,10 +254,10 @@ pub struct WebhookTrigger {
     /// The URL path, starting with `/` (e.g. `/trigger/backup`).
     pub path: Spanned<String>,
     /// The HTTP method; default `POST`.
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::http_method_schema")]
     pub method: Option<Spanned<String>>,
-    /// A shared secret the caller must send (header `X-Pilot-Secret`); use `${secret.NAME}` to keep it out of
-    /// the file.
+    /// A shared secret callers must prove they know; write `${secrets.NAME}` to keep it out of the file.
     pub secret: Option<Spanned<String>>,
 }
 
@@ -267,6 +269,7 @@ pub struct FileWatchTrigger {
     /// A glob the changed file's name must match (e.g. `*.pdf`).
     pub pattern: Option<Spanned<String>>,
     /// Which changes count; default all of them.
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::file_events_schema")]
     pub events: Option<Spanned<Vec<Spanned<String>>>>,
 }
@@ -361,6 +364,7 @@ pub struct Step {
     /// The element is `${item}`, its position `${index}`. Elements run one at a time unless `concurrency` says
     /// more. The step's result is the list of per-element results.
     #[serde(rename = "loop")]
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::loop_schema")]
     pub looping: Option<Loop>,
     /// A condition (`${...}` template or bare expression); when false the step is skipped and its result is null.
@@ -373,6 +377,7 @@ pub struct Step {
     /// Try again when the action fails.
     pub retry: Option<Retry>,
     /// Fail the attempt when it runs longer than this (e.g. `30s`, `5m`, `1h30m`).
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::duration_schema")]
     pub timeout: Option<Spanned<Duration>>,
     /// When true, a failure of this step does not fail the execution; its result is null.
@@ -381,6 +386,7 @@ pub struct Step {
     pub credential: Option<Spanned<String>>,
     /// What `pilot resume` does when the execution was interrupted while this step ran: `rerun` (default; for
     /// steps safe to repeat) or `fail` (for steps that must not happen twice, such as sending an email).
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::resume_schema")]
     pub resume: Option<Spanned<ResumePolicy>>,
 }
@@ -407,9 +413,11 @@ pub struct Retry {
     #[schemars(range(min = 1))]
     pub max_attempts: Option<Spanned<u32>>,
     /// How the delay grows between attempts: `fixed` or `exponential` (doubling); default `exponential`.
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::backoff_schema")]
     pub backoff: Option<Spanned<Backoff>>,
     /// The delay before the second attempt (e.g. `1s`, `500ms`); default `1s`.
+    #[serde(default)]
     #[schemars(schema_with = "crate::schema::duration_schema")]
     pub initial_delay: Option<Spanned<Duration>>,
 }

@@ -60,7 +60,14 @@ pub(crate) fn resume_schema(_: &mut SchemaGenerator) -> Schema {
 }
 
 pub(crate) fn http_method_schema(_: &mut SchemaGenerator) -> Schema {
-    json_schema!({ "type": "string", "enum": crate::front_end::HTTP_METHODS })
+    // The front end accepts any letter case (`post` is `POST`).
+    let upper = crate::front_end::HTTP_METHODS.iter().map(|m| m.to_string());
+    let methods: Vec<String> = upper.clone().chain(upper.map(|m| m.to_ascii_lowercase())).collect();
+    json_schema!({ "type": "string", "enum": methods })
+}
+
+pub(crate) fn version_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": ["string", "number"] })
 }
 
 pub(crate) fn file_events_schema(_: &mut SchemaGenerator) -> Schema {

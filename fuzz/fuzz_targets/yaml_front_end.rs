@@ -1,0 +1,41 @@
+//! Any bytes as a workflow file: decoding, the YAML front end, the whole compiler and both renderers must never
+//! panic or overflow the stack, and every diagnostic's span must lie inside the text.
+#![no_main]
+
+use compiler::model::YamlValue;
+use compiler::render::{RenderOptions, render_file, to_json};
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let source = match compiler::front_end::decode(data) {
+        Ok(source) => source,
+        Err(diagnostic) => {
+            let text = String::from_utf8_lossy(data);
+            let _ = render_file("fuzz.yaml", &text, &[diagnostic], RenderOptions::default());
+            return;
+        }
+    };
+    let (model, diagnostics) = compiler::parse_workflow(source);
+    for diagnostic in &diagnostics {
+        let span = diagnostic.primary.span;
+        assert!(span.start <= span.end && span.end as usize <= source.len(), "span {span:?} outside the text");
+    }
+    if let Some(workflow) = &model {
+        for step in workflow.steps.iter().chain(&workflow.on_failure) {
+            for entry in step.input.iter().flat_map(|input| input.iter()) {
+                if let YamlValue::String(text) = &entry.value.value {
+                    // Any offset inside the value maps inside the scalar's content.
+                    for offset in [0, text.value.len() / 2, text.value.len()] {
+                        let at = text.file_offset(offset);
+                        assert!(at >= text.span.start as usize && at <= text.span.end as usize);
+                    }
+                }
+            }
+        }
+    }
+    let _ = render_file("fuzz.yaml", source, &diagnostics, RenderOptions::default());
+    let _ = to_json("fuzz.yaml", source, &diagnostics);
+    let catalogue = connectors::catalogue::Catalogue::builtin();
+    let (_, all) = compiler::compile(source, "fuzz", &catalogue);
+    let _ = render_file("fuzz.yaml", source, &all, RenderOptions::default());
+});
