@@ -77,7 +77,9 @@ impl<'a> Fields<'a> {
             Some(Value::List(items)) => items
                 .iter()
                 .enumerate()
-                .map(|(index, item)| scalar_text(item).ok_or_else(|| wrong_kind(&format!("{field}[{index}]"), "a string", item)))
+                .map(|(index, item)| {
+                    scalar_text(item).ok_or_else(|| wrong_kind(&format!("{field}[{index}]"), "a string", item))
+                })
                 .collect(),
             Some(other) => Err(wrong_kind(field, "a list of strings", other)),
         }
@@ -102,7 +104,9 @@ impl<'a> Fields<'a> {
                         pairs.push((name.clone(), text));
                     }
                 }
-                other => pairs.push((name.clone(), scalar_text(other).ok_or_else(|| wrong_kind(&place, "a string", other))?)),
+                other => {
+                    pairs.push((name.clone(), scalar_text(other).ok_or_else(|| wrong_kind(&place, "a string", other))?))
+                }
             }
         }
         Ok(pairs)

@@ -87,7 +87,11 @@ async fn exec(fields: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionE
     let exit_code = exit_code(finished.status);
     let stderr = String::from_utf8_lossy(&finished.stderr).into_owned();
     if exit_code != 0 && !allow_failure {
-        let quoted = if stderr.trim().is_empty() { "(no output on stderr)".to_string() } else { tail(&stderr, STDERR_TAIL_CHARS) };
+        let quoted = if stderr.trim().is_empty() {
+            "(no output on stderr)".to_string()
+        } else {
+            tail(&stderr, STDERR_TAIL_CHARS)
+        };
         return Err(ActionError::Failed { message: format!("`{program}` exited with code {exit_code}: {quoted}") });
     }
     Ok(Value::object([

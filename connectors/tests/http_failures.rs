@@ -27,7 +27,8 @@ async fn a_404_fails_with_the_status_and_the_start_of_the_body() {
 #[tokio::test]
 async fn a_500_fails_with_its_body() {
     let server = TestServer::start(|_| json_reply(500, json!({"error": "database down"}))).await;
-    let result = run(&HttpConnector::new(), "http/post", input(json!({"url": server.url("/x"), "json": 1})), &ctx()).await;
+    let result =
+        run(&HttpConnector::new(), "http/post", input(json!({"url": server.url("/x"), "json": 1})), &ctx()).await;
     let message = failure_message(result);
     assert!(message.contains("POST") && message.contains("500 Internal Server Error"), "{message}");
     assert!(message.contains(r#"{"error":"database down"}"#), "{message}");
@@ -45,7 +46,9 @@ async fn fail_on_status_false_returns_the_error_response() {
 #[tokio::test]
 async fn connection_refused_names_host_and_port() {
     let port = closed_port().await;
-    let result = run(&HttpConnector::new(), "http/get", input(json!({"url": format!("http://127.0.0.1:{port}/")})), &ctx()).await;
+    let result =
+        run(&HttpConnector::new(), "http/get", input(json!({"url": format!("http://127.0.0.1:{port}/")})), &ctx())
+            .await;
     let message = failure_message(result);
     assert!(message.contains(&format!("cannot connect to 127.0.0.1:{port}: connection refused")), "{message}");
 }
@@ -53,7 +56,8 @@ async fn connection_refused_names_host_and_port() {
 #[tokio::test]
 async fn an_unresolvable_host_says_it_cannot_be_resolved() {
     // `.invalid` never resolves (RFC 6761): the local resolver answers without any traffic beyond this machine.
-    let result = run(&HttpConnector::new(), "http/get", input(json!({"url": "http://nonexistent.invalid/"})), &ctx()).await;
+    let result =
+        run(&HttpConnector::new(), "http/get", input(json!({"url": "http://nonexistent.invalid/"})), &ctx()).await;
     let message = failure_message(result);
     assert!(message.starts_with("cannot resolve host `nonexistent.invalid`"), "{message}");
 }
@@ -78,9 +82,10 @@ async fn cancelling_the_step_aborts_a_pending_request() {
     });
     // Without cancellation this would wait the default 30s timeout; the test's own limit is generous but finite.
     let input = input(json!({"url": server.url("/hang")}));
-    let result = tokio::time::timeout(std::time::Duration::from_secs(20), run(&HttpConnector::new(), "http/get", input, &ctx))
-        .await
-        .expect("cancel ended the call");
+    let result =
+        tokio::time::timeout(std::time::Duration::from_secs(20), run(&HttpConnector::new(), "http/get", input, &ctx))
+            .await
+            .expect("cancel ended the call");
     assert_eq!(result, Err(ActionError::Cancelled));
 }
 

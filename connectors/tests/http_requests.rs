@@ -77,7 +77,9 @@ async fn put_form_sends_a_url_encoded_body() {
 async fn raw_body_is_sent_as_is_with_text_content_type_unless_headers_say_otherwise() {
     let server = TestServer::ok().await;
     let connector = HttpConnector::new();
-    run(&connector, "http/post", input(json!({"url": server.url("/a"), "body": "line 1\nline 2"})), &ctx()).await.unwrap();
+    run(&connector, "http/post", input(json!({"url": server.url("/a"), "body": "line 1\nline 2"})), &ctx())
+        .await
+        .unwrap();
     let with_type = json!({"url": server.url("/b"), "body": "<x/>", "headers": {"Content-Type": "application/xml"}});
     run(&connector, "http/post", input(with_type), &ctx()).await.unwrap();
 
@@ -91,9 +93,8 @@ async fn raw_body_is_sent_as_is_with_text_content_type_unless_headers_say_otherw
 #[tokio::test]
 async fn delete_sends_delete_and_returns_an_empty_body() {
     let server = TestServer::start(|_| reply(204, "text/plain", "")).await;
-    let output = run(&HttpConnector::new(), "http/delete", input(json!({"url": server.url("/items/9")})), &ctx())
-        .await
-        .unwrap();
+    let output =
+        run(&HttpConnector::new(), "http/delete", input(json!({"url": server.url("/items/9")})), &ctx()).await.unwrap();
     let request = server.only_request();
     assert_eq!((request.method, request.path.as_str()), (Method::DELETE, "/items/9"));
     assert_eq!(field(&output, "status"), &Value::Int(204));
@@ -143,7 +144,8 @@ async fn redirects_are_followed_by_default() {
         _ => reply(200, "text/plain", "arrived"),
     })
     .await;
-    let output = run(&HttpConnector::new(), "http/get", input(json!({"url": server.url("/old")})), &ctx()).await.unwrap();
+    let output =
+        run(&HttpConnector::new(), "http/get", input(json!({"url": server.url("/old")})), &ctx()).await.unwrap();
     assert_eq!(field(&output, "status"), &Value::Int(200));
     assert_eq!(text_of(&output, "text"), "arrived");
     let paths: Vec<String> = server.requests().into_iter().map(|r| r.path).collect();
@@ -189,6 +191,18 @@ async fn repeated_response_headers_are_joined() {
     .await;
     let output = run(&HttpConnector::new(), "http/get", input(json!({"url": server.url("/")})), &ctx()).await.unwrap();
     assert_eq!(text_of(field(&output, "headers"), "x-tag"), "a, b");
+}
+
+#[tokio::test]
+async fn the_registry_runs_http_notify_and_shell_actions() {
+    let registry = connectors::registry::ConnectorRegistry::builtin();
+    for action in
+        ["http/get", "http/post", "http/put", "http/delete", "http/download", "notify/webhook", "notify/slack"]
+    {
+        assert!(registry.get(action).is_ok(), "{action} is not registered");
+    }
+    assert_eq!(registry.get("shell/exec").map(|c| c.id().to_string()).ok().as_deref(), Some("shell"));
+    assert_eq!(registry.get("notification/webhook").map(|c| c.id().to_string()).ok().as_deref(), Some("notify"));
 }
 
 fn redirect(location: &str) -> Reply {

@@ -5,10 +5,18 @@ use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderName, HeaderValue};
 
 /// How a request authenticates. `Debug` never shows the secret.
 pub(crate) enum Auth {
-    Basic { username: String, password: String },
-    Bearer { token: String },
+    Basic {
+        username: String,
+        password: String,
+    },
+    Bearer {
+        token: String,
+    },
     /// The key sent raw in a named header (`X-Api-Key: ...`).
-    KeyHeader { name: HeaderName, key: String },
+    KeyHeader {
+        name: HeaderName,
+        key: String,
+    },
 }
 
 impl std::fmt::Debug for Auth {
@@ -36,8 +44,9 @@ impl Auth {
                     .ok_or_else(|| bad_credential(credential, "its data has no `token` (or `api_key`) string"))?;
                 match credential.data.get("header").and_then(|v| v.as_str()) {
                     Some(header) => {
-                        let name = HeaderName::try_from(header)
-                            .map_err(|_| bad_credential(credential, &format!("`header` `{header}` is not a header name")))?;
+                        let name = HeaderName::try_from(header).map_err(|_| {
+                            bad_credential(credential, &format!("`header` `{header}` is not a header name"))
+                        })?;
                         Ok(Auth::KeyHeader { name, key })
                     }
                     None => Ok(Auth::Bearer { token: key }),
@@ -105,7 +114,8 @@ mod tests {
 
     #[test]
     fn base64_matches_rfc_4648_vectors() {
-        let cases = [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
+        let cases =
+            [("", ""), ("f", "Zg=="), ("fo", "Zm8="), ("foo", "Zm9v"), ("foob", "Zm9vYg=="), ("fooba", "Zm9vYmE=")];
         for (plain, encoded) in cases {
             assert_eq!(base64_encode(plain.as_bytes()), encoded, "{plain}");
         }

@@ -39,7 +39,8 @@ pub(crate) async fn run(clients: &Clients, fields: &Fields<'_>, ctx: &ActionCont
         .await
         .map_err(|err| failed(format!("cannot create folder `{}`: {err}", folder.display())))?;
 
-    let mut request = client.get(url.clone()).headers(request_headers(fields, ctx)?).query(&fields.string_pairs("query")?);
+    let mut request =
+        client.get(url.clone()).headers(request_headers(fields, ctx)?).query(&fields.string_pairs("query")?);
     if let Some(limit) = timeout {
         request = request.timeout(limit);
     }
@@ -90,7 +91,8 @@ async fn save(
         .suffix(".part")
         .tempfile_in(folder)
         .map_err(|err| failed(format!("cannot create a temporary file in `{}`: {err}", folder.display())))?;
-    let std_file = temp.as_file().try_clone().map_err(|err| failed(format!("cannot open the temporary file: {err}")))?;
+    let std_file =
+        temp.as_file().try_clone().map_err(|err| failed(format!("cannot open the temporary file: {err}")))?;
     let mut file = tokio::fs::File::from_std(std_file);
     let mut hash = digest::Context::new(&digest::SHA256);
     let mut size = 0u64;
@@ -104,7 +106,8 @@ async fn save(
     file.sync_all().await.map_err(|err| write_error(destination, &err))?;
     drop(file);
     let placed = if overwrite { temp.persist(destination) } else { temp.persist_noclobber(destination) };
-    placed.map_err(|err| failed(format!("cannot move the download into `{}`: {}", destination.display(), err.error)))?;
+    placed
+        .map_err(|err| failed(format!("cannot move the download into `{}`: {}", destination.display(), err.error)))?;
     Ok(Saved { size, sha256: hex(hash.finish().as_ref()), status: status.as_u16() })
 }
 

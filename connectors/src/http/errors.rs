@@ -64,7 +64,9 @@ fn host_port(url: &reqwest::Url) -> String {
     }
 }
 
-fn chain<'a>(err: &'a (dyn std::error::Error + 'static)) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
+fn chain<'a>(
+    err: &'a (dyn std::error::Error + 'static),
+) -> impl Iterator<Item = &'a (dyn std::error::Error + 'static)> {
     std::iter::successors(Some(err), |&current| current.source())
 }
 

@@ -60,7 +60,8 @@ pub(crate) async fn run(
 /// An absolute http or https URL from the input `field`.
 pub(crate) fn parse_url(fields: &Fields<'_>, field: &str) -> Result<Url, ActionError> {
     let text = fields.required_string(field)?;
-    let url = Url::parse(text).map_err(|err| invalid(field, format!("`{}` is not a valid URL: {err}", redact(text))))?;
+    let url =
+        Url::parse(text).map_err(|err| invalid(field, format!("`{}` is not a valid URL: {err}", redact(text))))?;
     match url.scheme() {
         "http" | "https" => Ok(url),
         other => Err(invalid(field, format!("the URL scheme must be http or https, not `{other}`"))),
@@ -70,7 +71,9 @@ pub(crate) fn parse_url(fields: &Fields<'_>, field: &str) -> Result<Url, ActionE
 /// The URL text with any `user:password@` removed, for messages about an unparsable URL.
 fn redact(text: &str) -> String {
     match (text.find("://"), text.rfind('@')) {
-        (Some(scheme_end), Some(at)) if at > scheme_end => format!("{}[redacted]@{}", &text[..scheme_end + 3], &text[at + 1..]),
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            format!("{}[redacted]@{}", &text[..scheme_end + 3], &text[at + 1..])
+        }
         _ => text.to_string(),
     }
 }

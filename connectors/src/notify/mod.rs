@@ -42,7 +42,11 @@ impl Connector for NotifyConnector {
     }
 
     fn actions(&self) -> Vec<ActionDefinition> {
-        crate::catalogue::Catalogue::builtin().iter().filter(|def| ACTIONS.contains(&def.name.as_str())).cloned().collect()
+        crate::catalogue::Catalogue::builtin()
+            .iter()
+            .filter(|def| ACTIONS.contains(&def.name.as_str()))
+            .cloned()
+            .collect()
     }
 
     async fn execute(&self, action: &str, input: Value, ctx: &ActionContext) -> Result<Value, ActionError> {

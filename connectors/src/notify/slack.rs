@@ -68,14 +68,14 @@ fn route(fields: &Fields<'_>, credential: Option<&Credential>) -> Result<Route, 
     let webhook = ["webhook_url", "url"].iter().find_map(|key| credential.data.get(key).and_then(Json::as_str));
     if let Some(webhook) = webhook {
         let url = Url::parse(webhook).ok().filter(|url| matches!(url.scheme(), "http" | "https"));
-        return url.map(Route::IncomingWebhook).ok_or_else(|| {
-            bad_credential(credential, "its webhook URL is not a valid http or https URL")
-        });
+        return url
+            .map(Route::IncomingWebhook)
+            .ok_or_else(|| bad_credential(credential, "its webhook URL is not a valid http or https URL"));
     }
-    if matches!(credential.provider.as_str(), "bearer" | "token" | "api_key" | "slack") {
-        if let Some(token) = token_of(credential) {
-            return Ok(Route::WebApi { token });
-        }
+    if matches!(credential.provider.as_str(), "bearer" | "token" | "api_key" | "slack")
+        && let Some(token) = token_of(credential)
+    {
+        return Ok(Route::WebApi { token });
     }
     Err(bad_credential(credential, "it holds neither a `webhook_url` nor a bot `token`"))
 }
@@ -124,7 +124,8 @@ fn message_body(fields: &Fields<'_>, text: &str, channel: Option<&str>) -> Resul
     if let Some(thread) = fields.optional_string("thread_ts")? {
         body.insert("thread_ts".into(), Json::from(thread));
     }
-    serde_json::to_vec(&Json::Object(body)).map_err(|err| invalid("blocks", format!("cannot be written as JSON: {err}")))
+    serde_json::to_vec(&Json::Object(body))
+        .map_err(|err| invalid("blocks", format!("cannot be written as JSON: {err}")))
 }
 
 fn check_webhook_answer(url: &Url, received: &Received) -> Result<(), ActionError> {

@@ -56,7 +56,10 @@ pub(crate) async fn send(clients: &Clients, fields: &Fields<'_>, ctx: &ActionCon
 
 /// The signing secret (from `secret` or an `hmac`/`webhook` credential), and authentication from any other
 /// credential.
-fn signing_secret(fields: &Fields<'_>, credential: Option<&Credential>) -> Result<(Option<String>, Option<Auth>), ActionError> {
+fn signing_secret(
+    fields: &Fields<'_>,
+    credential: Option<&Credential>,
+) -> Result<(Option<String>, Option<Auth>), ActionError> {
     let from_input = fields.optional_string("secret")?.map(str::to_string);
     if from_input.as_deref() == Some("") {
         return Err(invalid("secret", "must not be empty"));

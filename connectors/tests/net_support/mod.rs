@@ -191,6 +191,11 @@ pub fn failure_message(result: Result<Value, ActionError>) -> String {
     }
 }
 
-pub async fn run(connector: &dyn Connector, action: &str, input: Value, ctx: &ActionContext) -> Result<Value, ActionError> {
+pub async fn run(
+    connector: &dyn Connector,
+    action: &str,
+    input: Value,
+    ctx: &ActionContext,
+) -> Result<Value, ActionError> {
     connector.execute(action, input, ctx).await
 }

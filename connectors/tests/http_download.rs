@@ -1,0 +1,181 @@
+//! `http/download`: streamed to a temporary file and renamed into place, with size and SHA-256; nothing left
+//! behind on failure or cancellation.
+
+mod net_support;
+
+use connectors::ActionError;
+use connectors::http::HttpConnector;
+use expr_grammar::Value;
+use net_support::*;
+use serde_json::json;
+use std::path::Path;
+use std::sync::Arc;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+/// 5 MiB of bytes that are not all alike, so a wrong offset would change the hash.
+fn payload() -> Vec<u8> {
+    (0..5 * 1024 * 1024u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect()
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    ring::digest::digest(&ring::digest::SHA256, bytes).as_ref().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn folder_entries(folder: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(folder)
+        .expect("read folder")
+        .map(|entry| entry.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn download_writes_the_file_and_reports_size_and_sha256() {
+    let bytes = payload();
+    let served = bytes.clone();
+    let server = TestServer::start(move |_| reply(200, "application/octet-stream", served.clone())).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("sub/dir/data.bin");
+    let input = input(json!({
+        "url": server.url("/files/data.bin"),
+        "path": path.to_str().unwrap(),
+        "query": {"v": 2},
+        "headers": {"X-Client": "pilot-test"},
+    }));
+    let output = run(&HttpConnector::new(), "http/download", input, &ctx()).await.expect("download succeeds");
+
+    assert_eq!(std::fs::read(&path).unwrap(), bytes);
+    assert_eq!(text_of(&output, "path"), path.to_str().unwrap());
+    assert_eq!(field(&output, "size"), &Value::Int(bytes.len() as i64));
+    assert_eq!(text_of(&output, "sha256"), sha256_hex(&bytes));
+    assert_eq!(field(&output, "status"), &Value::Int(200));
+    let request = server.only_request();
+    assert_eq!((request.path.as_str(), request.query.as_deref()), ("/files/data.bin", Some("v=2")));
+    assert_eq!(request.header("x-client"), Some("pilot-test"));
+    // Only the finished file: no temporary file left beside it.
+    assert_eq!(folder_entries(&folder.path().join("sub/dir")), ["data.bin"]);
+}
+
+#[tokio::test]
+async fn download_into_a_folder_names_the_file_after_the_url() {
+    let server = TestServer::start(|_| reply(200, "text/plain", "report body")).await;
+    let folder = tempfile::tempdir().unwrap();
+    let input = input(json!({"url": server.url("/reports/q3.txt?sig=abc"), "path": folder.path().to_str().unwrap()}));
+    let output = run(&HttpConnector::new(), "http/download", input, &ctx()).await.unwrap();
+    let expected = folder.path().join("q3.txt");
+    assert_eq!(text_of(&output, "path"), expected.to_str().unwrap());
+    assert_eq!(std::fs::read_to_string(expected).unwrap(), "report body");
+}
+
+#[tokio::test]
+async fn download_with_a_bearer_credential_sends_it() {
+    let server = TestServer::start(|_| reply(200, "text/plain", "x")).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("x.txt");
+    let ctx = ctx_with_credential("bearer", json!({"token": "dl-token"}));
+    let input = input(json!({"url": server.url("/x"), "path": path.to_str().unwrap()}));
+    run(&HttpConnector::new(), "http/download", input, &ctx).await.unwrap();
+    assert_eq!(server.only_request().header("authorization"), Some("Bearer dl-token"));
+}
+
+#[tokio::test]
+async fn a_refused_download_fails_and_leaves_no_file() {
+    let server = TestServer::start(|_| reply(403, "text/plain", "forbidden: token expired")).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("out.bin");
+    let input = input(json!({"url": server.url("/secret.bin"), "path": path.to_str().unwrap()}));
+    let message = failure_message(run(&HttpConnector::new(), "http/download", input, &ctx()).await);
+    assert_eq!(message, format!("GET {} answered 403 Forbidden: forbidden: token expired", server.url("/secret.bin")));
+    assert!(folder_entries(folder.path()).is_empty());
+}
+
+#[tokio::test]
+async fn overwrite_false_refuses_an_existing_file_and_keeps_it() {
+    let server = TestServer::start(|_| reply(200, "text/plain", "new")).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("keep.txt");
+    std::fs::write(&path, "old").unwrap();
+    let input = input(json!({"url": server.url("/keep.txt"), "path": path.to_str().unwrap(), "overwrite": false}));
+    match run(&HttpConnector::new(), "http/download", input, &ctx()).await {
+        Err(ActionError::InvalidInput { field, message }) => {
+            assert_eq!(field, "path");
+            assert!(message.contains("already exists"), "{message}");
+        }
+        other => panic!("expected a refusal, got {other:?}"),
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "old");
+    assert!(server.requests().is_empty());
+}
+
+#[tokio::test]
+async fn overwrite_by_default_replaces_an_existing_file() {
+    let server = TestServer::start(|_| reply(200, "text/plain", "new")).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("file.txt");
+    std::fs::write(&path, "old content").unwrap();
+    let input = input(json!({"url": server.url("/file.txt"), "path": path.to_str().unwrap()}));
+    run(&HttpConnector::new(), "http/download", input, &ctx()).await.unwrap();
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), "new");
+}
+
+#[tokio::test]
+async fn cancelling_mid_download_leaves_no_file_behind() {
+    let (port, first_bytes_sent) = half_sending_server().await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("big.bin");
+    let ctx = ctx();
+    let watcher = async {
+        first_bytes_sent.notified().await;
+        // Cancel once the partial file exists, so the test sees it removed rather than never made.
+        let mut saw_partial = false;
+        for _ in 0..1000 {
+            saw_partial = !folder_entries(folder.path()).is_empty();
+            if saw_partial {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        ctx.cancel.cancel();
+        saw_partial
+    };
+    let input = input(json!({"url": format!("http://127.0.0.1:{port}/big.bin"), "path": path.to_str().unwrap()}));
+    let connector = HttpConnector::new();
+    let (result, saw_partial) = tokio::join!(run(&connector, "http/download", input, &ctx), watcher);
+    assert!(saw_partial, "the partial file should exist mid-download");
+    assert_eq!(result, Err(ActionError::Cancelled));
+    assert!(folder_entries(folder.path()).is_empty(), "left behind: {:?}", folder_entries(folder.path()));
+}
+
+#[tokio::test]
+async fn a_download_cut_short_by_its_timeout_fails_and_leaves_no_file() {
+    let (port, _) = half_sending_server().await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("big.bin");
+    let url = format!("http://127.0.0.1:{port}/big.bin");
+    let input = input_with(json!({"url": url, "path": path.to_str().unwrap()}), [("timeout", millis(300))]);
+    let message = failure_message(run(&HttpConnector::new(), "http/download", input, &ctx()).await);
+    assert!(message.contains("timed out after 300ms"), "{message}");
+    assert!(folder_entries(folder.path()).is_empty());
+}
+
+/// A raw HTTP server that promises 1 MB, sends 1000 bytes, signals, and then holds the connection open.
+async fn half_sending_server() -> (u16, Arc<tokio::sync::Notify>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    let sent = Arc::new(tokio::sync::Notify::new());
+    let signal = sent.clone();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ncontent-length: 1000000\r\n\r\n";
+        stream.write_all(head.as_bytes()).await.expect("write head");
+        stream.write_all(&[7u8; 1000]).await.expect("write first bytes");
+        stream.flush().await.expect("flush");
+        signal.notify_one();
+        // Hold the connection until the client goes away.
+        let _ = stream.read(&mut request).await;
+    });
+    (port, sent)
+}
