@@ -1,0 +1,150 @@
+//! One call of a step's action (or of one loop item): attempts, retries with backoff, the step timeout, and
+//! cancellation.
+//!
+//! Rules: a step's `timeout` bounds each attempt; a timed-out attempt counts as failed and is retried while
+//! attempts remain. Invalid input, an action unavailable on this machine and cancellation are not retried: a
+//! second try cannot change them. Cancelling the execution stops a running attempt at once: the action's
+//! future is dropped and its `ActionContext.cancel` token is cancelled (for work it handed to other threads).
+
+use super::backoff::retry_delay;
+use super::context::Progress;
+use super::filter;
+use super::run::{ExecutionRun, StepRef};
+use super::slots::ItemBinding;
+use crate::store::LogLine;
+use connectors::{ActionContext, ActionError};
+use expr_grammar::Value;
+use futures::FutureExt;
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// Why a call failed after its last attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum CallFailure {
+    Cancelled,
+    Failed(String),
+}
+
+/// The result of a call and the number of attempts it took.
+pub(crate) struct CallResult {
+    pub result: Result<Value, CallFailure>,
+    pub attempts: u32,
+}
+
+/// Runs the action with the step's retry policy. `item` is the loop element this call is for, if any.
+pub(crate) async fn call_with_retries(
+    run: &Arc<ExecutionRun>,
+    step_ref: StepRef,
+    input: Value,
+    item: Option<&ItemBinding>,
+    cancel: &CancellationToken,
+) -> CallResult {
+    let step = run.step(step_ref);
+    let max_attempts = step.retry.max_attempts.max(1);
+    let mut attempt = 1;
+    loop {
+        let error = match call_once(run, step_ref, input.clone(), item, cancel).await {
+            Ok(value) => return CallResult { result: Ok(value), attempts: attempt },
+            Err(ActionError::Cancelled) => {
+                return CallResult { result: Err(CallFailure::Cancelled), attempts: attempt };
+            }
+            Err(error) => error,
+        };
+        let message = run.redactor.text(&error.to_string()).into_owned();
+        if attempt >= max_attempts || !is_retryable(&error) {
+            return CallResult { result: Err(CallFailure::Failed(message)), attempts: attempt };
+        }
+        let delay = retry_delay(&step.retry, attempt);
+        let item_note = item.map(|item| format!(" (item {})", display_index(item))).unwrap_or_default();
+        run.log(LogLine::warn(
+            run.now(),
+            Some(&step.id),
+            format!("attempt {attempt}{item_note} failed: {message}; retrying in {delay:?}"),
+        ));
+        run.report(Progress::StepRetrying { step_id: step.id.clone(), failed_attempt: attempt, delay, error: message });
+        tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return CallResult { result: Err(CallFailure::Cancelled), attempts: attempt },
+            _ = tokio::time::sleep(delay) => {}
+        }
+        attempt += 1;
+    }
+}
+
+fn is_retryable(error: &ActionError) -> bool {
+    matches!(error, ActionError::Failed { .. })
+}
+
+fn display_index(item: &ItemBinding) -> String {
+    match &item.index {
+        Value::Int(i) => i.to_string(),
+        _ => "?".to_string(),
+    }
+}
+
+/// One attempt, bounded by the step's timeout and by cancellation. A panicking action fails its attempt.
+async fn call_once(
+    run: &Arc<ExecutionRun>,
+    step_ref: StepRef,
+    input: Value,
+    item: Option<&ItemBinding>,
+    cancel: &CancellationToken,
+) -> Result<Value, ActionError> {
+    let step = run.step(step_ref);
+    let attempt_cancel = cancel.child_token();
+    // Cancels the attempt's token however the attempt ends (timeout, cancellation, success), so work an
+    // action handed to another thread stops too.
+    let _stop_on_exit = attempt_cancel.clone().drop_guard();
+    let action = dispatch(run, step_ref, input, item, attempt_cancel);
+    let bounded = async {
+        match step.timeout.and_then(|t| t.to_std()) {
+            Some(limit) => tokio::time::timeout(limit, action).await.unwrap_or_else(|_| {
+                Err(ActionError::Failed { message: format!("timed out after {}", step.timeout.unwrap_or_default()) })
+            }),
+            None => action.await,
+        }
+    };
+    tokio::select! {
+        biased;
+        _ = cancel.cancelled() => Err(ActionError::Cancelled),
+        result = bounded => result,
+    }
+}
+
+async fn dispatch(
+    run: &Arc<ExecutionRun>,
+    step_ref: StepRef,
+    input: Value,
+    item: Option<&ItemBinding>,
+    cancel: CancellationToken,
+) -> Result<Value, ActionError> {
+    let step = run.step(step_ref);
+    if step.action == filter::ACTION {
+        return filter::run(run, step_ref, input, item.cloned(), cancel).await;
+    }
+    let credential = match &step.credential {
+        Some(name) => match run.credentials.get(name) {
+            Some(credential) => Some(credential.clone()),
+            None => {
+                return Err(ActionError::Unavailable { reason: format!("credential `{name}` was not provided") });
+            }
+        },
+        None => None,
+    };
+    let ctx = ActionContext { execution_id: run.id.clone(), step_id: step.id.clone(), cancel, credential };
+    match AssertUnwindSafe(run.actions.run(&step.action, input, &ctx)).catch_unwind().await {
+        Ok(result) => result,
+        Err(panic) => Err(ActionError::Failed { message: format!("the action panicked: {}", panic_message(&panic)) }),
+    }
+}
+
+fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+    if let Some(text) = panic.downcast_ref::<&str>() {
+        (*text).to_string()
+    } else if let Some(text) = panic.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "(no message)".to_string()
+    }
+}

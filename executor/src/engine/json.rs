@@ -1,0 +1,107 @@
+//! Values to JSON (for the store and `--json`) and back, typed by the plan (for inputs and resumed outputs).
+
+use expr_grammar::{Duration, Object, Timestamp, Type, Value};
+use serde_json::Value as Json;
+use std::sync::Arc;
+
+/// The JSON form of a value: durations as text (`1h30m`), timestamps as RFC 3339 to the microsecond.
+pub fn to_json(value: &Value) -> Json {
+    match value {
+        Value::Null => Json::Null,
+        Value::Bool(b) => Json::Bool(*b),
+        Value::Int(i) => Json::from(*i),
+        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
+        Value::String(s) => Json::String(s.to_string()),
+        Value::Duration(d) => Json::String(d.to_string()),
+        Value::Timestamp(t) => Json::String(t.to_rfc3339_micros()),
+        Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
+        Value::Object(fields) => Json::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
+    }
+}
+
+/// Reads JSON as a value of type `ty`: timestamps from RFC 3339 text, durations from duration text, ints from
+/// integral numbers. Null is accepted for every type (a skipped step's output is null). The error names the
+/// path inside the document (`$.files[2].size`).
+pub fn from_json_typed(json: &Json, ty: &Type) -> Result<Value, String> {
+    typed(json, ty, "$")
+}
+
+fn typed(json: &Json, ty: &Type, path: &str) -> Result<Value, String> {
+    let mismatch = || format!("{path}: expected {ty}, found {}", json_kind(json));
+    Ok(match (ty, json) {
+        (_, Json::Null) => Value::Null,
+        (Type::Any, _) => untyped(json),
+        (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
+        (Type::Int, Json::Number(n)) => Value::Int(n.as_i64().ok_or_else(mismatch)?),
+        (Type::Float, Json::Number(n)) => Value::Float(n.as_f64().ok_or_else(mismatch)?),
+        (Type::String, Json::String(s)) => Value::String(Arc::from(s.as_str())),
+        (Type::Duration, Json::String(s)) => Value::Duration(Duration::parse(s).ok_or_else(mismatch)?),
+        (Type::Timestamp, Json::String(s)) => Value::Timestamp(Timestamp::parse(s).ok_or_else(mismatch)?),
+        (Type::List { of }, Json::Array(items)) => {
+            let values = items.iter().enumerate().map(|(i, item)| typed(item, of, &format!("{path}[{i}]")));
+            Value::List(Arc::new(values.collect::<Result<_, _>>()?))
+        }
+        (Type::Object(shape), Json::Object(fields)) => {
+            let mut object = Object::with_capacity(fields.len());
+            for (name, field) in fields {
+                let value = match shape.fields.get(name) {
+                    Some(field_ty) => typed(field, field_ty, &format!("{path}.{name}"))?,
+                    None if shape.open => untyped(field),
+                    None => continue,
+                };
+                object.insert(name.clone(), value);
+            }
+            Value::Object(Arc::new(object))
+        }
+        _ => return Err(mismatch()),
+    })
+}
+
+/// JSON read without a type: integral numbers become ints, other numbers floats, text stays text.
+pub fn untyped(json: &Json) -> Value {
+    match json {
+        Json::Null => Value::Null,
+        Json::Bool(b) => Value::Bool(*b),
+        Json::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
+        Json::String(s) => Value::String(Arc::from(s.as_str())),
+        Json::Array(items) => Value::List(Arc::new(items.iter().map(untyped).collect())),
+        Json::Object(fields) => Value::Object(Arc::new(fields.iter().map(|(k, v)| (k.clone(), untyped(v))).collect())),
+    }
+}
+
+fn json_kind(json: &Json) -> &'static str {
+    match json {
+        Json::Null => "null",
+        Json::Bool(_) => "a bool",
+        Json::Number(n) if n.is_i64() || n.is_u64() => "an integer",
+        Json::Number(_) => "a number",
+        Json::String(_) => "a string",
+        Json::Array(_) => "a list",
+        Json::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn typed_json_round_trips_timestamps_and_durations() {
+        let ty = Type::list(Type::object([("at", Type::Timestamp), ("every", Type::Duration), ("n", Type::Int)]));
+        let value = Value::List(Arc::new(vec![Value::Object(Arc::new(Object::from_iter([
+            ("at".to_string(), Value::Timestamp(Timestamp(1_700_000_000_123_456))),
+            ("every".to_string(), Value::Duration(Duration::from_secs(90))),
+            ("n".to_string(), Value::Int(3)),
+        ])))]));
+        let json = to_json(&value);
+        assert_eq!(from_json_typed(&json, &ty), Ok(value));
+    }
+
+    #[test]
+    fn a_mismatch_names_the_path_inside_the_document() {
+        let ty = Type::object([("files", Type::list(Type::object([("size", Type::Int)])))]);
+        let err = from_json_typed(&json!({"files": [{"size": 1}, {"size": "big"}]}), &ty).unwrap_err();
+        assert_eq!(err, "$.files[1].size: expected int, found a string");
+    }
+}

@@ -1,0 +1,450 @@
+//! The workflow engine: runs compiled plans on tokio and records every step in the [`Store`].
+//!
+//! # How an execution runs
+//! 1. Inputs are typed by the plan's `inputs:` (defaults fill the gaps; a missing required input is an error
+//!    before anything is recorded). The workflow definition text is saved, the execution recorded `running`.
+//! 2. Variables are evaluated once, in order. `env` is the process environment captured when the engine was
+//!    built; `now()` comes from the engine's [`Clock`].
+//! 3. Main steps run as a DAG (see `schedule`): a step starts when its predecessors are done *and their end
+//!    records are committed*, so a crash can never leave a successor's effect without its predecessor's
+//!    record. Rules for `if:`, `continue_on_error`, loops (`step`), retries and timeouts (`attempt`) are
+//!    documented in those modules.
+//! 4. When the execution fails (a step failed, or the execution timeout passed), the `on_failure:` steps run in
+//!    order. Cancelling does not run them.
+//!
+//! # Durability and resume
+//! [`WorkflowEngine::resume`] continues an interrupted execution (its process died): it recompiles the stored
+//! definition text, reloads the stored outputs of finished steps (never re-running them) and runs the rest.
+//! A step that was running when the process died may already have had its effect: it runs again
+//! (at-least-once), unless it says `resume: fail`, in which case it is recorded failed ("interrupted while
+//! running; not re-run") and the execution fails. Such steps also wait for their start record to be committed
+//! before calling their action. Variables are evaluated again on resume (with the environment and `now()` of
+//! the resuming process). Stored outputs are redacted: a step's output that contained a secret is read back
+//! with `***` in its place.
+//!
+//! # Retry
+//! [`WorkflowEngine::retry`] starts a *new* execution of the same workflow version with the same inputs,
+//! linked to the old one by its trigger (`{"type": "retry", "execution": OLD, "from": STEP}`). Steps before the
+//! retried ones are not run: their records (input, output, times, attempts) are copied from the old execution.
+//! Re-run are: STEP (or, without `--from`, every step that did not succeed) and everything depending on them.
+
+mod actions;
+mod attempt;
+mod backoff;
+mod clock;
+mod context;
+mod error;
+mod evaluate;
+mod filter;
+mod inputs;
+mod json;
+mod redact;
+mod resume;
+mod run;
+mod schedule;
+mod slots;
+mod step;
+
+pub use actions::Actions;
+pub use backoff::MAX_DELAY as MAX_RETRY_DELAY;
+pub use clock::{Clock, FixedClock, SystemClock, TokioClock};
+pub use context::{Context, Progress, ProgressEvent, ProgressSender, TriggerInfo};
+pub use error::{EngineError, InputError};
+pub use filter::PARALLEL_THRESHOLD as FILTER_PARALLEL_THRESHOLD;
+pub use inputs::{add_var, parse_input_json};
+pub use json::{from_json_typed, to_json, untyped as from_json_untyped};
+pub use redact::MIN_SECRET_LEN;
+pub use slots::EnvSnapshot;
+
+use crate::store::{ExecutionEnd, LookupError, NewExecution, Status, Store, WorkflowDefinition, new_execution_id};
+use compiler::{Diagnostic, Plan, SlotKind};
+use connectors::catalogue::Catalogue;
+use expr_grammar::{Object, SlotRef, Timestamp, Value};
+use redact::Redactor;
+use run::ExecutionRun;
+use schedule::{Finished, MainOutcome};
+use serde_json::{Map, Value as Json};
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+use tokio_util::sync::CancellationToken;
+
+/// A compiled workflow with the text it came from (stored with each execution so that resume and retry
+/// recompile exactly what ran).
+#[derive(Debug, Clone)]
+pub struct Workflow {
+    /// The workflow's id in the store; by default its name.
+    pub id: String,
+    pub plan: Arc<Plan>,
+    pub source: Arc<str>,
+    pub file_name: String,
+}
+
+impl Workflow {
+    /// Compiles `source`; on errors returns every diagnostic.
+    pub fn compile(source: &str, file_name: &str, catalogue: &Catalogue) -> Result<Workflow, Vec<Diagnostic>> {
+        match compiler::compile(source, file_name, catalogue) {
+            (Some(plan), _) => Ok(Workflow {
+                id: plan.workflow.name.clone(),
+                plan: Arc::new(plan),
+                source: Arc::from(source),
+                file_name: file_name.to_string(),
+            }),
+            (None, diagnostics) => Err(diagnostics),
+        }
+    }
+}
+
+/// How an execution ended.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExecutionOutcome {
+    pub id: String,
+    pub status: Status,
+    pub error: Option<String>,
+}
+
+/// A started execution.
+#[derive(Debug)]
+pub struct ExecutionHandle {
+    pub id: String,
+    task: tokio::task::JoinHandle<ExecutionOutcome>,
+}
+
+impl ExecutionHandle {
+    /// Waits for the execution to end.
+    pub async fn wait(self) -> ExecutionOutcome {
+        match self.task.await {
+            Ok(outcome) => outcome,
+            Err(err) => ExecutionOutcome {
+                id: self.id,
+                status: Status::Failed,
+                error: Some(format!("internal error: the execution task stopped: {err}")),
+            },
+        }
+    }
+}
+
+/// Runs workflows. Cheap to share behind an `Arc`; any number of executions run at once.
+pub struct WorkflowEngine {
+    store: Arc<dyn Store>,
+    actions: Arc<dyn Actions>,
+    catalogue: Arc<Catalogue>,
+    clock: Arc<dyn Clock>,
+    env: Arc<EnvSnapshot>,
+    /// Executions running in this engine, with the token that cancels them.
+    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Workflow versions already saved by this engine: (definition text, version) by workflow id.
+    saved: Mutex<HashMap<String, (Arc<str>, i64)>>,
+}
+
+/// What [`launch`] needs besides the run itself.
+struct Launch {
+    finished: HashMap<usize, Finished>,
+    on_failure_done: HashSet<usize>,
+    timeout: Option<std::time::Duration>,
+    resumed: bool,
+}
+
+impl WorkflowEngine {
+    /// An engine over a store, action implementations and the catalogue (to recompile stored definitions).
+    /// Uses the system clock and the process environment as it is now.
+    pub fn new(store: Arc<dyn Store>, actions: Arc<dyn Actions>, catalogue: Arc<Catalogue>) -> WorkflowEngine {
+        WorkflowEngine {
+            store,
+            actions,
+            catalogue,
+            clock: Arc::new(SystemClock),
+            env: Arc::new(EnvSnapshot::capture()),
+            running: Arc::default(),
+            saved: Mutex::default(),
+        }
+    }
+
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> WorkflowEngine {
+        self.clock = clock;
+        self
+    }
+
+    pub fn with_env(mut self, env: EnvSnapshot) -> WorkflowEngine {
+        self.env = Arc::new(env);
+        self
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    pub fn catalogue(&self) -> &Arc<Catalogue> {
+        &self.catalogue
+    }
+
+    /// Runs a workflow to its end (the spec's `execute`).
+    pub async fn execute(&self, workflow: &Workflow, context: Context) -> Result<ExecutionOutcome, EngineError> {
+        Ok(self.start(workflow, context).await?.wait().await)
+    }
+
+    /// Runs the latest saved definition of a workflow (by id) to its end.
+    pub async fn execute_saved(&self, workflow_id: &str, context: Context) -> Result<ExecutionOutcome, EngineError> {
+        let record = self.store.workflow(workflow_id).await?.ok_or_else(|| {
+            EngineError::Store(crate::store::StoreError::UnknownWorkflow { id: workflow_id.to_string() })
+        })?;
+        let workflow = self.recompile(&record.id, record.version, &record.definition)?;
+        self.execute(&workflow, context).await
+    }
+
+    /// Starts an execution and returns once it is recorded; the steps run in the background.
+    pub async fn start(&self, workflow: &Workflow, context: Context) -> Result<ExecutionHandle, EngineError> {
+        let inputs = inputs::type_inputs(&workflow.plan, &context.inputs)?;
+        let version = self.save_workflow(workflow).await?;
+        let run = self.new_run(new_execution_id(), workflow, &context)?;
+        let new = NewExecution {
+            id: run.id.clone(),
+            workflow_id: workflow.id.clone(),
+            workflow_name: run.workflow_name.clone(),
+            workflow_version: version,
+            trigger_id: context.trigger.trigger_id.clone(),
+            trigger: run.redactor.json(context.trigger.data.clone()),
+            input: run.redactor.json(Json::Object(inputs.stored)),
+            status: Status::Running,
+            started_at: run.now(),
+        };
+        let started_at = new.started_at;
+        self.store.create_execution(new).await?;
+        fill_start_slots(&run, &inputs.slots, &context.trigger.data, started_at);
+        let launch = Launch {
+            finished: HashMap::new(),
+            on_failure_done: HashSet::new(),
+            timeout: context.timeout,
+            resumed: false,
+        };
+        Ok(self.launch(run, launch))
+    }
+
+    /// Cancels a running execution: running steps are cancelled at once and no further step starts. Only
+    /// executions running in this engine can be cancelled here (the CLI reaches other processes itself).
+    pub async fn cancel(&self, execution_id: &str) -> Result<(), EngineError> {
+        let token = self.running.lock().unwrap_or_else(|poison| poison.into_inner()).get(execution_id).cloned();
+        if let Some(token) = token {
+            token.cancel();
+            return Ok(());
+        }
+        match self.store.load_execution(execution_id).await? {
+            None => Err(LookupError::NotFound { prefix: execution_id.to_string() }.into()),
+            Some(record) if record.status.is_finished() => {
+                Err(EngineError::AlreadyFinished { id: record.id, status: record.status })
+            }
+            Some(record) => Err(EngineError::NotRunningHere { id: record.id }),
+        }
+    }
+
+    /// The status of an execution: `running` while it runs in this engine, else what the store says.
+    pub async fn get_status(&self, execution_id: &str) -> Result<Status, EngineError> {
+        if self.is_running(execution_id) {
+            return Ok(Status::Running);
+        }
+        match self.store.load_execution(execution_id).await? {
+            Some(record) => Ok(record.status),
+            None => Err(LookupError::NotFound { prefix: execution_id.to_string() }.into()),
+        }
+    }
+
+    pub fn is_running(&self, execution_id: &str) -> bool {
+        self.running.lock().unwrap_or_else(|poison| poison.into_inner()).contains_key(execution_id)
+    }
+
+    async fn save_workflow(&self, workflow: &Workflow) -> Result<i64, EngineError> {
+        if let Some((text, version)) = self.saved.lock().unwrap_or_else(|p| p.into_inner()).get(&workflow.id) {
+            if **text == *workflow.source {
+                return Ok(*version);
+            }
+        }
+        let definition = WorkflowDefinition {
+            id: workflow.id.clone(),
+            name: workflow.plan.workflow.name.clone(),
+            description: workflow.plan.workflow.description.clone(),
+            definition: workflow.source.to_string(),
+            saved_at: self.clock.now(),
+        };
+        let record = self.store.save_workflow(definition).await?;
+        self.saved
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(workflow.id.clone(), (Arc::clone(&workflow.source), record.version));
+        Ok(record.version)
+    }
+
+    /// Compiles a stored definition (resume, retry, execute_saved).
+    fn recompile(&self, workflow_id: &str, version: i64, text: &str) -> Result<Workflow, EngineError> {
+        let file_name = format!("{workflow_id} (version {version})");
+        let mut workflow = Workflow::compile(text, &file_name, &self.catalogue).map_err(|diagnostics| {
+            EngineError::DoesNotCompile {
+                workflow: workflow_id.to_string(),
+                diagnostics: summarize(text, &diagnostics),
+            }
+        })?;
+        workflow.id = workflow_id.to_string();
+        Ok(workflow)
+    }
+
+    fn new_run(&self, id: String, workflow: &Workflow, context: &Context) -> Result<ExecutionRun, EngineError> {
+        let mut secret_texts: Vec<String> = context.secrets.values().cloned().collect();
+        for credential in context.credentials.values() {
+            redact::strings_in(&credential.data, &mut secret_texts);
+        }
+        let run = ExecutionRun {
+            id,
+            workflow_name: workflow.plan.workflow.name.clone(),
+            plan: Arc::clone(&workflow.plan),
+            slots: slots::SlotTable::new(workflow.plan.slots.len()),
+            env: Arc::clone(&self.env),
+            clock: Arc::clone(&self.clock),
+            store: Arc::clone(&self.store),
+            actions: Arc::clone(&self.actions),
+            user_cancel: CancellationToken::new(),
+            redactor: Redactor::new(secret_texts),
+            credentials: context.credentials.clone(),
+            progress: context.progress.clone(),
+        };
+        fill_secret_slots(&run, context)?;
+        Ok(run)
+    }
+
+    fn launch(&self, run: ExecutionRun, launch: Launch) -> ExecutionHandle {
+        let id = run.id.clone();
+        let running = Arc::clone(&self.running);
+        running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), run.user_cancel.clone());
+        let task_id = id.clone();
+        let task = tokio::spawn(async move {
+            let outcome = drive(Arc::new(run), launch).await;
+            running.lock().unwrap_or_else(|p| p.into_inner()).remove(&task_id);
+            outcome
+        });
+        ExecutionHandle { id, task }
+    }
+}
+
+fn fill_secret_slots(run: &ExecutionRun, context: &Context) -> Result<(), EngineError> {
+    for (index, info) in run.plan.slots.iter().enumerate() {
+        if let SlotKind::Secret { name } = &info.kind {
+            let value = context.secrets.get(name).ok_or_else(|| EngineError::MissingSecret { name: name.clone() })?;
+            run.slots.fill(slot_ref(index), Value::String(Arc::from(value.as_str())));
+        }
+    }
+    Ok(())
+}
+
+/// Inputs, the trigger and the execution's own `{id, started_at}`.
+fn fill_start_slots(run: &ExecutionRun, inputs: &[(SlotRef, Value)], trigger: &Json, started_at: Timestamp) {
+    for (slot, value) in inputs {
+        run.slots.fill(*slot, value.clone());
+    }
+    for (index, info) in run.plan.slots.iter().enumerate() {
+        let value = match info.kind {
+            SlotKind::Trigger => json::untyped(trigger),
+            SlotKind::Execution => {
+                let mut object = Object::with_capacity(2);
+                object.insert("id".to_string(), Value::String(Arc::from(run.id.as_str())));
+                object.insert("started_at".to_string(), Value::Timestamp(started_at));
+                Value::Object(Arc::new(object))
+            }
+            _ => continue,
+        };
+        run.slots.fill(slot_ref(index), value);
+    }
+}
+
+fn slot_ref(index: usize) -> SlotRef {
+    SlotRef(u32::try_from(index).unwrap_or(u32::MAX))
+}
+
+/// Evaluates the variables in plan order into their slots.
+fn evaluate_variables(run: &ExecutionRun) -> Result<(), String> {
+    let scope = run.scope();
+    for variable in &run.plan.variables {
+        let value = evaluate::evaluate(&variable.value, &scope).map_err(|err| {
+            let name = match &run.plan.slots[variable.slot.0 as usize].kind {
+                SlotKind::Variable { name } => name.clone(),
+                other => format!("{other:?}"),
+            };
+            format!("variable `{name}`: {}", err.message)
+        })?;
+        run.slots.fill(variable.slot, value);
+    }
+    Ok(())
+}
+
+/// Runs an execution from its variables to its recorded end.
+async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
+    let steps = run.plan.steps.iter().map(|step| step.id.clone()).collect();
+    run.report(Progress::Started { workflow: run.workflow_name.clone(), steps, resumed: launch.resumed });
+    let outcome = match evaluate_variables(&run) {
+        Err(error) => MainOutcome::Failed(error),
+        Ok(()) => run_main_with_timeout(&run, &launch).await,
+    };
+    let (status, error) = match outcome {
+        MainOutcome::Succeeded => (Status::Success, None),
+        MainOutcome::Cancelled => (Status::Cancelled, Some("cancelled".to_string())),
+        MainOutcome::Failed(error) => {
+            schedule::run_on_failure_steps(&run, &launch.on_failure_done, &run.user_cancel).await;
+            (Status::Failed, Some(run.redactor.text(&error).into_owned()))
+        }
+    };
+    let end = ExecutionEnd {
+        execution_id: run.id.clone(),
+        status,
+        error: error.clone(),
+        context: Some(run.redactor.json(final_context(&run))),
+        completed_at: run.now(),
+    };
+    let (status, error) = match run.store.finish_execution(end).await {
+        Ok(()) => (status, error),
+        Err(err) => (Status::Failed, Some(format!("could not record the end of the execution: {err}"))),
+    };
+    run.report(Progress::Finished { status, error: error.clone() });
+    ExecutionOutcome { id: run.id.clone(), status, error }
+}
+
+async fn run_main_with_timeout(run: &Arc<ExecutionRun>, launch: &Launch) -> MainOutcome {
+    let main_cancel = run.user_cancel.child_token();
+    let main = schedule::run_main_steps(run, &launch.finished, &main_cancel);
+    let Some(limit) = launch.timeout else { return main.await };
+    tokio::pin!(main);
+    tokio::select! {
+        outcome = &mut main => outcome,
+        _ = tokio::time::sleep(limit) => {
+            main_cancel.cancel();
+            let outcome = main.await;
+            if run.user_cancel.is_cancelled() {
+                outcome
+            } else {
+                MainOutcome::Failed(format!("the execution timed out after {limit:?}"))
+            }
+        }
+    }
+}
+
+/// What the execution record keeps as its context: the variables' values.
+fn final_context(run: &ExecutionRun) -> Json {
+    let mut variables = Map::new();
+    for variable in &run.plan.variables {
+        if let SlotKind::Variable { name } = &run.plan.slots[variable.slot.0 as usize].kind {
+            variables.insert(name.clone(), json::to_json(run.slots.get(variable.slot)));
+        }
+    }
+    serde_json::json!({ "variables": variables })
+}
+
+/// `file:line:col: message` for each error, for an error that has no terminal to render snippets on.
+fn summarize(source: &str, diagnostics: &[Diagnostic]) -> String {
+    let lines: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(|d| {
+            let offset = (d.primary.span.start as usize).min(source.len());
+            let before = &source[..source.floor_char_boundary(offset)];
+            let line = before.matches('\n').count() + 1;
+            let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+            format!("  {line}:{column}: {} [{}]", d.message, d.code)
+        })
+        .collect();
+    lines.join("\n")
+}

@@ -1,0 +1,74 @@
+//! One execution in flight: its plan, slot table and the services its steps use.
+
+use super::actions::Actions;
+use super::clock::Clock;
+use super::context::{Progress, ProgressEvent, ProgressSender};
+use super::redact::Redactor;
+use super::slots::{EnvSnapshot, ExecutionScope, SlotTable};
+use crate::store::{LogLine, Store};
+use compiler::{Plan, PlanStep};
+use connectors::Credential;
+use expr_grammar::Timestamp;
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
+
+/// A main step or an `on_failure:` step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StepRef {
+    Main(usize),
+    OnFailure(usize),
+}
+
+pub(crate) struct ExecutionRun {
+    pub id: String,
+    pub workflow_name: String,
+    pub plan: Arc<Plan>,
+    pub slots: SlotTable,
+    pub env: Arc<EnvSnapshot>,
+    pub clock: Arc<dyn Clock>,
+    pub store: Arc<dyn Store>,
+    pub actions: Arc<dyn Actions>,
+    /// Cancelled by [`super::WorkflowEngine::cancel`]; the main steps run under a child of it that the
+    /// execution timeout also cancels.
+    pub user_cancel: CancellationToken,
+    pub redactor: Redactor,
+    pub credentials: HashMap<String, Credential>,
+    pub progress: Option<ProgressSender>,
+}
+
+impl ExecutionRun {
+    pub(crate) fn step(&self, step: StepRef) -> &PlanStep {
+        match step {
+            StepRef::Main(index) => &self.plan.steps[index],
+            StepRef::OnFailure(index) => &self.plan.on_failure[index],
+        }
+    }
+
+    /// A scope over the slot table with `now` read once.
+    pub(crate) fn scope(&self) -> ExecutionScope<'_> {
+        ExecutionScope { table: &self.slots, env: &self.env, now: self.clock.now() }
+    }
+
+    /// A scope over the slot table with a given `now` (one `now` for every element a filter checks).
+    pub(crate) fn scope_at(&self, now: Timestamp) -> ExecutionScope<'_> {
+        ExecutionScope { table: &self.slots, env: &self.env, now }
+    }
+
+    pub(crate) fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+
+    pub(crate) fn report(&self, event: Progress) {
+        if let Some(progress) = &self.progress {
+            // A closed receiver only means nobody watches any more.
+            let _ = progress.send(ProgressEvent { execution_id: self.id.clone(), event });
+        }
+    }
+
+    /// Appends a (redacted) line to the execution's log.
+    pub(crate) fn log(&self, line: LogLine) {
+        let message = self.redactor.text(&line.message).into_owned();
+        self.store.append_log(&self.id, LogLine { message, ..line });
+    }
+}
