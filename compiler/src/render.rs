@@ -118,7 +118,7 @@ pub fn render_diagnostic(file: &str, index: &LineIndex<'_>, diagnostic: &Diagnos
             }
             previous = Some(line.line);
             let number = format!("{:>width$}", line.line);
-            out.push_str(&format!("{} {bar} {}\n", paint.wrap(&number, BLUE), line.text).trim_end().to_string());
+            out.push_str(format!("{} {bar} {}", paint.wrap(&number, BLUE), line.text).trim_end());
             out.push('\n');
             for mark in &line.marks {
                 let (glyph, style) = if mark.primary { ('^', style) } else { ('-', BLUE) };

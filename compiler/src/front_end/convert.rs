@@ -47,16 +47,14 @@ pub(crate) fn workflow(cx: &mut Cx<'_>, root: &Node) -> Option<Workflow> {
     let variables = fields.get("variables").and_then(|n| yaml_mapping(cx, n, "`variables`"));
     let steps_node = fields.require(cx, "steps", "the workflow");
     let main_steps = steps_node.map(|n| steps(cx, n, "`steps`")).unwrap_or_default();
-    if let (Some(node), true) = (steps_node, main_steps.is_empty()) {
-        if matches!(&node.kind, NodeKind::Sequence(items) if items.is_empty()) {
-            cx.push(
-                Diagnostic::warning(codes::NO_STEPS, "the workflow has no steps", node.span)
-                    .with_label("empty list")
-                    .with_hint(
-                        "running it does nothing; add a step such as `{id: hello, action: log, input: {message: hi}}`",
-                    ),
-            );
-        }
+    if let Some(node) = steps_node.filter(|n| matches!(&n.kind, NodeKind::Sequence(items) if items.is_empty())) {
+        cx.push(
+            Diagnostic::warning(codes::NO_STEPS, "the workflow has no steps", node.span)
+                .with_label("empty list")
+                .with_hint(
+                    "running it does nothing; add a step such as `{id: hello, action: log, input: {message: hi}}`",
+                ),
+        );
     }
     let on_failure = fields.get("on_failure").map(|n| steps(cx, n, "`on_failure`")).unwrap_or_default();
     Some(Workflow {

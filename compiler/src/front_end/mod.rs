@@ -47,6 +47,8 @@ pub fn parse_workflow(source: &str) -> (Option<Workflow>, Vec<Diagnostic>) {
 
 /// Bytes of a file to text: refuses files over [`MAX_FILE_BYTES`], invalid UTF-8 and NUL bytes (binary files).
 /// The diagnostic's span points at the first offending byte.
+// Called once per file: the size of the error does not matter, and callers render it directly.
+#[allow(clippy::result_large_err)]
 pub fn decode(bytes: &[u8]) -> Result<&str, Diagnostic> {
     if bytes.len() > MAX_FILE_BYTES {
         return Err(too_large(bytes.len()));
