@@ -10,6 +10,8 @@ struct Cli {
 
 #[derive(Debug, clap::Subcommand)]
 enum Command {
+    /// Compile a workflow and print its plan (the step graph and bindings) as Graphviz dot or JSON.
+    Compile(pilot::cli::compile::CompileArgs),
     /// Check workflow files (or folders of them) and report every problem with its place and a hint.
     Check(pilot::cli::check::CheckArgs),
     /// Print the JSON Schema of workflow files (for editors).
@@ -27,6 +29,7 @@ enum Command {
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Compile(args) => pilot::cli::compile::run(&args),
         Command::Check(args) => pilot::cli::check::run(&args),
         Command::Schema => pilot::cli::schema::run(),
         Command::Explain(args) => pilot::cli::explain::run(&args),

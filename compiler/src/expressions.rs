@@ -40,32 +40,30 @@ pub fn parse_text(text: &Text, form: TextForm, diagnostics: &mut Vec<Diagnostic>
     }
 }
 
-/// A condition is a bare expression; `${...}` around the whole of it is accepted too.
+/// A condition is a bare expression; `${...}` around the whole of it (blanks aside) is accepted too.
 fn parse_condition(source: &str) -> Result<Parsed, Vec<SyntaxError>> {
     let trimmed = source.trim();
-    if trimmed.starts_with("${") && trimmed.ends_with('}') {
-        if let Ok(template) = expr_grammar::parse_template(source) {
-            if let [TemplatePart::Expr(expr)] = template.parts.as_slice() {
-                return Ok(Parsed::Expression(expr.clone()));
-            }
-            let only_blank_literals = template.parts.iter().all(|part| match part {
-                TemplatePart::Literal(text) => text.trim().is_empty(),
-                TemplatePart::Expr(_) => true,
-            });
-            let exprs: Vec<&Expr> = template
-                .parts
-                .iter()
-                .filter_map(|part| match part {
-                    TemplatePart::Expr(expr) => Some(expr),
-                    TemplatePart::Literal(_) => None,
-                })
-                .collect();
-            if only_blank_literals && exprs.len() == 1 {
-                return Ok(Parsed::Expression(exprs[0].clone()));
-            }
-        }
+    if trimmed.starts_with("${")
+        && trimmed.ends_with('}')
+        && let Ok(template) = expr_grammar::parse_template(source)
+        && let Some(expr) = single_expression(&template)
+    {
+        return Ok(Parsed::Expression(expr.clone()));
     }
     expr_grammar::parse_expression(source).map(Parsed::Expression)
+}
+
+/// The one `${...}` of a template whose other parts are blank.
+fn single_expression(template: &Template) -> Option<&Expr> {
+    let mut found = None;
+    for part in &template.parts {
+        match part {
+            TemplatePart::Expr(expr) if found.is_none() => found = Some(expr),
+            TemplatePart::Literal(text) if text.trim().is_empty() => {}
+            _ => return None,
+        }
+    }
+    found
 }
 
 /// Resolve and check a parsed string; errors become diagnostics.

@@ -53,10 +53,10 @@ fn declare_step(
         declared.claim(&step.id, "step", diagnostics);
     }
     let output = step.output.as_ref().filter(|output| output.value != step.id.value);
-    if let Some(output) = output {
-        if check_identifier(output, "output name", true, diagnostics) {
-            declared.claim(output, "output name", diagnostics);
-        }
+    if let Some(output) = output
+        && check_identifier(output, "output name", true, diagnostics)
+    {
+        declared.claim(output, "output name", diagnostics);
     }
     names.declare_step(&step.id.value, step.output.as_ref().map(|o| o.value.as_str()), phase);
 }

@@ -11,8 +11,8 @@ use crate::graph::{self, GraphInput};
 use crate::model::{Step, Workflow};
 use crate::plan::Plan;
 use crate::typecheck::{self, BoundStep};
-use crate::values::{Binder, CompileOptions};
-use crate::{actions, codes, ids, inputs, triggers};
+use crate::values::{Binder, CompileOptions, unknown_credential};
+use crate::{actions, ids, inputs, triggers};
 
 /// A compilation's full result: the plan (when there is no error), every diagnostic sorted by position, and
 /// what `pilot compile --emit json` shows besides the plan.
@@ -97,18 +97,8 @@ fn check_credentials(steps: &[&Step], options: &CompileOptions, diagnostics: &mu
         if known.contains(&credential.value) {
             continue;
         }
-        let warning = Diagnostic::warning(
-            codes::UNKNOWN_CREDENTIAL,
-            format!("no stored credential named `{}`", credential.value),
-            credential.span,
-        )
-        .with_label(format!("step `{}` fails unless it is added", step.id.value))
-        .with_suggestion(&credential.value, known.iter().map(String::as_str));
-        let warning = match warning.hint {
-            Some(_) => warning,
-            None => warning.with_hint(format!("add it with `pilot credentials add {}`", credential.value)),
-        };
-        diagnostics.push(warning);
+        let label = format!("step `{}` fails unless it is added", step.id.value);
+        diagnostics.push(unknown_credential(&credential.value, credential.span, known, &label));
     }
 }
 

@@ -230,10 +230,10 @@ impl Scope for ExprScope<'_> {
         let Some(&first) = path.first() else {
             return self.unknown(0, "empty name".into(), Vec::new());
         };
-        if let Some(binding) = &self.item {
-            if let Some(resolution) = resolve_item(binding, path) {
-                return resolution;
-            }
+        if let Some(binding) = &self.item
+            && let Some(resolution) = resolve_item(binding, path)
+        {
+            return resolution;
         }
         match first {
             "steps" => self.resolve_steps_path(path),
@@ -274,6 +274,21 @@ fn element_may_have_field(element: &Type) -> bool {
         Type::Object(object) => object.open,
         _ => false,
     }
+}
+
+/// The candidates close enough to `wrong` to be a likely typo, best first (the expression crate hints the first).
+fn ranked(wrong: &str, candidates: Vec<String>) -> Vec<String> {
+    let wrong_lower = wrong.to_lowercase();
+    let mut scored: Vec<(f64, String)> = candidates
+        .into_iter()
+        .map(|candidate| (strsim::jaro_winkler(&wrong_lower, &candidate.to_lowercase()), candidate))
+        .filter(|(score, candidate)| {
+            *score >= 0.8 || (wrong.len() >= 3 && (candidate.contains(wrong) || wrong.contains(candidate.as_str())))
+        })
+        .collect();
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
+    scored.dedup_by(|a, b| a.1 == b.1);
+    scored.into_iter().map(|(_, candidate)| candidate).collect()
 }
 
 fn is_env_var_name(name: &str) -> bool {
@@ -317,7 +332,11 @@ impl ExprScope<'_> {
             Some((_, slot, ty)) => Resolution::Slot { consumed: 2, slot: *slot, ty: ty.clone() },
             None => {
                 let known = self.names.inputs.iter().map(|(input, _, _)| input.clone()).collect();
-                self.unknown(1, format!("no input parameter named `{name}` (declare it under `inputs:`)"), known)
+                self.unknown(
+                    1,
+                    format!("no input parameter named `{name}` (declare it under `inputs:`)"),
+                    ranked(name, known),
+                )
             }
         }
     }
@@ -341,7 +360,7 @@ impl ExprScope<'_> {
             Some((_, value)) => Resolution::Constant { consumed: 2, value: value.clone() },
             None => {
                 let known = self.names.workflow.iter().map(|(name, _)| name.to_string()).collect();
-                self.unknown(1, format!("`workflow` has no field `{field}`"), known)
+                self.unknown(1, format!("`workflow` has no field `{field}`"), ranked(field, known))
             }
         }
     }
@@ -385,7 +404,7 @@ impl ExprScope<'_> {
             }
             _ => format!("unknown name `{name}`"),
         };
-        self.unknown(0, message, self.visible_bare_names())
+        self.unknown(0, message, ranked(name, self.visible_bare_names()))
     }
 
     fn resolve_variable(&self, index: usize, variable: &VariableName) -> Resolution {

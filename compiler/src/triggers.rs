@@ -122,14 +122,14 @@ fn check_webhook_secret(secret: &Spanned<String>, binder: &mut Binder<'_>) {
     // for escapes, which only blur the caret position.
     let text = Text::verbatim(secret.value.clone(), secret.span);
     let place = Place::new(Position::Trigger);
-    if let Some((compiled, _)) = binder.compile_text(&text, TextForm::Template, &place) {
-        if !compiled.ty.is_assignable_to(&expr_grammar::Type::String) {
-            binder.diagnostics.push(Diagnostic::error(
-                codes::INPUT_TYPE_MISMATCH,
-                format!("a webhook secret must be a string, found {}", compiled.ty),
-                secret.span,
-            ));
-        }
+    if let Some((compiled, _)) = binder.compile_text(&text, TextForm::Template, &place)
+        && !compiled.ty.is_assignable_to(&expr_grammar::Type::String)
+    {
+        binder.diagnostics.push(Diagnostic::error(
+            codes::INPUT_TYPE_MISMATCH,
+            format!("a webhook secret must be a string, found {}", compiled.ty),
+            secret.span,
+        ));
     }
 }
 
@@ -140,18 +140,18 @@ fn check_file_watch(watch: &FileWatchTrigger, diagnostics: &mut Vec<Diagnostic>)
                 .with_hint("name the folder or file to watch, e.g. `~/Downloads`"),
         );
     }
-    if let Some(pattern) = &watch.pattern {
-        if let Err(error) = globset::Glob::new(&pattern.value) {
-            diagnostics.push(
-                Diagnostic::error(
-                    codes::INVALID_FILE_WATCH,
-                    format!("invalid file pattern `{}`", pattern.value),
-                    pattern.span,
-                )
-                .with_label(error.kind().to_string())
-                .with_hint("a glob such as `*.pdf` or `**/*.txt`"),
-            );
-        }
+    if let Some(pattern) = &watch.pattern
+        && let Err(error) = globset::Glob::new(&pattern.value)
+    {
+        diagnostics.push(
+            Diagnostic::error(
+                codes::INVALID_FILE_WATCH,
+                format!("invalid file pattern `{}`", pattern.value),
+                pattern.span,
+            )
+            .with_label(error.kind().to_string())
+            .with_hint("a glob such as `*.pdf` or `**/*.txt`"),
+        );
     }
     TriggerPlan::FileWatch {
         path: watch.path.value.clone(),

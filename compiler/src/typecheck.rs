@@ -84,15 +84,18 @@ pub fn bind_step(
         require_bool(binder, &compiled.ty, text.span, "`if:`");
         Some(compiled.program)
     });
-    let inner = Place {
-        position: Position::Step(index),
-        item: looping.as_ref().map(|l: &LoopPlan| ItemBinding {
+    let item = match (&looping, &step.looping) {
+        (Some(l), _) => Some(ItemBinding {
             item: l.item_slot,
             index: l.index_slot,
             element: binder.names.slots[l.item_slot.0 as usize].ty.clone(),
             bare_fields: false,
         }),
+        // The loop was reported; an `any` item keeps its uses from cascading into more errors.
+        (None, Some(_)) => Some(item_binding(binder, step, Type::Any, false)),
+        (None, None) => None,
     };
+    let inner = Place { position: Position::Step(index), item };
     let inputs = bind_inputs(binder, index, step, definition, &inner);
     let mut output_type = output_type(definition, &inputs);
     if looping.is_some() {
@@ -120,6 +123,14 @@ fn require_bool(binder: &mut Binder<'_>, ty: &Type, span: expr_grammar::Span, wh
                 .with_hint("compare it to something, e.g. `${len(x) > 0}`"),
         );
     }
+}
+
+/// Slots for the `item` and `index` of a loop or an item condition of `step`.
+fn item_binding(binder: &mut Binder<'_>, step: &Step, element: Type, bare_fields: bool) -> ItemBinding {
+    let id = step.id.value.clone();
+    let item = binder.names.allocate(SlotKind::LoopItem { step: id.clone() }, element.clone());
+    let index = binder.names.allocate(SlotKind::LoopIndex { step: id }, Type::Int);
+    ItemBinding { item, index, element, bare_fields }
 }
 
 /// `loop:`: the list must be a list (or `any`, checked at run time); its element type types `item`.
@@ -153,9 +164,8 @@ fn bind_loop(
             return None;
         }
     };
-    let id = step.id.value.clone();
-    let item_slot = binder.names.allocate(SlotKind::LoopItem { step: id.clone() }, element);
-    let index_slot = binder.names.allocate(SlotKind::LoopIndex { step: id }, Type::Int);
+    let binding = item_binding(binder, step, element, false);
+    let (item_slot, index_slot) = (binding.item, binding.index);
     let concurrency = looping.concurrency.as_ref().map_or(1, |c| c.value.max(1) as usize);
     Some(LoopPlan { items: compiled.program, item_slot, index_slot, concurrency })
 }
@@ -248,10 +258,8 @@ fn bind_item_condition(
         Some(Type::List { of }) => *of,
         _ => Type::Any,
     };
-    let id = step.id.value.clone();
-    let item_slot = binder.names.allocate(SlotKind::LoopItem { step: id.clone() }, element.clone());
-    let index_slot = binder.names.allocate(SlotKind::LoopIndex { step: id }, Type::Int);
-    let binding = ItemBinding { item: item_slot, index: index_slot, element, bare_fields: true };
+    let binding = item_binding(binder, step, element, true);
+    let (item_slot, index_slot) = (binding.item, binding.index);
     let condition_place = Place { position: Position::Step(index), item: Some(binding) };
     let (compiled, mut reads) = binder.compile_text(text, TextForm::Expression, &condition_place)?;
     require_bool(binder, &compiled.ty, text.span, "a condition");

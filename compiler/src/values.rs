@@ -85,23 +85,11 @@ impl<'o> Binder<'o> {
                 continue;
             }
             self.names.secret_slot(&name.name);
-            if let Some(known) = &self.options.known_credentials {
-                if !known.contains(&name.name) {
-                    let span = text.file_span(name.span);
-                    let warning = Diagnostic::warning(
-                        codes::UNKNOWN_CREDENTIAL,
-                        format!("no stored credential named `{}`", name.name),
-                        span,
-                    )
-                    .with_label("the run fails unless it is added")
-                    .with_suggestion(&name.name, known.iter().map(String::as_str));
-                    let warning = if warning.hint.is_none() {
-                        warning.with_hint(format!("add it with `pilot credentials add {}`", name.name))
-                    } else {
-                        warning
-                    };
-                    self.diagnostics.push(warning);
-                }
+            if let Some(known) = &self.options.known_credentials
+                && !known.contains(&name.name)
+            {
+                let span = text.file_span(name.span);
+                self.diagnostics.push(unknown_credential(&name.name, span, known, "the run fails unless it is added"));
             }
         }
     }
@@ -119,10 +107,10 @@ impl<'o> Binder<'o> {
             YamlValue::Int(i) => Some(Bound::constant(Value::Int(*i), Type::Int)),
             YamlValue::Float(f) => Some(Bound::constant(Value::Float(*f), Type::Float)),
             YamlValue::String(text) => {
-                if expected == Some(&Type::Duration) {
-                    if let Some(duration) = literal_duration(text) {
-                        return Some(Bound::constant(Value::Duration(duration), Type::Duration));
-                    }
+                if expected == Some(&Type::Duration)
+                    && let Some(duration) = literal_duration(text)
+                {
+                    return Some(Bound::constant(Value::Duration(duration), Type::Duration));
                 }
                 let (compiled, reads) = self.compile_text(text, TextForm::Template, place)?;
                 Some(Bound { value: program_value(compiled.program), ty: compiled.ty, reads })
@@ -184,6 +172,17 @@ impl<'o> Binder<'o> {
             None => CompiledValue::Object(fields.into_iter().map(|(name, b)| (name, b.value)).collect()),
         };
         Some(Bound { value, ty, reads })
+    }
+}
+
+/// The warning for a credential name (`secrets.NAME`, `credential:`) not among the stored ones.
+pub fn unknown_credential(name: &str, span: expr_grammar::Span, known: &BTreeSet<String>, label: &str) -> Diagnostic {
+    let warning = Diagnostic::warning(codes::UNKNOWN_CREDENTIAL, format!("no stored credential named `{name}`"), span)
+        .with_label(label)
+        .with_suggestion(name, known.iter().map(String::as_str));
+    match warning.hint {
+        Some(_) => warning,
+        None => warning.with_hint(format!("add it with `pilot credentials add {name}`")),
     }
 }
 
