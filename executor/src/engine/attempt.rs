@@ -3,8 +3,8 @@
 //!
 //! Rules: a step's `timeout` bounds each attempt; a timed-out attempt counts as failed and is retried while
 //! attempts remain. Invalid input, an action unavailable on this machine and cancellation are not retried: a
-//! second try cannot change them. Cancelling the execution stops a running attempt at once: the action's
-//! future is dropped and its `ActionContext.cancel` token is cancelled (for work it handed to other threads).
+//! second try cannot change them. Cancelling the execution (or the timeout passing) fires the attempt's
+//! `ActionContext.cancel` token at once; the action then has [`CANCEL_GRACE`] to return before it is dropped.
 
 use super::backoff::retry_delay;
 use super::context::Progress;
@@ -83,7 +83,17 @@ fn display_index(item: &ItemBinding) -> String {
     }
 }
 
-/// One attempt, bounded by the step's timeout and by cancellation. A panicking action fails its attempt.
+/// How long a cancelled or timed-out action may take to wind down after its token fired, before it is dropped.
+pub const CANCEL_GRACE: std::time::Duration = std::time::Duration::from_secs(2);
+
+enum Stop {
+    Cancelled,
+    TimedOut,
+}
+
+/// One attempt, bounded by the step's timeout and by cancellation. On either, the action's token fires and
+/// the action gets [`CANCEL_GRACE`] to stop cleanly (kill a child process, remove a partial file) before its
+/// future is dropped. A panicking action fails its attempt.
 async fn call_once(
     run: &Arc<ExecutionRun>,
     step_ref: StepRef,
@@ -93,22 +103,28 @@ async fn call_once(
 ) -> Result<Value, ActionError> {
     let step = run.step(step_ref);
     let attempt_cancel = cancel.child_token();
-    // Cancels the attempt's token however the attempt ends (timeout, cancellation, success), so work an
-    // action handed to another thread stops too.
-    let _stop_on_exit = attempt_cancel.clone().drop_guard();
-    let action = dispatch(run, step_ref, input, item, attempt_cancel);
-    let bounded = async {
-        match step.timeout.and_then(|t| t.to_std()) {
-            Some(limit) => tokio::time::timeout(limit, action).await.unwrap_or_else(|_| {
-                Err(ActionError::Failed { message: format!("timed out after {}", step.timeout.unwrap_or_default()) })
-            }),
-            None => action.await,
+    let action = dispatch(run, step_ref, input, item, attempt_cancel.clone());
+    tokio::pin!(action);
+    let limit = step.timeout.and_then(|t| t.to_std());
+    let deadline = async {
+        match limit {
+            Some(limit) => tokio::time::sleep(limit).await,
+            None => std::future::pending().await,
         }
     };
-    tokio::select! {
+    let stop = tokio::select! {
         biased;
-        _ = cancel.cancelled() => Err(ActionError::Cancelled),
-        result = bounded => result,
+        result = &mut action => return result,
+        _ = cancel.cancelled() => Stop::Cancelled,
+        _ = deadline => Stop::TimedOut,
+    };
+    attempt_cancel.cancel();
+    let _ = tokio::time::timeout(CANCEL_GRACE, &mut action).await;
+    match stop {
+        Stop::Cancelled => Err(ActionError::Cancelled),
+        Stop::TimedOut => {
+            Err(ActionError::Failed { message: format!("timed out after {}", step.timeout.unwrap_or_default()) })
+        }
     }
 }
 

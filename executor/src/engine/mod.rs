@@ -46,6 +46,7 @@ mod slots;
 mod step;
 
 pub use actions::Actions;
+pub use attempt::CANCEL_GRACE;
 pub use backoff::MAX_DELAY as MAX_RETRY_DELAY;
 pub use clock::{Clock, FixedClock, SystemClock, TokioClock};
 pub use context::{Context, Progress, ProgressEvent, ProgressSender, TriggerInfo};
@@ -110,6 +111,12 @@ pub struct ExecutionHandle {
 }
 
 impl ExecutionHandle {
+    /// Stops the execution's task without recording its end, as a dying process would: the execution stays
+    /// `running` in the store, with whatever steps had been recorded, until [`WorkflowEngine::resume`].
+    pub fn abandon(self) {
+        self.task.abort();
+    }
+
     /// Waits for the execution to end.
     pub async fn wait(self) -> ExecutionOutcome {
         match self.task.await {
@@ -312,13 +319,24 @@ impl WorkflowEngine {
         let id = run.id.clone();
         let running = Arc::clone(&self.running);
         running.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), run.user_cancel.clone());
-        let task_id = id.clone();
+        let registration = Registration { running, id: id.clone() };
         let task = tokio::spawn(async move {
-            let outcome = drive(Arc::new(run), launch).await;
-            running.lock().unwrap_or_else(|p| p.into_inner()).remove(&task_id);
-            outcome
+            let _registered = registration;
+            drive(Arc::new(run), launch).await
         });
         ExecutionHandle { id, task }
+    }
+}
+
+/// Removes an execution from the running table when its task ends (or is aborted).
+struct Registration {
+    running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    id: String,
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        self.running.lock().unwrap_or_else(|p| p.into_inner()).remove(&self.id);
     }
 }
 
