@@ -1,7 +1,7 @@
 //! The `shell` connector: `shell/exec` runs a program and captures its output.
 //!
 //! Inputs: `command`, `args` (a list, passed as they are: no shell, no quoting), `shell` (run `sh -c command`
-//! instead; `args` then become `$1`, `$2`, ...), `cwd`, `env` (added to the inherited environment), `timeout`
+//! instead; `args` then become `$1`, `$2`, ...), `cwd` (a leading `~/` is the home folder), `env` (added to the inherited environment), `timeout`
 //! (none by default; the step's own timeout still applies), `stdin` (text written to the program, then closed;
 //! without it the program reads an empty input) and `allow_failure`.
 //!
@@ -113,10 +113,11 @@ fn build_command(fields: &Fields<'_>, program: &str) -> Result<Command, ActionEr
         direct
     };
     if let Some(cwd) = fields.optional_string("cwd")? {
-        if !std::path::Path::new(cwd).is_dir() {
+        let folder = crate::fields::expand_home(cwd);
+        if !folder.is_dir() {
             return Err(invalid("cwd", format!("`{cwd}` is not an existing folder")));
         }
-        command.current_dir(cwd);
+        command.current_dir(folder);
     }
     command.envs(fields.string_pairs("env")?);
     command.stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);

@@ -59,7 +59,7 @@ pub(crate) async fn run(clients: &Clients, fields: &Fields<'_>, ctx: &ActionCont
 
 /// `path` itself, or, when it is an existing folder, the URL's last path segment inside it.
 async fn destination(path: &str, url: &Url) -> Result<PathBuf, ActionError> {
-    let path = PathBuf::from(path);
+    let path = crate::fields::expand_home(path);
     if !tokio::fs::metadata(&path).await.is_ok_and(|meta| meta.is_dir()) {
         return Ok(path);
     }
