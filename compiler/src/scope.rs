@@ -153,10 +153,6 @@ impl Names {
             _ => None,
         }
     }
-
-    pub fn step_index_of(&self, phase: StepPhase) -> Option<usize> {
-        self.steps.iter().position(|step| step.phase == phase)
-    }
 }
 
 /// Where an expression sits: it decides which variables and steps are visible.

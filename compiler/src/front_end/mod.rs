@@ -26,7 +26,7 @@ pub use values_api::parse_duration;
 pub const HTTP_METHODS: [&str; 5] = ["GET", "POST", "PUT", "PATCH", "DELETE"];
 
 /// File-watch event names.
-pub const FILE_EVENTS: [&str; 3] = ["create", "modify", "delete"];
+pub const FILE_EVENTS: [&str; 4] = ["create", "modify", "delete", "rename"];
 
 /// Files larger than this are refused before parsing.
 pub const MAX_FILE_BYTES: usize = 8 * 1024 * 1024;
