@@ -24,6 +24,14 @@ enum Command {
     Logs(pilot::cli::logs::LogsArgs),
     /// Connectors and their actions (`pilot connectors list`).
     Connectors(pilot::cli::connectors::ConnectorsArgs),
+    /// Run a workflow file now, showing its steps as they run.
+    Run(pilot::cli::run::RunArgs),
+    /// Continue interrupted executions (all of them without an id), never re-running finished steps.
+    Resume(pilot::cli::resume::ResumeArgs),
+    /// Cancel a running execution (also one running in another pilot process).
+    Cancel(pilot::cli::cancel::CancelArgs),
+    /// Run a finished execution again from its failed step (or --from STEP), reusing earlier outputs.
+    Retry(pilot::cli::retry::RetryArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -36,5 +44,9 @@ fn main() -> std::process::ExitCode {
         Command::Executions(args) => pilot::cli::executions::run(&args),
         Command::Logs(args) => pilot::cli::logs::run(&args),
         Command::Connectors(args) => pilot::cli::connectors::run(&args),
+        Command::Run(args) => pilot::cli::run::run(&args),
+        Command::Resume(args) => pilot::cli::resume::run(&args),
+        Command::Cancel(args) => pilot::cli::cancel::run(&args),
+        Command::Retry(args) => pilot::cli::retry::run(&args),
     }
 }

@@ -7,3 +7,12 @@ pub mod executions;
 pub mod explain;
 pub mod logs;
 pub mod schema;
+
+// Running workflows: `pilot run`, `resume`, `retry`, `cancel` and what they share.
+mod active;
+pub mod cancel;
+mod progress;
+pub mod resume;
+pub mod retry;
+pub mod run;
+mod runner;

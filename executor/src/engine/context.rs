@@ -20,6 +20,9 @@ pub struct Context {
     pub timeout: Option<std::time::Duration>,
     /// Where to send progress events (the CLI's live view), if anywhere.
     pub progress: Option<ProgressSender>,
+    /// The id a new execution gets (`start`, `retry`); a fresh time-ordered id when `None`. Lets a caller claim
+    /// the id (the CLI writes its pid file) before the execution is visible in the store.
+    pub execution_id: Option<String>,
 }
 
 /// What started a run, stored with the execution and readable as `trigger` in expressions.

@@ -202,7 +202,8 @@ impl WorkflowEngine {
     pub async fn start(&self, workflow: &Workflow, context: Context) -> Result<ExecutionHandle, EngineError> {
         let inputs = inputs::type_inputs(&workflow.plan, &context.inputs)?;
         let version = self.save_workflow(workflow).await?;
-        let run = self.new_run(new_execution_id(), workflow, &context)?;
+        let id = context.execution_id.clone().unwrap_or_else(new_execution_id);
+        let run = self.new_run(id, workflow, &context)?;
         let new = NewExecution {
             id: run.id.clone(),
             workflow_id: workflow.id.clone(),

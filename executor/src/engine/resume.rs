@@ -69,7 +69,8 @@ impl WorkflowEngine {
         let inputs = type_inputs(&workflow.plan, &as_object(&old.input))?;
         let trigger =
             TriggerInfo { trigger_id: None, data: json!({"type": "retry", "execution": old.id, "from": from}) };
-        let run = self.new_run(new_execution_id(), &workflow, &context)?;
+        let id = context.execution_id.clone().unwrap_or_else(new_execution_id);
+        let run = self.new_run(id, &workflow, &context)?;
         let new = NewExecution {
             id: run.id.clone(),
             workflow_id: old.workflow_id.clone(),

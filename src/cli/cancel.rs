@@ -1,0 +1,95 @@
+//! `pilot cancel ID`: cancels a running execution, also one running in another `pilot` process.
+//!
+//! The process running it is asked through `$PILOT_HOME/run/<id>.cancel` (see `active`): it cancels its running
+//! steps (each action's cancellation token fires), records the execution `cancelled` and exits 1. This command
+//! waits up to 10 seconds for that. An interrupted execution (its process is gone) is marked `cancelled` in the
+//! store directly, so that `pilot resume` leaves it alone. Exit status: 0 when cancelled (or asked to), 1 when
+//! it had already finished, 2 for an unknown id.
+
+use super::active::Owner;
+use super::runner::say;
+use super::runner::{EXIT_FAILED, Runner, engine_failed, fail, with_runner};
+use executor::store::{ExecutionEnd, Status, Store};
+use std::process::ExitCode;
+use std::time::Duration;
+
+const WAIT_FOR_STOP: Duration = Duration::from_secs(10);
+
+#[derive(Debug, clap::Args)]
+pub struct CancelArgs {
+    /// The execution id, or a unique prefix of it.
+    pub id: String,
+}
+
+pub fn run(args: &CancelArgs) -> ExitCode {
+    with_runner(|runner| cancel(runner, args.id.clone()))
+}
+
+async fn cancel(runner: Runner, prefix: String) -> ExitCode {
+    let id = match runner.store.resolve_execution_id(&prefix).await {
+        Ok(id) => id,
+        Err(err) => return engine_failed(&err.into()),
+    };
+    let status = match current_status(&runner, &id).await {
+        Ok(status) => status,
+        Err(code) => return code,
+    };
+    if status.is_finished() {
+        eprintln!("execution {id} already finished ({status})");
+        return ExitCode::from(EXIT_FAILED);
+    }
+    match runner.active.owner(&id) {
+        Owner::Process(pid) => ask_owner(&runner, &id, pid).await,
+        Owner::Nobody => cancel_interrupted(&runner, &id).await,
+    }
+}
+
+async fn current_status(runner: &Runner, id: &str) -> Result<Status, ExitCode> {
+    match runner.store.load_execution(id).await {
+        Ok(Some(record)) => Ok(record.status),
+        Ok(None) => Err(fail(&format!("execution {id} is missing from the store"))),
+        Err(err) => Err(fail(&err.to_string())),
+    }
+}
+
+async fn ask_owner(runner: &Runner, id: &str, pid: u32) -> ExitCode {
+    if let Err(err) = runner.active.request_cancel(id) {
+        return fail(&err.to_string());
+    }
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_STOP;
+    while tokio::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        match current_status(runner, id).await {
+            Ok(status) if status.is_finished() => {
+                say!("execution {id} {status}");
+                return ExitCode::SUCCESS;
+            }
+            Ok(_) => {}
+            Err(code) => return code,
+        }
+    }
+    say!("asked process {pid} to cancel execution {id}; it is still stopping");
+    ExitCode::SUCCESS
+}
+
+async fn cancel_interrupted(runner: &Runner, id: &str) -> ExitCode {
+    let end = ExecutionEnd {
+        execution_id: id.to_string(),
+        status: Status::Cancelled,
+        error: Some("cancelled while interrupted (its process was gone)".to_string()),
+        context: None,
+        completed_at: now(),
+    };
+    match runner.store.finish_execution(end).await {
+        Ok(()) => {
+            say!("execution {id} cancelled (it was interrupted: no process was running it)");
+            ExitCode::SUCCESS
+        }
+        Err(err) => fail(&err.to_string()),
+    }
+}
+
+fn now() -> expr_grammar::Timestamp {
+    use executor::engine::{Clock, SystemClock};
+    SystemClock.now()
+}

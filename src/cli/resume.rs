@@ -1,0 +1,84 @@
+//! `pilot resume [ID] [--json]`: continues interrupted executions (their `pilot` process died: killed, crashed,
+//! machine rebooted). Without an id, every interrupted execution that no live process is running.
+//!
+//! Finished steps are never run again: their stored outputs are reloaded. A step that was running when the
+//! process died is run again (at-least-once), unless it says `resume: fail`; then it is recorded failed and
+//! the execution fails. Exit status: 0 when every resumed execution succeeded (or there was nothing to
+//! resume), 1 when one failed, 2 for an unknown id.
+
+use super::progress::View;
+use super::runner::say;
+use super::runner::{EXIT_FAILED, Runner, engine_failed, fail, progress, report, supervise, with_runner};
+use executor::engine::Context;
+use executor::store::Store;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub struct ResumeArgs {
+    /// The execution id (or a unique prefix). Without it, every interrupted execution.
+    pub id: Option<String>,
+    /// Print each resumed execution as JSON when it ends instead of the live view.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn run(args: &ResumeArgs) -> ExitCode {
+    with_runner(|runner| resume(runner, args.id.clone(), args.json))
+}
+
+async fn resume(runner: Runner, id: Option<String>, json: bool) -> ExitCode {
+    let ids = match id {
+        Some(prefix) => match runner.store.resolve_execution_id(&prefix).await {
+            Ok(id) => vec![id],
+            Err(err) => return engine_failed(&err.into()),
+        },
+        None => match runner.store.interrupted_executions().await {
+            Ok(found) => found.into_iter().map(|summary| summary.id).collect(),
+            Err(err) => return fail(&err.to_string()),
+        },
+    };
+    let runner = Arc::new(runner);
+    let (sender, drawing) = progress(View::for_stdout(json), ids.len() > 1);
+    let mut running = tokio::task::JoinSet::new();
+    let mut code = ExitCode::SUCCESS;
+    for id in ids {
+        let claim = match runner.active.claim(&id) {
+            Ok(Ok(claim)) => claim,
+            Ok(Err(pid)) => {
+                say!("execution {id} is still running in process {pid}: not resumed");
+                continue;
+            }
+            Err(err) => {
+                code = fail(&err.to_string());
+                continue;
+            }
+        };
+        let context = Context { progress: Some(sender.clone()), ..Context::default() };
+        match runner.engine.resume(&id, context).await {
+            Ok(handle) => {
+                let runner = Arc::clone(&runner);
+                running.spawn(async move { supervise(&runner.engine, handle, &claim).await });
+            }
+            Err(err) => code = engine_failed(&err),
+        }
+    }
+    drop(sender);
+    let mut outcomes = Vec::new();
+    while let Some(joined) = running.join_next().await {
+        match joined {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(err) => code = fail(&format!("a resumed execution stopped: {err}")),
+        }
+    }
+    let _ = drawing.await;
+    if outcomes.is_empty() && code == ExitCode::SUCCESS {
+        say!("nothing to resume");
+    }
+    for outcome in &outcomes {
+        if report(&runner.store, outcome, json).await != ExitCode::SUCCESS {
+            code = ExitCode::from(EXIT_FAILED);
+        }
+    }
+    code
+}

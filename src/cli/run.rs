@@ -1,0 +1,112 @@
+//! `pilot run FILE [--var KEY=VALUE]... [--input JSON] [--json] [--timeout DURATION]`: compiles a workflow and
+//! runs it now, recording it in `$PILOT_HOME/pilot.db`.
+//!
+//! Shows a line per step as it runs (redrawn live on a terminal, plain lines otherwise). Exit status: 0 when the
+//! execution succeeded, 1 when it failed or was cancelled, 2 when it did not run (the workflow does not compile,
+//! or an input is missing or wrong). Ctrl-C, or `pilot cancel ID` from another terminal, cancels it.
+
+use super::progress::View;
+use super::runner::{EXIT_NOT_RUN, Runner, engine_failed, fail, progress, report, supervise, with_runner};
+use compiler::render::{RenderOptions, render_file, summary};
+use executor::Workflow;
+use executor::engine::{Context, InputError, add_var, parse_input_json};
+use executor::store::new_execution_id;
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// The workflow file (YAML or JSON).
+    pub file: PathBuf,
+    /// Set an input: KEY=VALUE (repeatable). VALUE is text for a string input and JSON otherwise.
+    #[arg(long = "var", value_name = "KEY=VALUE")]
+    pub vars: Vec<String>,
+    /// Inputs as one JSON object, e.g. '{"folder": "/tmp", "limit": 3}'. `--var` overrides its keys.
+    #[arg(long, value_name = "JSON")]
+    pub input: Option<String>,
+    /// Print the execution as JSON when it ends instead of the live view.
+    #[arg(long)]
+    pub json: bool,
+    /// Fail the execution when it has not ended after this long, e.g. `30s`, `5m`, `1h`.
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    expr_grammar::Duration::parse(text)
+        .and_then(expr_grammar::Duration::to_std)
+        .ok_or_else(|| format!("`{text}` is not a duration such as 30s, 5m or 1h"))
+}
+
+pub fn run(args: &RunArgs) -> ExitCode {
+    let workflow = match load_workflow(&args.file) {
+        Ok(workflow) => workflow,
+        Err(code) => return code,
+    };
+    let mut context = Context { timeout: args.timeout, ..Context::default() };
+    if let Err(err) = collect_inputs(&workflow, args, &mut context) {
+        eprintln!("error: {err}");
+        return ExitCode::from(EXIT_NOT_RUN);
+    }
+    with_runner(|runner| run_workflow(runner, workflow, context, args.json))
+}
+
+fn collect_inputs(workflow: &Workflow, args: &RunArgs, context: &mut Context) -> Result<(), InputError> {
+    if let Some(text) = &args.input {
+        context.inputs = parse_input_json(text)?;
+    }
+    for assignment in &args.vars {
+        add_var(&workflow.plan, &mut context.inputs, assignment)?;
+    }
+    Ok(())
+}
+
+/// Reads and compiles a workflow file; on errors prints the diagnostics as `pilot check` does.
+pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
+    let display = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|err| {
+        eprintln!("error: cannot read {display}: {err}");
+        ExitCode::from(EXIT_NOT_RUN)
+    })?;
+    let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
+    let catalogue = connectors::catalogue::Catalogue::builtin();
+    let (source, plan, diagnostics) = match compiler::front_end::decode(&bytes) {
+        Ok(source) => {
+            let (plan, diagnostics) = compiler::compile(source, name, &catalogue);
+            (source.to_string(), plan, diagnostics)
+        }
+        Err(diagnostic) => (String::from_utf8_lossy(&bytes).into_owned(), None, vec![diagnostic]),
+    };
+    if !diagnostics.is_empty() {
+        let options =
+            RenderOptions { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() };
+        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+        let mut out = render_file(&display, &source, &diagnostics, options);
+        out.push_str(&summary(1, errors, diagnostics.len() - errors));
+        eprintln!("{out}");
+    }
+    let plan = plan.ok_or(ExitCode::from(EXIT_NOT_RUN))?;
+    Ok(Workflow { id: plan.workflow.name.clone(), plan: Arc::new(plan), source: Arc::from(source), file_name: display })
+}
+
+async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context, json: bool) -> ExitCode {
+    let id = new_execution_id();
+    let claim = match runner.active.claim(&id) {
+        Ok(Ok(claim)) => claim,
+        Ok(Err(pid)) => return fail(&format!("execution {id} is already run by process {pid}")),
+        Err(err) => return fail(&err.to_string()),
+    };
+    let (sender, drawing) = progress(View::for_stdout(json), false);
+    context.progress = Some(sender);
+    context.execution_id = Some(id);
+    let handle = match runner.engine.start(&workflow, context).await {
+        Ok(handle) => handle,
+        Err(err) => return engine_failed(&err),
+    };
+    let outcome = supervise(&runner.engine, handle, &claim).await;
+    let _ = drawing.await;
+    drop(claim);
+    report(&runner.store, &outcome, json).await
+}
