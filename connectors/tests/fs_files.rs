@@ -78,6 +78,18 @@ async fn write_keeps_the_permissions_of_the_file_it_replaces() {
     assert_eq!(fs::metadata(&file).unwrap().permissions().mode() & 0o777, 0o600);
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn write_through_a_symbolic_link_changes_its_target() {
+    let dir = tempfile::tempdir().unwrap();
+    let (target, link) = (dir.path().join("real.txt"), dir.path().join("link.txt"));
+    fs::write(&target, "old").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    run("fs/write", input([("path", p(&link)), ("content", s("new"))])).await.unwrap();
+    assert_eq!(fs::read_to_string(&target).unwrap(), "new");
+    assert!(fs::symlink_metadata(&link).unwrap().file_type().is_symlink());
+}
+
 #[tokio::test]
 async fn failed_write_leaves_the_destination_intact_and_no_temporary_file() {
     let dir = tempfile::tempdir().unwrap();

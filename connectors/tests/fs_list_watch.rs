@@ -3,6 +3,7 @@
 mod fs_support;
 
 use std::fs;
+use std::path::Path;
 use std::time::UNIX_EPOCH;
 
 use connectors::ActionError;
@@ -80,6 +81,16 @@ async fn recursive_list_matches_names_and_relative_paths() {
     assert_eq!(paths_of(&everything), ["a.docx", "b.txt", "docs", "c.txt", "old", "d.txt"]);
 }
 
+/// A link back to an ancestor would make the walk endless if it were followed.
+#[cfg(unix)]
+#[tokio::test]
+async fn recursive_list_lists_folder_links_without_descending_into_them() {
+    let dir = tree();
+    std::os::unix::fs::symlink(dir.path(), dir.path().join("docs/loop")).unwrap();
+    let everything = run("fs/list", input([("path", p(dir.path())), ("recursive", Value::Bool(true))])).await.unwrap();
+    assert_eq!(paths_of(&everything), ["a.docx", "b.txt", "docs", "c.txt", "loop", "old", "d.txt"]);
+}
+
 #[tokio::test]
 async fn list_of_a_missing_folder_names_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -106,29 +117,53 @@ fn watch_input(dir: &std::path::Path, pattern: Option<&str>, timeout: Duration) 
 const ONE_HOUR: Duration = Duration(3_600_000_000);
 const ONE_MINUTE: Duration = Duration(60_000_000);
 
-/// The watch is registered asynchronously, so the test keeps creating files until the watch reports one; only
-/// `.txt` files may be reported.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn watch_reports_a_created_file_that_matches_the_pattern() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().to_path_buf();
+/// Runs `fs/watch` on `dir` with `pattern` while calling `change(round)` every 20ms until the watch answers.
+/// The watch registers asynchronously, so the first rounds may happen before it listens; the watch's own
+/// one-minute timeout ends the loop if no event ever arrives.
+async fn watch_while(dir: &Path, pattern: &str, mut change: impl FnMut(usize)) -> Value {
+    let (root, pattern) = (dir.to_path_buf(), pattern.to_string());
     let watch = tokio::spawn(async move {
         let ctx = ctx_with(CancellationToken::new());
-        ConnectorRegistry::builtin().execute("fs/watch", watch_input(&root, Some("*.txt"), ONE_MINUTE), &ctx).await
+        ConnectorRegistry::builtin().execute("fs/watch", watch_input(&root, Some(&pattern), ONE_MINUTE), &ctx).await
     });
     let mut round = 0;
-    // The watch itself gives up after a minute, which ends this loop if no event ever arrives.
     while !watch.is_finished() {
-        fs::write(dir.path().join(format!("skip-{round}.log")), "x").unwrap();
-        fs::write(dir.path().join(format!("hit-{round}.txt")), "x").unwrap();
+        change(round);
         round += 1;
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
-    let out = watch.await.unwrap().unwrap();
+    watch.await.unwrap().unwrap()
+}
+
+/// Each change is one `mkdir` (a single OS event), so the first event seen is always a creation; only names
+/// matching the pattern may be reported.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_reports_a_created_entry_that_matches_the_pattern() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = watch_while(dir.path(), "*.txt", |round| {
+        fs::create_dir(dir.path().join(format!("skip-{round}.log"))).unwrap();
+        fs::create_dir(dir.path().join(format!("hit-{round}.txt"))).unwrap();
+    })
+    .await;
     let path = field(&out, "path").to_string_lossy();
-    assert!(path.starts_with(&dir.path().join("hit-").to_string_lossy().into_owned()), "{path}");
-    assert!(path.ends_with(".txt"), "{path}");
+    let name = path.strip_prefix(&format!("{}/", dir.path().display())).unwrap_or_else(|| panic!("{path}"));
+    assert!(name.starts_with("hit-") && name.ends_with(".txt"), "{path}");
     assert_eq!(field(&out, "kind"), &s("created"));
+}
+
+/// A file written elsewhere and renamed into the watched folder is reported under its new name.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn watch_reports_a_file_renamed_into_the_folder() {
+    let (watched, outside) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    let out = watch_while(watched.path(), "*.csv", |round| {
+        let staged = outside.path().join(format!("part-{round}"));
+        fs::write(&staged, "a,b").unwrap();
+        fs::rename(&staged, watched.path().join(format!("data-{round}.csv"))).unwrap();
+    })
+    .await;
+    let path = field(&out, "path").to_string_lossy();
+    assert!(path.starts_with(&format!("{}/data-", watched.path().display())), "{path}");
+    assert_eq!(field(&out, "kind"), &s("renamed"));
 }
 
 #[tokio::test(start_paused = true)]
