@@ -154,6 +154,10 @@ pub(crate) fn migrate(conn: &Connection, path: &Path, busy_timeout: Duration) ->
         let doing = format!("migrating the schema to version {version}");
         let apply = || -> rusqlite::Result<()> {
             conn.execute_batch("BEGIN IMMEDIATE")?;
+            // Another process opening the same new database may have applied it while this one waited.
+            if schema_version(conn)? >= version {
+                return conn.execute_batch("COMMIT");
+            }
             let applied = conn.execute_batch(script).and_then(|()| conn.pragma_update(None, "user_version", version));
             match applied {
                 Ok(()) => conn.execute_batch("COMMIT"),
