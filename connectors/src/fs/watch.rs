@@ -6,10 +6,10 @@
 
 use std::path::{Path, PathBuf};
 
-use expr_grammar::Value;
-use globset::GlobMatcher;
 use ::notify::event::{AccessKind, AccessMode, ModifyKind};
 use ::notify::{Event, EventKind, RecursiveMode, Watcher};
+use expr_grammar::Value;
+use globset::GlobMatcher;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
