@@ -4,7 +4,14 @@
 
 use compiler::model::YamlValue;
 use compiler::render::{RenderOptions, render_file, to_json};
+use connectors::catalogue::Catalogue;
 use libfuzzer_sys::fuzz_target;
+
+/// Built once: building it per input would dominate the run time.
+fn catalogue() -> &'static Catalogue {
+    static CATALOGUE: std::sync::OnceLock<Catalogue> = std::sync::OnceLock::new();
+    CATALOGUE.get_or_init(Catalogue::builtin)
+}
 
 fuzz_target!(|data: &[u8]| {
     let source = match compiler::front_end::decode(data) {
@@ -35,7 +42,6 @@ fuzz_target!(|data: &[u8]| {
     }
     let _ = render_file("fuzz.yaml", source, &diagnostics, RenderOptions::default());
     let _ = to_json("fuzz.yaml", source, &diagnostics);
-    let catalogue = connectors::catalogue::Catalogue::builtin();
-    let (_, all) = compiler::compile(source, "fuzz", &catalogue);
+    let (_, all) = compiler::compile(source, "fuzz", catalogue());
     let _ = render_file("fuzz.yaml", source, &all, RenderOptions::default());
 });
