@@ -34,6 +34,9 @@ macro_rules! store_conformance_tests {
             json_values_round_trip_unchanged,
             log_records_lifecycle_and_appended_lines_in_order,
             concurrent_step_ends_are_all_recorded,
+            credentials_store_replace_by_name_and_list_sorted,
+            removing_a_credential_deletes_it_and_unknown_names_fail,
+            replacing_credential_data_is_all_or_nothing,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -419,4 +422,57 @@ pub async fn concurrent_step_ends_are_all_recorded(store: &dyn Store) {
     let steps = load(store, "e1").await.steps;
     assert_eq!(steps.len(), 64);
     assert!(steps.iter().all(|step| step.status == Status::Success));
+}
+
+fn credential(name: &str, data: &str, at_micros: i64) -> CredentialRecord {
+    CredentialRecord {
+        id: format!("id-{name}-{at_micros}"),
+        name: name.to_owned(),
+        provider: "api_key".to_owned(),
+        data: data.to_owned(),
+        created_at: at(at_micros),
+        updated_at: at(at_micros),
+    }
+}
+
+pub async fn credentials_store_replace_by_name_and_list_sorted(store: &dyn Store) {
+    store.put_credential(credential("zeta", "v1:z", 1)).await.expect("put zeta");
+    store.put_credential(credential("alpha", "v1:a", 2)).await.expect("put alpha");
+    let replacement = CredentialRecord { provider: "basic".to_owned(), ..credential("zeta", "v1:z2", 3) };
+    store.put_credential(replacement).await.expect("replace zeta");
+    let all = store.credentials().await.expect("list");
+    assert_eq!(all.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), ["alpha", "zeta"]);
+    let zeta = store.credential("zeta").await.expect("read").expect("zeta stored");
+    assert_eq!((zeta.id.as_str(), zeta.provider.as_str(), zeta.data.as_str()), ("id-zeta-1", "basic", "v1:z2"));
+    assert_eq!((zeta.created_at, zeta.updated_at), (at(1), at(3)));
+    assert_eq!(store.credential("missing").await.expect("read"), None);
+}
+
+pub async fn removing_a_credential_deletes_it_and_unknown_names_fail(store: &dyn Store) {
+    store.put_credential(credential("api", "v1:x", 1)).await.expect("put");
+    store.remove_credential("api").await.expect("remove");
+    assert_eq!(store.credential("api").await.expect("read"), None);
+    let again = store.remove_credential("api").await;
+    assert_eq!(again, Err(StoreError::UnknownCredential { name: "api".to_owned() }));
+}
+
+pub async fn replacing_credential_data_is_all_or_nothing(store: &dyn Store) {
+    store.put_credential(credential("a", "old-a", 1)).await.expect("put a");
+    store.put_credential(credential("b", "old-b", 1)).await.expect("put b");
+    let change = |name: &str, old: &str, new: &str| CredentialDataChange {
+        name: name.to_owned(),
+        old_data: old.to_owned(),
+        new_data: new.to_owned(),
+        updated_at: at(5),
+    };
+    let stale = store.replace_credential_data(vec![change("a", "old-a", "new-a"), change("b", "other", "new-b")]).await;
+    assert_eq!(stale, Err(StoreError::CredentialChanged { name: "b".to_owned() }));
+    let data = |all: Vec<CredentialRecord>| all.into_iter().map(|c| c.data).collect::<Vec<_>>();
+    assert_eq!(data(store.credentials().await.expect("list")), ["old-a", "old-b"]);
+    store
+        .replace_credential_data(vec![change("a", "old-a", "new-a"), change("b", "old-b", "new-b")])
+        .await
+        .expect("replace");
+    assert_eq!(data(store.credentials().await.expect("list")), ["new-a", "new-b"]);
+    assert_eq!(store.credential("a").await.expect("read").map(|c| c.updated_at), Some(at(5)));
 }

@@ -52,6 +52,12 @@ pub enum StoreError {
     #[error("execution {id} already exists in the store")]
     DuplicateExecution { id: String },
 
+    #[error("no credential named `{name}` is stored")]
+    UnknownCredential { name: String },
+
+    #[error("credential `{name}` changed (or was removed) while the credentials were being re-encrypted; nothing was changed: try again")]
+    CredentialChanged { name: String },
+
     #[error("invalid write: {reason}")]
     Invalid { reason: String },
 

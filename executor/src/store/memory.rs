@@ -19,6 +19,7 @@ struct MemoryState {
     definitions: HashMap<(String, i64), String>,
     executions: HashMap<String, ExecutionRecord>,
     logs: HashMap<String, String>,
+    credentials: std::collections::BTreeMap<String, CredentialRecord>,
 }
 
 impl MemoryStore {
@@ -207,6 +208,45 @@ impl Store for MemoryStore {
 
     fn flush(&self) -> WriteAck<()> {
         WriteAck::ready(Ok(()))
+    }
+
+    fn put_credential(&self, credential: CredentialRecord) -> WriteAck<()> {
+        let mut state = self.state();
+        let record = match state.credentials.get(&credential.name) {
+            Some(old) => CredentialRecord { id: old.id.clone(), created_at: old.created_at, ..credential },
+            None => credential,
+        };
+        state.credentials.insert(record.name.clone(), record);
+        WriteAck::ready(Ok(()))
+    }
+
+    fn remove_credential(&self, name: &str) -> WriteAck<()> {
+        let removed = self.state().credentials.remove(name);
+        WriteAck::ready(removed.map(|_| ()).ok_or_else(|| StoreError::UnknownCredential { name: name.to_owned() }))
+    }
+
+    fn replace_credential_data(&self, changes: Vec<CredentialDataChange>) -> WriteAck<()> {
+        let mut state = self.state();
+        // Check every change before applying any: all or nothing.
+        let stale = changes.iter().find(|c| state.credentials.get(&c.name).is_none_or(|old| old.data != c.old_data));
+        if let Some(change) = stale {
+            return WriteAck::ready(Err(StoreError::CredentialChanged { name: change.name.clone() }));
+        }
+        for change in changes {
+            if let Some(record) = state.credentials.get_mut(&change.name) {
+                record.data = change.new_data;
+                record.updated_at = change.updated_at;
+            }
+        }
+        WriteAck::ready(Ok(()))
+    }
+
+    async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        Ok(self.state().credentials.values().cloned().collect())
+    }
+
+    async fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        Ok(self.state().credentials.get(name).cloned())
     }
 
     async fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {

@@ -18,11 +18,44 @@
 //! The store writes the lifecycle lines itself, after the matching write committed: execution created / running /
 //! finished, step started (attempt n) / ended (status, attempts, error). [`Store::append_log`] adds other events
 //! (retries scheduled, connector messages). Everything logged must already be redacted.
+//!
+//! # Schema (SQLite, `PRAGMA user_version` = number of migrations applied)
+//! Migration 1 is the spec's schema verbatim: `workflows`, `triggers`, `executions`, `execution_steps`,
+//! `credentials`, `connectors`. Migration 2 adds what the engine needs: `execution_steps.attempts`;
+//! `executions.workflow_name` / `workflow_version` / `input` (JSON) / `trigger_info` (JSON); a
+//! `workflow_versions (workflow_id, version, definition, created_at)` table so that resume and retry run the exact
+//! definition that ran; indexes `executions (workflow_name, started_at)`, `(status, started_at)`, `(started_at)`,
+//! `execution_steps (execution_id, step_id)` unique, `triggers (workflow_id)`. Each migration runs in one
+//! transaction with its version bump. Timestamps are integer microseconds since the Unix epoch (UTC); JSON columns
+//! are text; statuses are `pending|running|success|failed|skipped|cancelled`. A step's row id is
+//! `<execution-id>/<step-id>` (execution ids are `[A-Za-z0-9_-]`, so it is unique); steps list in the order they
+//! were first recorded (rowid). Connections run in WAL mode with `synchronous = FULL` (a commit is on disk when
+//! it returns), `foreign_keys = ON` and a busy timeout (5 s by default).
+//!
+//! # Group commit (SQLite)
+//! One writer thread owns the only write connection and drains a channel: it blocks for the first write, then
+//! takes every write already queued (up to `max_batch`) into one `BEGIN IMMEDIATE` transaction and one commit.
+//! Writes queued while a commit is in flight therefore share the next commit, so 64 concurrent step ends cost a
+//! couple of fsyncs instead of 64. Each write runs in its own savepoint: a refused write (unknown execution,
+//! invalid status) is rolled back alone and answered with its error while the rest of its batch commits; if SQLite
+//! aborts the whole transaction (disk full, I/O error) the batch is retried without the failed write. Acks are
+//! sent only after the commit returned. Reads use separate connections from a small pool on tokio's blocking
+//! threads, so they never wait for the writer (WAL). [`SqliteStore::commit_count`] counts commits for tests and
+//! benches.
+//!
+//! # Failures
+//! A file that is not a SQLite database is refused before SQLite opens it ([`StoreError::Corrupt`], file left
+//! untouched, advice to move it aside); a newer schema is refused before anything is written; a lock held past
+//! the busy timeout is [`StoreError::Locked`]; a full disk (or the `max_database_pages` cap) is
+//! [`StoreError::Full`] for the failing write only, after which the store marks that write's execution failed if
+//! that small update still fits. Missing folders (the database's and `logs/`) are created, or
+//! [`StoreError::CreateFolder`] names the one that could not be.
 
 mod ack;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;
+mod credentials;
 mod error;
 mod log;
 mod memory;
@@ -30,6 +63,7 @@ mod records;
 mod sqlite;
 
 pub use ack::{AckSender, WriteAck};
+pub use credentials::{CredentialDataChange, CredentialRecord};
 pub use error::{LookupError, StoreError};
 pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
 pub use memory::MemoryStore;
@@ -71,6 +105,23 @@ pub trait Store: Send + Sync {
 
     /// Resolves once every write queued before it has been committed (or failed).
     fn flush(&self) -> WriteAck<()>;
+
+    /// Stores a credential (its `data` already encrypted): inserts it, or replaces provider, data and
+    /// `updated_at` of the one with the same name (keeping its id and `created_at`).
+    fn put_credential(&self, credential: CredentialRecord) -> WriteAck<()>;
+
+    /// Removes a credential; [`StoreError::UnknownCredential`] if none has this name.
+    fn remove_credential(&self, name: &str) -> WriteAck<()>;
+
+    /// Replaces the data of several credentials in one transaction (`rotate-key`), each only if its data is still
+    /// `old_data`: if any one changed or is gone, nothing changes ([`StoreError::CredentialChanged`]).
+    fn replace_credential_data(&self, changes: Vec<CredentialDataChange>) -> WriteAck<()>;
+
+    /// Every stored credential, by name.
+    async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError>;
+
+    /// One credential by name.
+    async fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError>;
 
     /// The latest saved definition of a workflow.
     async fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError>;

@@ -2,6 +2,7 @@
 //! beside it (`$PILOT_HOME/logs/<execution-id>.log`). See the parent module for the schema and the group commit.
 
 mod apply;
+mod credentials;
 mod open;
 mod read;
 mod schema;
@@ -18,13 +19,15 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
+use crate::store::credentials::CredentialWrite;
 use writer::{Write, Writer};
 
 /// The schema version this build writes (`PRAGMA user_version`).
 pub const SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
 
-/// The SQLite store. Writes go to one writer thread (group commit); reads use their own connections. Dropping it
-/// waits for the queued writes to be committed.
+/// The SQLite store. Writes go to one writer thread (group commit); reads use their own connections on tokio's
+/// blocking pool, so reads must be awaited inside a tokio runtime. Dropping it waits for the queued writes to be
+/// committed.
 #[derive(Debug)]
 pub struct SqliteStore {
     path: PathBuf,
@@ -134,6 +137,27 @@ impl Store for SqliteStore {
 
     fn flush(&self) -> WriteAck<()> {
         self.queue(Write::Flush)
+    }
+
+    fn put_credential(&self, credential: CredentialRecord) -> WriteAck<()> {
+        self.queue(|ack| Write::Credential(CredentialWrite::Put(credential), ack))
+    }
+
+    fn remove_credential(&self, name: &str) -> WriteAck<()> {
+        self.queue(|ack| Write::Credential(CredentialWrite::Remove(name.to_owned()), ack))
+    }
+
+    fn replace_credential_data(&self, changes: Vec<CredentialDataChange>) -> WriteAck<()> {
+        self.queue(|ack| Write::Credential(CredentialWrite::ReplaceData(changes), ack))
+    }
+
+    async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.readers.run(|reader| reader.credentials()).await
+    }
+
+    async fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        let name = name.to_owned();
+        self.readers.run(move |reader| reader.credential(&name)).await
     }
 
     async fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {

@@ -110,6 +110,14 @@ impl Reader<'_> {
         })
     }
 
+    pub(crate) fn credentials(&self) -> Result<Vec<crate::store::CredentialRecord>, StoreError> {
+        super::credentials::all(self.conn).map_err(self.fail("reading the credentials"))
+    }
+
+    pub(crate) fn credential(&self, name: &str) -> Result<Option<crate::store::CredentialRecord>, StoreError> {
+        super::credentials::by_name(self.conn, name).map_err(self.fail(&format!("reading credential `{name}`")))
+    }
+
     pub(crate) fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
         load_workflow(self.conn, id).map_err(self.fail(&format!("reading workflow {id}")))
     }

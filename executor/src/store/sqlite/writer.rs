@@ -4,6 +4,7 @@
 //! Acks are sent only after the commit; log lines are appended just before the acks.
 
 use super::apply::{self, ApplyError};
+use crate::store::credentials::CredentialWrite;
 use super::open::classify;
 use crate::store::log::lifecycle;
 use crate::store::{
@@ -29,6 +30,7 @@ pub(crate) enum Write {
     EndStep(StepEnd, AckSender<()>),
     Log(String, LogLine),
     Flush(AckSender<()>),
+    Credential(CredentialWrite, AckSender<()>),
 }
 
 /// What a successful write gives back.
@@ -51,7 +53,11 @@ impl Write {
             Write::FinishExecution(end, _) => Some(&end.execution_id),
             Write::StartStep(start, _) => Some(&start.execution_id),
             Write::EndStep(end, _) => Some(&end.execution_id),
-            Write::CreateExecution(..) | Write::SaveWorkflow(..) | Write::Log(..) | Write::Flush(_) => None,
+            Write::CreateExecution(..)
+            | Write::SaveWorkflow(..)
+            | Write::Log(..)
+            | Write::Flush(_)
+            | Write::Credential(..) => None,
         }
     }
 
@@ -65,6 +71,7 @@ impl Write {
             Write::EndStep(end, _) => Some(end.completed_at),
             Write::Log(_, line) => Some(line.at),
             Write::Flush(_) => None,
+            Write::Credential(write, _) => write.at(),
         }
     }
 
@@ -81,6 +88,7 @@ impl Write {
             Write::EndStep(e, _) => format!("recording the end of step {} of execution {}", e.step_id, e.execution_id),
             Write::Log(id, _) => format!("logging for execution {id}"),
             Write::Flush(_) => "flushing".to_owned(),
+            Write::Credential(write, _) => write.describe(),
         }
     }
 
@@ -92,6 +100,7 @@ impl Write {
             Write::FinishExecution(end, _) => apply::finish_execution(conn, end).map(|()| Done::Nothing),
             Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
             Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
+            Write::Credential(write, _) => super::credentials::apply(conn, write).map(|()| Done::Nothing),
             Write::Log(..) | Write::Flush(_) => Ok(Done::Nothing),
         }
     }
@@ -105,7 +114,7 @@ impl Write {
             Write::StartStep(start, _) => Some((&start.execution_id, lifecycle::step_started(start))),
             Write::EndStep(end, _) => Some((&end.execution_id, lifecycle::step_ended(end))),
             Write::Log(id, line) => Some((id, line.clone())),
-            Write::SaveWorkflow(..) | Write::Flush(_) => None,
+            Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) => None,
         }
     }
 
@@ -125,7 +134,8 @@ impl Write {
             | Write::FinishExecution(_, ack)
             | Write::StartStep(_, ack)
             | Write::EndStep(_, ack)
-            | Write::Flush(ack) => {
+            | Write::Flush(ack)
+            | Write::Credential(_, ack) => {
                 let result = unit(outcome);
                 let error = result.as_ref().err().cloned();
                 (ack.send(result).is_ok(), error)
@@ -187,27 +197,26 @@ impl Writer {
 
     fn commit(&mut self, batch: &[Write]) -> Vec<Outcome> {
         let mut refused: Vec<Option<StoreError>> = batch.iter().map(|_| None).collect();
-        let attempt = loop {
+        // Each retry has one more refused write, so this ends within `batch.len() + 1` attempts.
+        let committed = loop {
             match self.try_transaction(batch, &mut refused) {
                 Attempt::Aborted => continue,
-                other => break other,
+                Attempt::Committed(done) => break Ok(done),
+                Attempt::Failed(error) => break Err(error),
             }
         };
-        let mut done = match attempt {
-            Attempt::Committed(done) => done,
-            Attempt::Failed(error) => {
-                return refused.into_iter().map(|refusal| Err(refusal.unwrap_or_else(|| error.clone()))).collect();
-            }
-            Attempt::Aborted => unreachable!("retried above"),
-        };
-        refused
-            .into_iter()
-            .zip(done.drain(..))
-            .map(|(refusal, done)| match refusal {
-                Some(error) => Err(error),
-                None => Ok(done.unwrap_or(Done::Nothing)),
-            })
-            .collect()
+        match committed {
+            Ok(done) => refused
+                .into_iter()
+                .zip(done)
+                .map(|(refusal, done)| match refusal {
+                    Some(error) => Err(error),
+                    // `None` only for writes that do not touch the database (logs, flushes).
+                    None => Ok(done.unwrap_or(Done::Nothing)),
+                })
+                .collect(),
+            Err(error) => refused.into_iter().map(|refusal| Err(refusal.unwrap_or_else(|| error.clone()))).collect(),
+        }
     }
 
     fn try_transaction(&mut self, batch: &[Write], refused: &mut [Option<StoreError>]) -> Attempt {
