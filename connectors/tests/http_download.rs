@@ -179,3 +179,28 @@ async fn half_sending_server() -> (u16, Arc<tokio::sync::Notify>) {
     });
     (port, sent)
 }
+
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_file_gets_umask_permissions_and_a_replaced_file_keeps_its_own() {
+    use std::os::unix::fs::PermissionsExt;
+    let server = TestServer::start(|_| reply(200, "text/plain", "content")).await;
+    let folder = tempfile::tempdir().unwrap();
+    let new_path = folder.path().join("new.txt");
+    let kept_path = folder.path().join("kept.txt");
+    std::fs::write(&kept_path, "old").unwrap();
+    std::fs::set_permissions(&kept_path, std::fs::Permissions::from_mode(0o640)).unwrap();
+    // What a plainly created file gets here (0666 less this process's umask).
+    let probe = folder.path().join("probe");
+    std::fs::write(&probe, "").unwrap();
+    let usual = std::fs::metadata(&probe).unwrap().permissions().mode() & 0o777;
+
+    let connector = HttpConnector::new();
+    for path in [&new_path, &kept_path] {
+        let input = input(json!({"url": server.url("/f"), "path": path.to_str().unwrap()}));
+        run(&connector, "http/download", input, &ctx()).await.unwrap();
+    }
+    assert_eq!(std::fs::metadata(&new_path).unwrap().permissions().mode() & 0o777, usual);
+    assert_eq!(std::fs::metadata(&kept_path).unwrap().permissions().mode() & 0o777, 0o640);
+    assert_eq!(std::fs::read_to_string(&kept_path).unwrap(), "content");
+}

@@ -86,11 +86,7 @@ async fn save(
         let excerpt = read_some(&mut response, ERROR_BODY_BYTES).await;
         return Err(status_failure(call, status, &excerpt));
     }
-    let temp = tempfile::Builder::new()
-        .prefix(".pilot-download-")
-        .suffix(".part")
-        .tempfile_in(folder)
-        .map_err(|err| failed(format!("cannot create a temporary file in `{}`: {err}", folder.display())))?;
+    let temp = temporary_file(folder, destination)?;
     let std_file =
         temp.as_file().try_clone().map_err(|err| failed(format!("cannot open the temporary file: {err}")))?;
     let mut file = tokio::fs::File::from_std(std_file);
@@ -109,6 +105,23 @@ async fn save(
     placed
         .map_err(|err| failed(format!("cannot move the download into `{}`: {}", destination.display(), err.error)))?;
     Ok(Saved { size, sha256: hex(hash.finish().as_ref()), status: status.as_u16() })
+}
+
+/// A temporary file beside `destination`, with the permissions the finished file should have: those of the file
+/// it replaces, else the usual ones for a new file (0666 less the umask on Unix), not tempfile's private 0600.
+fn temporary_file(folder: &Path, destination: &Path) -> Result<tempfile::NamedTempFile, ActionError> {
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".pilot-download-").suffix(".part");
+    #[cfg(unix)]
+    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+    let temp = builder
+        .tempfile_in(folder)
+        .map_err(|err| failed(format!("cannot create a temporary file in `{}`: {err}", folder.display())))?;
+    if let Ok(existing) = std::fs::metadata(destination) {
+        std::fs::set_permissions(temp.path(), existing.permissions())
+            .map_err(|err| failed(format!("cannot set the permissions of the download: {err}")))?;
+    }
+    Ok(temp)
 }
 
 /// The next piece of the body, failing when none comes for [`STALL_LIMIT`].

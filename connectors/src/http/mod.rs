@@ -31,7 +31,8 @@
 //! byte fails it anyway), `follow_redirects` and `overwrite` (default true). The body streams to a temporary file
 //! in the destination folder, hashed on the way, and is renamed to `path` only when complete: `path` never holds
 //! a partial file. A leading `~/` in `path` is the home folder. When `path` is an existing folder, the file is named after the URL's last path segment. Missing
-//! parent folders are created. The output is `{path, size, sha256, status}`. Any status outside 2xx fails.
+//! parent folders are created. A new file gets the usual permissions (0666 less the umask); a replaced file keeps
+//! its own. The output is `{path, size, sha256, status}`. Any status outside 2xx fails.
 //!
 //! # Errors
 //!
