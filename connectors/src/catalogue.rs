@@ -293,7 +293,8 @@ fn http_request(method: &str, effect: Effect) -> ActionDefinition {
         &format!("http/{}", method.to_ascii_lowercase()),
         &format!(
             "Send an HTTP {method} request. `body` is the response parsed as JSON when it is JSON, else the text; \
-             `text` is the raw response text."
+             `text` is the raw response text. A step `credential:` of provider `basic` ({{username, password}}) or \
+             `bearer`/`api_key` ({{token}} or {{api_key}}) adds an `Authorization` header."
         ),
         effect,
         http_request_inputs(),
@@ -512,7 +513,9 @@ fn notify_slack() -> ActionDefinition {
 fn notify_webhook() -> ActionDefinition {
     action(
         "notify/webhook",
-        "POST a JSON payload to a URL. With `secret`, the body is signed (HMAC-SHA256) in a header.",
+        "POST a JSON payload to a URL. With `secret` (or an `hmac` credential {secret}), `X-Pilot-Signature: \
+         sha256=<hex>` carries the HMAC-SHA256 of the exact body bytes and `X-Pilot-Timestamp` the send time \
+         (Unix seconds).",
         Effect::Write,
         vec![
             required("url", Type::String, "The URL to call."),
