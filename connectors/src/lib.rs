@@ -20,6 +20,7 @@ pub mod notify;
 #[cfg(feature = "runtime")]
 pub mod shell;
 pub mod catalogue;
+pub mod custom;
 #[cfg(feature = "runtime")]
 pub mod core;
 #[cfg(feature = "runtime")]

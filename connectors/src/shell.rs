@@ -153,7 +153,7 @@ async fn run_to_end(child: &mut Child, stdin: Option<String>) -> std::io::Result
 }
 
 /// Reads a stream to its end, keeping the first [`MAX_CAPTURE_BYTES`].
-async fn capture(stream: Option<impl AsyncRead + Unpin>) -> std::io::Result<Vec<u8>> {
+pub(crate) async fn capture(stream: Option<impl AsyncRead + Unpin>) -> std::io::Result<Vec<u8>> {
     let Some(mut stream) = stream else { return Ok(Vec::new()) };
     let mut kept = Vec::new();
     let mut buffer = vec![0u8; 64 * 1024];
@@ -192,21 +192,21 @@ fn exit_code(status: ExitStatus) -> i32 {
 }
 
 /// The program's process group, killed when dropped while still armed (a step dropped mid-run).
-struct ProcessGroup {
+pub(crate) struct ProcessGroup {
     id: Option<u32>,
 }
 
 impl ProcessGroup {
-    fn of(child: &Child) -> ProcessGroup {
+    pub(crate) fn of(child: &Child) -> ProcessGroup {
         ProcessGroup { id: child.id() }
     }
 
-    fn disarm(&mut self) {
+    pub(crate) fn disarm(&mut self) {
         self.id = None;
     }
 
     #[cfg(unix)]
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(id) = self.id.take().and_then(|id| i32::try_from(id).ok()) {
             // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory of ours.
             unsafe {
@@ -216,7 +216,7 @@ impl ProcessGroup {
     }
 
     #[cfg(not(unix))]
-    fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         self.id = None;
     }
 }
