@@ -12,7 +12,8 @@ fn connectors_list_prints_every_action_signature() {
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let text = String::from_utf8_lossy(&output.stdout);
     assert!(text.contains("  fs/list(path: string, pattern?: string, recursive?: bool) -> list<{"), "{text}");
-    assert!(text.contains("  notify/desktop(title: string, body: string) -> null  [write]"), "{text}");
+    assert!(text.contains("  notify/desktop(title: string, body?: string, icon?: string, "), "{text}");
+    assert!(text.contains("timeout?: duration) -> {id: any}  [write]"), "{text}");
     assert!(text.contains("\n26 actions."), "{text}");
 }
 

@@ -464,30 +464,49 @@ fn ai_classify() -> ActionDefinition {
 fn notify_desktop() -> ActionDefinition {
     action(
         "notify/desktop",
-        "Show a desktop notification.",
+        "Show a desktop notification (D-Bus on Linux). Where no notification service can be reached, the step \
+         fails as unavailable.",
         Effect::Write,
-        vec![required("title", Type::String, "The title."), required("body", Type::String, "The text.")],
-        Type::Null,
+        vec![
+            required("title", Type::String, "The title."),
+            optional("body", Type::String, "The text."),
+            optional("icon", Type::String, "An icon name such as `dialog-information`, or a file path."),
+            optional("urgency", Type::String, "`low`, `normal` or `critical` (Linux and BSD only)."),
+            optional("expire_after", Type::Duration, "How long the notification stays (default: the server decides)."),
+            optional("app_name", Type::String, "The application name shown (default `Dooz Pilot`)."),
+            optional("timeout", Type::Duration, "How long to try reaching the notification server (default 10s)."),
+        ],
+        Type::object([("id", Type::Any)]),
     )
 }
 
 fn notify_email() -> ActionDefinition {
     action(
         "notify/email",
-        "Send an email over SMTP. The login comes from the step's `credential:`.",
+        "Send an email over SMTP. The login comes from the step's `credential:` (provider `basic` or `smtp`, \
+         {username, password}); the server defaults come from the `smtp` section of settings.json.",
         Effect::Write,
         vec![
-            required("to", Type::String, "The recipient; several separated by commas."),
+            required("to", Type::Any, "The recipient: an address, several separated by commas, or a list."),
             required("subject", Type::String, "The subject."),
             required("body", Type::String, "The message."),
             optional("from", Type::String, "The sender (default from settings)."),
-            optional("cc", Type::String, "Copy recipients, separated by commas."),
+            optional("reply_to", Type::String, "The Reply-To address."),
+            optional("cc", Type::Any, "Copy recipients: an address, several separated by commas, or a list."),
+            optional("bcc", Type::Any, "Blind copy recipients (no Bcc header is sent)."),
             optional("html", Type::Bool, "Send `body` as HTML (default false: plain text)."),
             optional("smtp_host", Type::String, "The SMTP server (default from settings)."),
-            optional("smtp_port", Type::Int, "The SMTP port (default 587, or 465 with TLS)."),
-            optional("tls", Type::Bool, "Connect with TLS from the start instead of STARTTLS."),
+            optional("smtp_port", Type::Int, "The SMTP port (default 587; 465 with `tls: tls`; 25 with `none`)."),
+            optional("tls", Type::String, "`starttls` (default), `tls` (implicit TLS) or `none` (local relays only)."),
+            optional("tls_ca_file", Type::String, "A PEM file of further CA certificates to trust."),
+            optional("timeout", Type::Duration, "Give up after this long (default 30s)."),
+            optional("allow_partial", Type::Bool, "Send to the accepted recipients when some are refused."),
         ],
-        Type::Null,
+        Type::object([
+            ("message_id", Type::String),
+            ("accepted", Type::list(Type::String)),
+            ("rejected", Type::list(Type::object([("address", Type::String), ("reply", Type::String)]))),
+        ]),
     )
 }
 

@@ -56,7 +56,7 @@ impl ConnectorRegistry {
             Arc::new(crate::core::CoreConnector::new()),
             Arc::new(crate::fs::FsConnector::new()),
             Arc::new(crate::http::HttpConnector::new()),
-            Arc::new(crate::notify::NotifyConnector::new()),
+            Arc::new(crate::notify::NotifyConnector::from_environment()),
             Arc::new(crate::shell::ShellConnector::new()),
             Arc::new(crate::ai::AiConnector::from_environment()),
             // Further built-in connectors: one line each, here.

@@ -3,10 +3,14 @@
 //!
 //! - [`webhook`]: `notify/webhook`, a JSON POST, optionally signed with HMAC-SHA256.
 //! - [`slack`]: `notify/slack`, through an incoming webhook or the Web API's `chat.postMessage`.
+//! - [`email`]: `notify/email`, over SMTP (STARTTLS, implicit TLS, or plain to a local relay).
+//! - [`desktop`]: `notify/desktop`, through the desktop's notification service (D-Bus on Linux).
 //!
 //! Messages about these calls name only the scheme, host and port of the URL: webhook URLs carry their secret in
 //! the path (Slack, Discord, Teams), so the path never appears in an error or log.
 
+pub mod desktop;
+pub mod email;
 pub mod slack;
 pub mod webhook;
 
@@ -19,7 +23,7 @@ use reqwest::{Method, Url};
 use std::time::Duration;
 
 /// The actions this connector runs (registered by [`crate::registry::ConnectorRegistry::builtin`]).
-pub const ACTIONS: &[&str] = &["notify/webhook", "notify/slack"];
+pub const ACTIONS: &[&str] = &["notify/webhook", "notify/slack", "notify/email", "notify/desktop"];
 
 /// Default limit for one notification call.
 const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -27,11 +31,24 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Default)]
 pub struct NotifyConnector {
     clients: Clients,
+    smtp: email::SmtpDefaults,
 }
 
 impl NotifyConnector {
+    /// No `smtp` settings: email steps give their server in their inputs.
     pub fn new() -> NotifyConnector {
         NotifyConnector::default()
+    }
+
+    /// `notify/email` defaults from the `smtp` section of `$PILOT_HOME/settings.json` (see [`email`]).
+    pub fn from_environment() -> NotifyConnector {
+        let smtp = email::SmtpDefaults::from_settings_file(&email::settings_file_from_environment());
+        NotifyConnector { smtp, ..NotifyConnector::default() }
+    }
+
+    /// `notify/email` defaults given in hand (embedding code, tests).
+    pub fn with_smtp_settings(settings: email::SmtpSettings) -> NotifyConnector {
+        NotifyConnector { smtp: email::SmtpDefaults::new(settings), ..NotifyConnector::default() }
     }
 }
 
@@ -55,6 +72,8 @@ impl Connector for NotifyConnector {
         match name {
             "webhook" => webhook::send(&self.clients, &fields, ctx).await,
             "slack" => slack::send(&self.clients, &fields, ctx).await,
+            "email" => email::send(&self.smtp, &fields, ctx).await,
+            "desktop" => desktop::show(&fields, ctx).await,
             other => Err(ActionError::Unavailable { reason: format!("the notify connector has no action `{other}`") }),
         }
     }
