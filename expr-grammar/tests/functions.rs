@@ -177,3 +177,13 @@ fn every_function_has_a_signature_description_and_example() {
         assert!(!doc.description.is_empty() && doc.example.contains(&doc.name), "{}", doc.name);
     }
 }
+
+#[test]
+fn sort_never_panics_on_inconsistent_nested_orders() {
+    // Neighbours compare, but `[1, 'a']` and `[1, 2]` do not: the sort still finishes, numbers before strings.
+    give("sort([[1, 'a'], [2], [1, 2]])", json!([[1, 2], [1, "a"], [2]]));
+    give("sort([[2], [1, 5], [1]])", json!([[1], [1, 5], [2]]));
+    let many =
+        (0..40).map(|i| if i % 3 == 0 { format!("[{i}, 'x']") } else { format!("[{}]", 40 - i) }).collect::<Vec<_>>();
+    let _ = compile(&format!("sort([{}])", many.join(", ")));
+}

@@ -165,9 +165,40 @@ fn sort(args: &[Value]) -> Result<Value, String> {
         compare(&pair[0], &pair[1])?;
     }
     let mut order: Vec<usize> = (0..items.len()).collect();
-    order.sort_by(|&a, &b| keys[a].partial_cmp(&keys[b]).unwrap_or(Ordering::Equal));
+    order.sort_by(|&a, &b| total_order(&keys[a], &keys[b]));
     let sorted: Vec<Value> = order.into_iter().map(|i| std::mem::take(&mut items[i])).collect();
     Ok(Value::from(sorted))
+}
+
+/// A total order agreeing with `partial_cmp` where that is defined: the sort must never see an inconsistent
+/// comparison (nested lists of mixed kinds, NaN), which the standard sort may panic on.
+fn total_order(a: &Value, b: &Value) -> Ordering {
+    fn rank(v: &Value) -> u8 {
+        match v {
+            Value::Null => 0,
+            Value::Bool(_) => 1,
+            Value::Int(_) | Value::Float(_) => 2,
+            Value::String(_) => 3,
+            Value::Duration(_) => 4,
+            Value::Timestamp(_) => 5,
+            Value::List(_) => 6,
+            Value::Object(_) => 7,
+        }
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        (Value::Int(_) | Value::Float(_), Value::Int(_) | Value::Float(_)) => {
+            a.as_f64().unwrap_or(0.0).total_cmp(&b.as_f64().unwrap_or(0.0))
+        }
+        (Value::Bool(x), Value::Bool(y)) => x.cmp(y),
+        (Value::String(x), Value::String(y)) => x.cmp(y),
+        (Value::Duration(x), Value::Duration(y)) => x.cmp(y),
+        (Value::Timestamp(x), Value::Timestamp(y)) => x.cmp(y),
+        (Value::List(x), Value::List(y)) => {
+            x.iter().zip(y.iter()).map(|(p, q)| total_order(p, q)).find(|o| o.is_ne()).unwrap_or(x.len().cmp(&y.len()))
+        }
+        _ => rank(a).cmp(&rank(b)),
+    }
 }
 
 fn unique(args: &[Value]) -> Result<Value, String> {

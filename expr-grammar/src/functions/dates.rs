@@ -4,6 +4,7 @@
 use super::{Accepts, Body, FunctionDef, arg_str, param, returns_duration, returns_string, returns_timestamp};
 use crate::value::{Duration, Timestamp, Value};
 use chrono::format::{Item, Parsed, StrftimeItems};
+use std::fmt::Write as _;
 
 pub(super) const FUNCTIONS: &[FunctionDef] = &[
     FunctionDef {
@@ -57,7 +58,10 @@ pub(crate) fn format_timestamp(timestamp: Timestamp, pattern: &str) -> Result<St
     let time = timestamp.to_chrono().ok_or("the timestamp is out of range")?;
     let strftime = moment_to_strftime(pattern);
     let items = strftime_items(&strftime)?;
-    Ok(time.format_with_items(items.iter()).to_string())
+    let mut text = String::new();
+    // chrono reports a field it cannot format as a formatting error; `to_string` would panic on it.
+    write!(text, "{}", time.format_with_items(items.iter())).map_err(|_| format!("cannot format with `{pattern}`"))?;
+    Ok(text)
 }
 
 fn parse_date(args: &[Value]) -> Result<Value, String> {

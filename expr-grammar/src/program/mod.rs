@@ -8,6 +8,7 @@ use crate::functions::{Body, FunctionDef};
 use crate::span::Span;
 use crate::value::Value;
 use crate::{EvalContext, EvalError, SlotRef};
+use std::borrow::Cow;
 use std::sync::Arc;
 
 /// One operation. Children are evaluated first except where noted (`&&`, `||`, `If`, `Default`).
@@ -157,11 +158,11 @@ impl Op {
             Op::Element => Ok(element.cloned().unwrap_or_default()),
             Op::Now => Ok(Value::Timestamp(ctx.now())),
             Op::Env { name, fallback, span } => self.env(ctx, element, name, fallback.as_deref(), *span),
-            Op::Field { target, name, span } => field(&target.eval(ctx, element)?, name, *span),
+            Op::Field { .. } => self.eval_cow(ctx, element).map(Cow::into_owned),
             Op::Index { target, index, span } => {
-                index_into(&target.eval(ctx, element)?, &index.eval(ctx, element)?, *span)
+                index_into(target.eval_cow(ctx, element)?.as_ref(), index.eval_cow(ctx, element)?.as_ref(), *span)
             }
-            Op::Project { source, body, span } => project(ctx, &source.eval(ctx, element)?, body, *span),
+            Op::Project { source, body, span } => project(ctx, source.eval_cow(ctx, element)?.as_ref(), body, *span),
             Op::Unary { op, operand, span } => {
                 operators::unary(*op, &operand.eval(ctx, element)?).map_err(|m| fail(*span, m))
             }
@@ -198,6 +199,25 @@ impl Op {
         }
     }
 
+    /// Like [`Op::eval`], but reads of slots, constants and their fields are borrowed, not cloned: a filter
+    /// condition reading `item.modified_at` touches no reference count.
+    pub(crate) fn eval_cow<'a>(
+        &'a self,
+        ctx: &'a dyn EvalContext,
+        element: Option<&'a Value>,
+    ) -> Result<Cow<'a, Value>, EvalError> {
+        match self {
+            Op::Const(value) => Ok(Cow::Borrowed(value)),
+            Op::Slot(slot) => Ok(Cow::Borrowed(ctx.slot(*slot))),
+            Op::Element => Ok(element.map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
+            Op::Field { target, name, span } => match target.eval_cow(ctx, element)? {
+                Cow::Borrowed(value) => field(value, name, *span).map(Cow::Borrowed),
+                Cow::Owned(value) => field(&value, name, *span).map(|f| Cow::Owned(f.clone())),
+            },
+            _ => self.eval(ctx, element).map(Cow::Owned),
+        }
+    }
+
     fn env(
         &self,
         ctx: &dyn EvalContext,
@@ -219,10 +239,11 @@ impl Op {
 }
 
 /// `target.name`: a missing field reads as null, and so does any field of null.
-fn field(target: &Value, name: &str, span: Span) -> Result<Value, EvalError> {
+fn field<'v>(target: &'v Value, name: &str, span: Span) -> Result<&'v Value, EvalError> {
+    static NULL: Value = Value::Null;
     match target {
-        Value::Object(object) => Ok(object.get(name).cloned().unwrap_or_default()),
-        Value::Null => Ok(Value::Null),
+        Value::Object(object) => Ok(object.get(name).unwrap_or(&NULL)),
+        Value::Null => Ok(&NULL),
         other => Err(fail(span, format!("cannot read field `{name}` of {}", other.kind_name()))),
     }
 }
@@ -264,8 +285,8 @@ fn binary(
     right: &Op,
     span: Span,
 ) -> Result<Value, EvalError> {
-    let left = left.eval(ctx, element)?;
-    let short_circuit = match (op, &left) {
+    let left = left.eval_cow(ctx, element)?;
+    let short_circuit = match (op, left.as_ref()) {
         (BinaryOp::And, Value::Bool(false)) => Some(false),
         (BinaryOp::Or, Value::Bool(true)) => Some(true),
         (BinaryOp::And | BinaryOp::Or, Value::Bool(_)) => None,
@@ -277,7 +298,7 @@ fn binary(
     if let Some(result) = short_circuit {
         return Ok(Value::Bool(result));
     }
-    let right = right.eval(ctx, element)?;
+    let right = right.eval_cow(ctx, element)?;
     operators::binary(op, &left, &right).map_err(|m| fail(span, m))
 }
 
