@@ -1,5 +1,6 @@
 //! The executor: runs a compiled plan on tokio and records every step in the store. (Being written.)
 
+pub mod credentials;
 pub mod engine;
 pub mod store;
 

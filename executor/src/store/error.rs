@@ -55,7 +55,10 @@ pub enum StoreError {
     #[error("no credential named `{name}` is stored")]
     UnknownCredential { name: String },
 
-    #[error("credential `{name}` changed (or was removed) while the credentials were being re-encrypted; nothing was changed: try again")]
+    #[error(
+        "credential `{name}` changed (or was removed) while the credentials were being re-encrypted; nothing was \
+         changed: try again"
+    )]
     CredentialChanged { name: String },
 
     #[error("invalid write: {reason}")]

@@ -1,8 +1,8 @@
 //! The SQL of the credential writes and reads.
 
 use super::apply::ApplyError;
-use crate::store::credentials::{CredentialDataChange, CredentialRecord, CredentialWrite};
 use crate::store::StoreError;
+use crate::store::credentials::{CredentialDataChange, CredentialRecord, CredentialWrite};
 use expr_grammar::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
 

@@ -13,13 +13,13 @@ mod tests;
 
 pub use open::{LogFolder, StoreOptions};
 
+use crate::store::credentials::CredentialWrite;
 use crate::store::*;
 use read::ReadPool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc;
-use crate::store::credentials::CredentialWrite;
 use writer::{Write, Writer};
 
 /// The schema version this build writes (`PRAGMA user_version`).

@@ -4,8 +4,8 @@
 //! Acks are sent only after the commit; log lines are appended just before the acks.
 
 use super::apply::{self, ApplyError};
-use crate::store::credentials::CredentialWrite;
 use super::open::classify;
+use crate::store::credentials::CredentialWrite;
 use crate::store::log::lifecycle;
 use crate::store::{
     AckSender, ExecutionEnd, ExecutionLogFiles, LogLine, NewExecution, StepEnd, StepStart, StoreError,
