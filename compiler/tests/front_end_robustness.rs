@@ -218,3 +218,15 @@ proptest! {
         let _ = compiler::render::render_file("p.yaml", &source, &diagnostics, Default::default());
     }
 }
+
+#[test]
+fn a_mapping_with_a_hundred_thousand_keys_is_read_in_linear_time() {
+    let mut source = String::from("name: many\nsteps: []\nvariables:\n");
+    for i in 0..100_000 {
+        source.push_str(&format!("  v{i}: {i}\n"));
+    }
+    source.push_str("  v7: again\n");
+    let (workflow, diagnostics) = parse_workflow(&source);
+    assert_eq!(codes(&diagnostics), ["W0101", "E0104"]);
+    assert_eq!(workflow.unwrap().variables.unwrap().len(), 100_000);
+}

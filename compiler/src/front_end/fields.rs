@@ -1,6 +1,8 @@
 //! Reading a mapping with known keys: unknown, duplicate and non-text keys are reported once, here; the
 //! converter then asks for its keys by name.
 
+use std::collections::HashMap;
+
 use expr_grammar::Span;
 
 use super::scalars::{self, Resolved};
@@ -249,11 +251,16 @@ pub(crate) fn free_pairs<'n>(cx: &mut Cx<'_>, node: &'n Node, place: &str) -> Op
         return None;
     };
     let mut entries: Vec<(Spanned<String>, &'n Node)> = Vec::with_capacity(pairs.len());
+    // Free mappings can be large (a file of 8 MiB of variables): find duplicates in constant time.
+    let mut seen: HashMap<String, Span> = HashMap::with_capacity(pairs.len());
     for (key_node, value) in pairs {
         let Some(key) = cx.key_text(key_node) else { continue };
-        match entries.iter().find(|(k, _)| k.value == key.value) {
-            Some((first, _)) => cx.push(duplicate_key(&key, first.span, place)),
-            None => entries.push((key, value)),
+        match seen.get(&key.value) {
+            Some(&first) => cx.push(duplicate_key(&key, first, place)),
+            None => {
+                seen.insert(key.value.clone(), key.span);
+                entries.push((key, value));
+            }
         }
     }
     Some(entries)
