@@ -7,7 +7,6 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use compiler::render::{RenderOptions, render_file};
-use connectors::catalogue::Catalogue;
 
 #[derive(Debug, clap::Args)]
 pub struct CompileArgs {
@@ -45,7 +44,9 @@ pub fn run(args: &CompileArgs) -> ExitCode {
             return ExitCode::from(EXIT_INVALID);
         }
     };
-    let catalogue = Catalogue::builtin();
+    let toolbox = crate::toolbox::Toolbox::load(&crate::home::PilotHome::from_env());
+    toolbox.warn_about_problems();
+    let catalogue = toolbox.catalogue;
     let compilation = compiler::compile_detailed(source, &display, &catalogue, &compiler::CompileOptions::default());
     eprint!("{}", render_file(&display, source, &compilation.diagnostics, render));
     let Some(plan) = &compilation.plan else {

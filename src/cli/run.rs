@@ -71,7 +71,7 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
         ExitCode::from(EXIT_NOT_RUN)
     })?;
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
-    let catalogue = connectors::catalogue::Catalogue::builtin();
+    let catalogue = crate::toolbox::Toolbox::load(&crate::home::PilotHome::from_env()).catalogue;
     let (source, plan, diagnostics) = match compiler::front_end::decode(&bytes) {
         Ok(source) => {
             let (plan, diagnostics) = compiler::compile(source, name, &catalogue);

@@ -4,8 +4,6 @@
 use super::active::{ActiveRuns, Claim, runs_folder};
 use super::progress::{View, render, short};
 use crate::home::PilotHome;
-use connectors::catalogue::Catalogue;
-use connectors::registry::ConnectorRegistry;
 use executor::engine::{EngineError, ProgressEvent};
 use executor::store::{LogFolder, LookupError, SqliteStore, Status, Store, StoreOptions};
 use executor::{ExecutionHandle, ExecutionOutcome, WorkflowEngine};
@@ -41,12 +39,14 @@ pub(crate) struct Runner {
 pub(crate) fn open_runner() -> Result<Runner, String> {
     let home = PilotHome::from_env();
     home.ensure_layout().map_err(|err| err.to_string())?;
+    // Built-ins plus installed custom connectors; problems were already reported when the workflow was checked.
+    let toolbox = crate::toolbox::Toolbox::load(&home);
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
     let store = Arc::new(SqliteStore::open(home.database(), options).map_err(|err| err.to_string())?);
     let engine = WorkflowEngine::new(
         store.clone() as Arc<dyn Store>,
-        Arc::new(ConnectorRegistry::builtin()),
-        Arc::new(Catalogue::builtin()),
+        Arc::new(toolbox.registry),
+        Arc::new(toolbox.catalogue),
     );
     Ok(Runner { engine: Arc::new(engine), store, active: ActiveRuns::at(runs_folder(home.root())) })
 }
