@@ -32,6 +32,8 @@ enum Command {
     Cancel(pilot::cli::cancel::CancelArgs),
     /// Run a finished execution again from its failed step (or --from STEP), reusing earlier outputs.
     Retry(pilot::cli::retry::RetryArgs),
+    /// Encrypted credentials for steps: `set NAME --provider api_key|basic|oauth2`, `list`, `rm`, `rotate-key`.
+    Credentials(pilot::cli::credentials::CredentialsArgs),
 }
 
 fn main() -> std::process::ExitCode {
@@ -48,5 +50,6 @@ fn main() -> std::process::ExitCode {
         Command::Resume(args) => pilot::cli::resume::run(&args),
         Command::Cancel(args) => pilot::cli::cancel::run(&args),
         Command::Retry(args) => pilot::cli::retry::run(&args),
+        Command::Credentials(args) => pilot::cli::credentials::run(&args),
     }
 }

@@ -708,7 +708,7 @@ Right:
 "#;
     UNKNOWN_CREDENTIAL = "W0201", "unknown credential", r#"A `secrets.NAME` or a step's `credential:` names a credential that is not stored. The
 workflow compiles, but the step fails when it runs unless the credential is added first
-(`pilot credentials add NAME`).
+(`pilot credentials set NAME --provider api_key|basic|oauth2`).
 
 Wrong:
 

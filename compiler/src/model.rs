@@ -382,7 +382,7 @@ pub struct Step {
     pub timeout: Option<Spanned<Duration>>,
     /// When true, a failure of this step does not fail the execution; its result is null.
     pub continue_on_error: Option<Spanned<bool>>,
-    /// The name of a stored credential the action uses (`pilot credentials add`).
+    /// The name of a stored credential the action uses (`pilot credentials set`).
     pub credential: Option<Spanned<String>>,
     /// What `pilot resume` does when the execution was interrupted while this step ran: `rerun` (default; for
     /// steps safe to repeat) or `fail` (for steps that must not happen twice, such as sending an email).

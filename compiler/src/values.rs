@@ -182,7 +182,9 @@ pub fn unknown_credential(name: &str, span: expr_grammar::Span, known: &BTreeSet
         .with_suggestion(name, known.iter().map(String::as_str));
     match warning.hint {
         Some(_) => warning,
-        None => warning.with_hint(format!("add it with `pilot credentials add {name}`")),
+        None => {
+            warning.with_hint(format!("add it with `pilot credentials set {name} --provider api_key|basic|oauth2`"))
+        }
     }
 }
 

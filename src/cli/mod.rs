@@ -3,6 +3,7 @@
 pub mod check;
 pub mod compile;
 pub mod connectors;
+pub mod credentials;
 pub mod executions;
 pub mod explain;
 pub mod logs;

@@ -38,6 +38,10 @@ async fn resume(runner: Runner, id: Option<String>, json: bool) -> ExitCode {
             Err(err) => return fail(&err.to_string()),
         },
     };
+    let mut with_credentials = Context::default();
+    if let Err(err) = super::runner::add_all_credentials(&runner, &mut with_credentials).await {
+        return fail(&err);
+    }
     let runner = Arc::new(runner);
     let (sender, drawing) = progress(View::for_stdout(json), ids.len() > 1);
     let mut running = tokio::task::JoinSet::new();
@@ -54,7 +58,7 @@ async fn resume(runner: Runner, id: Option<String>, json: bool) -> ExitCode {
                 continue;
             }
         };
-        let context = Context { progress: Some(sender.clone()), ..Context::default() };
+        let context = Context { progress: Some(sender.clone()), ..with_credentials.clone() };
         match runner.engine.resume(&id, context).await {
             Ok(handle) => {
                 let runner = Arc::clone(&runner);

@@ -41,8 +41,11 @@ async fn retry(runner: Runner, args: &RetryArgs) -> ExitCode {
         Err(err) => return fail(&err.to_string()),
     };
     let (sender, drawing) = progress(View::for_stdout(args.json), false);
-    let context =
+    let mut context =
         Context { progress: Some(sender), execution_id: Some(id), timeout: args.timeout, ..Context::default() };
+    if let Err(err) = super::runner::add_all_credentials(&runner, &mut context).await {
+        return fail(&err);
+    }
     let handle = match runner.engine.retry(&args.id, args.from.as_deref(), context).await {
         Ok(handle) => handle,
         Err(err) => return engine_failed(&err),

@@ -74,7 +74,8 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
     let catalogue = crate::toolbox::Toolbox::load(&crate::home::PilotHome::from_env()).catalogue;
     let (source, plan, diagnostics) = match compiler::front_end::decode(&bytes) {
         Ok(source) => {
-            let (plan, diagnostics) = compiler::compile(source, name, &catalogue);
+            let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
+            let (plan, diagnostics) = compiler::compile_with(source, name, &catalogue, &options);
             (source.to_string(), plan, diagnostics)
         }
         Err(diagnostic) => (String::from_utf8_lossy(&bytes).into_owned(), None, vec![diagnostic]),
@@ -99,6 +100,10 @@ async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context, 
         Err(err) => return fail(&err.to_string()),
     };
     let (sender, drawing) = progress(View::for_stdout(json), false);
+    if let Err(err) = super::runner::add_credentials(&runner, &workflow.plan, &mut context).await {
+        eprintln!("error: {err}");
+        return ExitCode::from(EXIT_NOT_RUN);
+    }
     context.progress = Some(sender);
     context.execution_id = Some(id);
     let handle = match runner.engine.start(&workflow, context).await {

@@ -43,11 +43,8 @@ pub(crate) fn open_runner() -> Result<Runner, String> {
     let toolbox = crate::toolbox::Toolbox::load(&home);
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
     let store = Arc::new(SqliteStore::open(home.database(), options).map_err(|err| err.to_string())?);
-    let engine = WorkflowEngine::new(
-        store.clone() as Arc<dyn Store>,
-        Arc::new(toolbox.registry),
-        Arc::new(toolbox.catalogue),
-    );
+    let engine =
+        WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), Arc::new(toolbox.catalogue));
     Ok(Runner { engine: Arc::new(engine), store, active: ActiveRuns::at(runs_folder(home.root())) })
 }
 
@@ -147,4 +144,40 @@ pub(crate) async fn report(store: &SqliteStore, outcome: &ExecutionOutcome, json
         Some(error) => say!("execution {} {}{took}: {error}", outcome.id, outcome.status),
     }
     code
+}
+
+/// Decrypts the credentials and `secrets.NAME` values the plan uses into the run's context. Opens the vault only
+/// when the plan uses any, so workflows without secrets never need a master key.
+pub(crate) async fn add_credentials(
+    runner: &Runner,
+    plan: &compiler::Plan,
+    context: &mut executor::Context,
+) -> Result<(), String> {
+    if executor::credentials::names_used(plan).is_empty() {
+        return Ok(());
+    }
+    let home = PilotHome::from_env();
+    let (vault, _) = super::credentials::open_vault(&home, runner.store.clone() as Arc<dyn Store>).await?;
+    let (credentials, secrets) = executor::credentials::for_run(&vault, plan).await.map_err(|err| err.to_string())?;
+    context.credentials.extend(credentials);
+    context.secrets.extend(secrets);
+    Ok(())
+}
+
+/// For resume and retry, whose plan is compiled by the engine: every stored credential, decrypted, each also as
+/// `secrets.NAME`. Nothing (and no master key needed) when none is stored.
+pub(crate) async fn add_all_credentials(runner: &Runner, context: &mut executor::Context) -> Result<(), String> {
+    let stored = runner.store.credentials().await.map_err(|err| err.to_string())?;
+    if stored.is_empty() {
+        return Ok(());
+    }
+    let home = PilotHome::from_env();
+    let (vault, _) = super::credentials::open_vault(&home, runner.store.clone() as Arc<dyn Store>).await?;
+    for credential in vault.decrypt_all().await.map_err(|err| err.to_string())? {
+        if let Some(text) = executor::credentials::secret_text(&credential) {
+            context.secrets.insert(credential.name.clone(), text);
+        }
+        context.credentials.insert(credential.name.clone(), credential);
+    }
+    Ok(())
 }

@@ -30,7 +30,7 @@ impl std::fmt::Debug for Auth {
 }
 
 /// Providers [`Auth::from_credential`] understands, for messages.
-const PROVIDERS: &str = "`basic`, `bearer`, `token` or `api_key`";
+const PROVIDERS: &str = "`basic`, `bearer`, `token`, `api_key` or `oauth2`";
 
 impl Auth {
     pub(crate) fn from_credential(credential: &Credential) -> Result<Auth, ActionError> {
@@ -39,9 +39,10 @@ impl Auth {
                 username: data_string(credential, "username")?,
                 password: data_string(credential, "password")?,
             }),
-            "bearer" | "token" | "api_key" => {
-                let key = token_of(credential)
-                    .ok_or_else(|| bad_credential(credential, "its data has no `token` (or `api_key`) string"))?;
+            "bearer" | "token" | "api_key" | "oauth2" => {
+                let key = token_of(credential).ok_or_else(|| {
+                    bad_credential(credential, "its data has no `token` (or `api_key`, `access_token`) string")
+                })?;
                 match credential.data.get("header").and_then(|v| v.as_str()) {
                     Some(header) => {
                         let name = HeaderName::try_from(header).map_err(|_| {
@@ -77,9 +78,9 @@ impl Auth {
     }
 }
 
-/// `token` or `api_key` from a credential's data.
+/// `token`, `api_key` or (oauth2) `access_token` from a credential's data.
 pub(crate) fn token_of(credential: &Credential) -> Option<String> {
-    ["token", "api_key"]
+    ["token", "api_key", "access_token"]
         .iter()
         .find_map(|key| credential.data.get(key).and_then(|v| v.as_str()))
         .filter(|token| !token.is_empty())
