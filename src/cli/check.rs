@@ -52,7 +52,8 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     files.sort();
     files.dedup();
     let catalogue = Catalogue::builtin();
-    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, &catalogue)).collect();
+    let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
+    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, &catalogue, &options)).collect();
     for report in &reports {
         if let Err(error) = &report.outcome {
             unreadable.push(format!("cannot read {}: {error}", report.display));
@@ -105,7 +106,7 @@ fn print_json(reports: &[FileReport]) {
     }
 }
 
-fn check_file(path: &Path, catalogue: &Catalogue) -> FileReport {
+fn check_file(path: &Path, catalogue: &Catalogue, options: &compiler::CompileOptions) -> FileReport {
     let display = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
@@ -114,7 +115,7 @@ fn check_file(path: &Path, catalogue: &Catalogue) -> FileReport {
     let outcome = match compiler::front_end::decode(&bytes) {
         Ok(source) => {
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
-            let (_, diagnostics) = compiler::compile(source, name, catalogue);
+            let (_, diagnostics) = compiler::compile_with(source, name, catalogue, options);
             Ok((source.to_string(), diagnostics))
         }
         Err(diagnostic) => Ok((String::from_utf8_lossy(&bytes).into_owned(), vec![diagnostic])),
