@@ -29,6 +29,8 @@ pub struct RenderOptions {
 pub struct LineIndex<'s> {
     source: &'s str,
     starts: Vec<usize>,
+    /// Columns are byte distances in ASCII text: no need to count characters.
+    ascii: bool,
 }
 
 /// A 1-based line and column (in characters).
@@ -41,16 +43,21 @@ pub struct Position {
 impl<'s> LineIndex<'s> {
     pub fn new(source: &'s str) -> LineIndex<'s> {
         let starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
-        LineIndex { source, starts }
+        LineIndex { source, starts, ascii: source.is_ascii() }
     }
 
     /// The line and column of byte `offset` (clamped to the text; inside a character: that character).
     pub fn position(&self, offset: usize) -> Position {
         let offset = floor_char_boundary(self.source, offset.min(self.source.len()));
-        let line = self.starts.partition_point(|&start| start <= offset).max(1);
+        let line = self.line_of(offset);
         let start = self.starts[line - 1];
-        let column = self.source[start..offset].chars().count() + 1;
+        let column = if self.ascii { offset - start } else { self.source[start..offset].chars().count() } + 1;
         Position { line, column }
+    }
+
+    /// The 1-based line holding byte `offset`.
+    fn line_of(&self, offset: usize) -> usize {
+        self.starts.partition_point(|&start| start <= offset).max(1)
     }
 
     /// The text of 1-based `line`, without its line break.
@@ -73,13 +80,20 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// Every diagnostic of one file, each followed by a blank line.
+/// At most this many diagnostics of one file are shown as text; a note counts the rest.
+pub const MAX_RENDERED_PER_FILE: usize = 200;
+
+/// Every diagnostic of one file (at most [`MAX_RENDERED_PER_FILE`]), each followed by a blank line.
 pub fn render_file(file: &str, source: &str, diagnostics: &[Diagnostic], options: RenderOptions) -> String {
     let index = LineIndex::new(source);
     let mut out = String::new();
-    for diagnostic in diagnostics {
+    for diagnostic in diagnostics.iter().take(MAX_RENDERED_PER_FILE) {
         out.push_str(&render_diagnostic(file, &index, diagnostic, options));
         out.push('\n');
+    }
+    if diagnostics.len() > MAX_RENDERED_PER_FILE {
+        let rest = diagnostics.len() - MAX_RENDERED_PER_FILE;
+        out.push_str(&format!("note: {rest} more problems in {file} not shown (`--format json` lists all)\n\n"));
     }
     out
 }
@@ -149,7 +163,8 @@ struct SnippetLine {
 }
 
 struct Mark {
-    /// Display column (0-based) where the underline starts.
+    /// Where the underline starts and how long it is: a byte range in the line, then (after layout) display
+    /// columns.
     column: usize,
     width: usize,
     primary: bool,
@@ -162,75 +177,73 @@ const MAX_SHOWN_LINE: usize = 120;
 fn snippet_lines(index: &LineIndex<'_>, labels: &[(&Label, bool)]) -> Vec<SnippetLine> {
     let mut lines: Vec<SnippetLine> = Vec::new();
     for (label, primary) in labels {
-        let Some((line, column, width)) = mark_place(index, label.span) else { continue };
-        let mark = Mark { column, width, primary: *primary, message: label.message.clone() };
+        let (line, start, end) = mark_place(index, label.span);
+        let mark = Mark { column: start, width: end - start, primary: *primary, message: label.message.clone() };
         match lines.iter_mut().find(|l| l.line == line) {
             Some(existing) => existing.marks.push(mark),
             None => lines.push(SnippetLine { line, text: String::new(), marks: vec![mark] }),
         }
     }
     lines.sort_by_key(|l| l.line);
-    lines.retain(|l| is_showable(index.line_text(l.line)));
     for line in &mut lines {
         layout_line(index.line_text(line.line), line);
     }
+    // Binary junk is not worth showing: a line with control characters (other than tab) is left out.
+    lines.retain(|l| !l.text.chars().any(|c| c.is_control() && c != '\t'));
     lines
 }
 
-/// Binary junk is not worth showing: a line with control characters (other than tab) is left out.
-fn is_showable(text: &str) -> bool {
-    !text.chars().any(|c| c.is_control() && c != '\t')
+/// Line and byte range inside that line of a span's first line.
+fn mark_place(index: &LineIndex<'_>, span: Span) -> (usize, usize, usize) {
+    let start = floor_char_boundary(index.source, (span.start as usize).min(index.source.len()));
+    let line = index.line_of(start);
+    let line_start = index.line_start(line);
+    let text = index.line_text(line);
+    let begin = floor_char_boundary(text, (start - line_start).min(text.len()));
+    let end = floor_char_boundary(text, (span.end as usize).saturating_sub(line_start).clamp(begin, text.len()));
+    (line, begin, end)
 }
 
-/// Line, 0-based character column and width in characters of a span's first line (at least one).
-fn mark_place(index: &LineIndex<'_>, span: Span) -> Option<(usize, usize, usize)> {
-    let start = index.position(span.start as usize);
-    let line_text = index.line_text(start.line);
-    let line_start = index.line_start(start.line);
-    let end_in_line = (span.end as usize).clamp(span.start as usize, line_start + line_text.len());
-    let end_in_line = floor_char_boundary(index.source, end_in_line.min(index.source.len()));
-    let begin = floor_char_boundary(index.source, (span.start as usize).min(index.source.len()));
-    let width = index.source.get(begin..end_in_line).map_or(0, |s| s.chars().count());
-    Some((start.line, start.column - 1, width.max(1)))
-}
+/// Characters shown before the first mark when a long line is cut.
+const CONTEXT_BEFORE: usize = 40;
 
-/// Expands tabs, cuts long lines around the marks, and turns character columns into display columns.
+/// Cuts long lines around the marks, expands tabs, and turns the marks' byte ranges into display columns.
+/// Works on a window of the line, so a megabyte-long line costs no more than a short one.
 fn layout_line(raw: &str, line: &mut SnippetLine) {
-    let chars: Vec<char> = raw.chars().collect();
     let first = line.marks.iter().map(|m| m.column).min().unwrap_or(0);
     let last = line.marks.iter().map(|m| m.column + m.width).max().unwrap_or(0);
-    let (from, to) = if chars.len() <= MAX_SHOWN_LINE {
-        (0, chars.len())
+    let short = raw.len() <= MAX_SHOWN_LINE || raw.chars().take(MAX_SHOWN_LINE + 1).count() <= MAX_SHOWN_LINE;
+    let (from, to) = if short {
+        (0, raw.len())
     } else {
-        let from = first.saturating_sub(40).min(chars.len());
-        let to = (from + MAX_SHOWN_LINE).max(last.min(chars.len())).min(chars.len());
-        (from, to)
+        let from = raw[..first].char_indices().rev().nth(CONTEXT_BEFORE - 1).map_or(0, |(i, _)| i);
+        let shown_end = raw[from..].char_indices().nth(MAX_SHOWN_LINE).map_or(raw.len(), |(i, _)| from + i);
+        let last_end = raw[last..].char_indices().nth(1).map_or(raw.len(), |(i, _)| last + i);
+        (from, shown_end.max(last_end.min(from + 4 * MAX_SHOWN_LINE)).min(raw.len()))
     };
+    let to = floor_char_boundary(raw, to);
     let mut text = String::from(if from > 0 { "..." } else { "" });
-    let mut display_of = Vec::with_capacity(chars.len() + 1);
-    let mut display = text.len();
-    for (i, &c) in chars.iter().enumerate() {
-        display_of.push(display);
-        if i < from || i >= to {
-            continue;
-        }
-        if c == '\t' {
-            text.push_str("    ");
-            display += 4;
-        } else {
-            text.push(c);
-            display += 1;
-        }
+    let mut boundaries: Vec<(usize, usize)> = Vec::new(); // (byte in line, display column)
+    for (i, c) in raw[from..to].char_indices() {
+        boundaries.push((from + i, text.len()));
+        if c == '\t' { text.push_str("    ") } else { text.push(c) }
     }
-    display_of.push(display);
-    if to < chars.len() {
-        text.push_str("...");
-    }
+    let text_end = text.chars().count();
+    let display_at = |byte: usize| -> usize {
+        match boundaries.binary_search_by_key(&byte, |&(b, _)| b) {
+            Ok(i) => text[..boundaries[i].1].chars().count(),
+            Err(i) if i < boundaries.len() => text[..boundaries[i].1].chars().count(),
+            Err(_) => text_end,
+        }
+    };
     for mark in &mut line.marks {
-        let start = display_of.get(mark.column).copied().unwrap_or(display);
-        let end = display_of.get(mark.column + mark.width).copied().unwrap_or(display).max(start + 1);
+        let start = display_at(mark.column);
+        let end = display_at(mark.column + mark.width).max(start + 1);
         mark.column = start;
         mark.width = end - start;
+    }
+    if to < raw.len() {
+        text.push_str("...");
     }
     line.text = text;
 }

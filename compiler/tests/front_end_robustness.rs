@@ -230,3 +230,32 @@ fn a_mapping_with_a_hundred_thousand_keys_is_read_in_linear_time() {
     assert_eq!(codes(&diagnostics), ["W0101", "E0104"]);
     assert_eq!(workflow.unwrap().variables.unwrap().len(), 100_000);
 }
+
+#[test]
+fn many_errors_on_one_huge_line_render_quickly_and_are_capped() {
+    // Minified JSON: one line, tens of thousands of unknown keys.
+    let keys: String = (0..30_000).map(|i| format!(",\"k{i}\":1")).collect();
+    let source = format!("{{\"name\":\"x\",\"stepz\":[]{keys}}}");
+    let (_, diagnostics) = parse_workflow(&source);
+    assert!(diagnostics.len() > 30_000);
+    let rendered = compiler::render::render_file("m.json", &source, &diagnostics, Default::default());
+    let shown = rendered.matches("error[").count();
+    assert_eq!(shown, compiler::render::MAX_RENDERED_PER_FILE);
+    assert!(rendered.contains("more problems in m.json not shown"), "{}", &rendered[rendered.len() - 200..]);
+    // Each snippet line is cut around its mark, not the whole megabyte line.
+    assert!(rendered.lines().all(|line| line.chars().count() < 1000));
+    let json = compiler::render::to_json("m.json", &source, &diagnostics);
+    assert_eq!(json.len(), diagnostics.len());
+    let last = json.last().unwrap();
+    assert_eq!(&source[last.column - 1..last.end_column - 1], "k29999");
+}
+
+#[test]
+fn marks_inside_multibyte_text_on_a_long_line_stay_on_character_boundaries() {
+    let filler = "é".repeat(500);
+    let source = format!("name: x\ndescription: \"{filler}\"\nsteps: []\nbad_key_{filler}: 1\n");
+    let (_, diagnostics) = parse_workflow(&source);
+    let rendered = compiler::render::render_file("u.yaml", &source, &diagnostics, Default::default());
+    assert!(rendered.contains("error[E0101]"), "{rendered}");
+    assert!(rendered.contains("^^^"), "{rendered}");
+}

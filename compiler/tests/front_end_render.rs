@@ -1,0 +1,85 @@
+//! The text renderer: exact output for the shapes a diagnostic can take.
+
+use compiler::Diagnostic;
+use compiler::render::{LineIndex, Position, RenderOptions, render_file, summary};
+use expr_grammar::Span;
+
+fn span_of(source: &str, needle: &str) -> Span {
+    let start = source.find(needle).expect("needle in source");
+    Span::new(start, start + needle.len())
+}
+
+#[test]
+fn the_caret_lands_under_the_name_inside_a_template() {
+    let source = "steps:\n  - id: copy\n    input:\n      items: \"${list_file.files}\"\n";
+    let diagnostic = Diagnostic::error("E0205", "unknown step `list_file`", span_of(source, "list_file"))
+        .with_label("no step or output named `list_file`")
+        .with_hint("did you mean `list_files`?");
+    let rendered = render_file("workflows/backup.yaml", source, &[diagnostic], RenderOptions::default());
+    assert_eq!(
+        rendered,
+        "error[E0205]: unknown step `list_file`
+ --> workflows/backup.yaml:4:17
+  |
+4 |       items: \"${list_file.files}\"
+  |                 ^^^^^^^^^ no step or output named `list_file`
+  |
+  = help: did you mean `list_files`?
+
+"
+    );
+}
+
+#[test]
+fn tabs_are_shown_as_four_spaces_and_the_carets_follow() {
+    let source = "a:\t\"${x}\"\n";
+    let diagnostic = Diagnostic::error("E0206", "unknown name `x`", Span::new(6, 7));
+    let rendered = render_file("t.yaml", source, &[diagnostic], RenderOptions::default());
+    assert!(rendered.contains("1 | a:    \"${x}\"\n  |          ^\n"), "{rendered}");
+    assert!(rendered.contains("--> t.yaml:1:7"), "{rendered}");
+}
+
+#[test]
+fn a_secondary_label_on_the_same_line_gets_its_own_underline() {
+    let source = "{a: 1, a: 2}\n";
+    let diagnostic = Diagnostic::error("E0104", "duplicate key `a`", Span::new(7, 8))
+        .with_label("again")
+        .with_secondary(Span::new(1, 2), "first");
+    let rendered = render_file("d.yaml", source, &[diagnostic], RenderOptions::default());
+    assert!(rendered.contains("1 | {a: 1, a: 2}\n  |        ^ again\n  |  - first\n"), "{rendered}");
+}
+
+#[test]
+fn an_empty_span_at_the_end_of_a_line_gets_one_caret_after_the_text() {
+    let source = "name: x\nsteps:\n";
+    let diagnostic = Diagnostic::error("E0102", "missing", Span::new(7, 7)).with_label("here");
+    let rendered = render_file("e.yaml", source, &[diagnostic], RenderOptions::default());
+    assert!(rendered.contains("1 | name: x\n  |        ^ here\n"), "{rendered}");
+}
+
+#[test]
+fn color_is_off_unless_asked_for() {
+    let source = "a: 1\n";
+    let diagnostic = Diagnostic::warning("W0101", "w", Span::new(0, 1));
+    let plain = render_file("c.yaml", source, std::slice::from_ref(&diagnostic), RenderOptions::default());
+    assert!(!plain.contains('\x1b'));
+    let colored = render_file("c.yaml", source, &[diagnostic], RenderOptions { color: true });
+    assert!(colored.contains("\x1b[1;33mwarning[W0101]"), "{colored:?}");
+}
+
+#[test]
+fn positions_count_characters_from_one() {
+    let index = LineIndex::new("é: x\nab\tc\n");
+    assert_eq!(index.position(0), Position { line: 1, column: 1 });
+    assert_eq!(index.position(2), Position { line: 1, column: 2 });
+    assert_eq!(index.position(9), Position { line: 2, column: 4 });
+    assert_eq!(index.position(1_000), Position { line: 3, column: 1 });
+}
+
+#[test]
+fn the_summary_line_counts_in_plain_words() {
+    assert_eq!(summary(1, 0, 0), "checked 1 file: no problems");
+    assert_eq!(summary(3, 2, 1), "checked 3 files: 2 errors, 1 warning");
+    assert_eq!(summary(2, 0, 2), "checked 2 files: 2 warnings");
+    assert_eq!(summary(0, 1, 0), "checked 0 files: 1 error");
+}
