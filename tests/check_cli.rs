@@ -184,3 +184,19 @@ fn schema_is_json_with_the_step_keys_and_action_names() {
     assert!(actions.iter().any(|a| a == "fs/list"));
     assert!(actions.iter().any(|a| a == "notification/desktop"));
 }
+
+#[test]
+fn installed_custom_connectors_are_known_to_check() {
+    let home = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let workflow = root.join("examples/wordcount.yaml");
+    let before = pilot(&["check", workflow.to_str().unwrap()], home.path());
+    assert_eq!(before.status.code(), Some(1));
+    assert!(stdout(&before).contains("unknown action `wordcount/count`"), "{}", stdout(&before));
+    let connector = root.join("examples/connectors/wordcount");
+    let install = pilot(&["connectors", "install", connector.to_str().unwrap()], home.path());
+    assert_eq!(install.status.code(), Some(0), "{}", stderr(&install));
+    let after = pilot(&["check", workflow.to_str().unwrap()], home.path());
+    assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
+    assert_eq!(stdout(&after), "checked 1 file: no problems\n");
+}

@@ -14,6 +14,7 @@ use connectors::catalogue::Catalogue;
 use rayon::prelude::*;
 
 use crate::home::PilotHome;
+use crate::toolbox::Toolbox;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -51,9 +52,12 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     }
     files.sort();
     files.dedup();
-    let catalogue = Catalogue::builtin();
+    // Built-ins plus the installed custom connectors, as `pilot run` sees them.
+    let toolbox = Toolbox::load(&PilotHome::from_env());
+    toolbox.warn_about_problems();
+    let catalogue = &toolbox.catalogue;
     let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
-    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, &catalogue, &options)).collect();
+    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, catalogue, &options)).collect();
     for report in &reports {
         if let Err(error) = &report.outcome {
             unreadable.push(format!("cannot read {}: {error}", report.display));
