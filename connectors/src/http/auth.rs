@@ -128,4 +128,16 @@ mod tests {
         assert!(!format!("{auth:?}").contains("hunter2"));
         assert!(!format!("{:?}", Auth::Bearer { token: "tok-123".into() }).contains("tok-123"));
     }
+
+    #[test]
+    fn an_oauth2_credential_sends_its_access_token_as_bearer() {
+        let credential = Credential {
+            name: "gh".into(),
+            provider: "oauth2".into(),
+            data: serde_json::json!({"access_token": "at-123", "refresh_token": "rt-456"}),
+        };
+        let mut headers = HeaderMap::new();
+        Auth::from_credential(&credential).expect("oauth2 is understood").apply(&mut headers).expect("header");
+        assert_eq!(headers.get(AUTHORIZATION).and_then(|v| v.to_str().ok()), Some("Bearer at-123"));
+    }
 }
