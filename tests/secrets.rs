@@ -174,6 +174,8 @@ fn a_secret_reaches_the_server_but_never_the_database_logs_or_json() {
     assert_eq!((list[0]["name"].as_str(), list[0]["provider"].as_str()), (Some("api"), Some("api_key")));
     assert!(!text(&listed.stdout).contains(SECRET));
 
+    // Holding a connection keeps the WAL file from being checkpointed away when `pilot` exits, so it is scanned.
+    let _keep_wal = SqliteStore::open(home.path().join("pilot.db"), StoreOptions::default()).expect("store opens");
     let file = workflow(home.path(), &base_url);
     let run = pilot(home.path(), MASTER_KEY).arg("run").arg(&file).arg("--json").output().expect("run");
     let run_json = text(&run.stdout);
@@ -202,7 +204,11 @@ fn a_secret_reaches_the_server_but_never_the_database_logs_or_json() {
 
     let files = files_under(home.path());
     assert!(files.iter().any(|f| f.ends_with("pilot.db")), "{files:?}");
+    assert!(files.iter().any(|f| f.ends_with("pilot.db-wal")), "{files:?}");
     assert!(files.iter().any(|f| f.starts_with(home.path().join("logs"))), "{files:?}");
+    // The scan reads the real records: the redacted output is there, in the database or its WAL.
+    let redacted_stored = files.iter().any(|f| contains(&std::fs::read(f).unwrap_or_default(), "hello ***"));
+    assert!(redacted_stored, "no stored file holds the redacted output");
     for file in files {
         let bytes = std::fs::read(&file).expect("read file");
         assert!(!contains(&bytes, SECRET), "{} holds the secret in plain text", file.display());
