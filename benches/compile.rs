@@ -11,53 +11,74 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 const SEED: &str = include_str!("../examples/daily-backup.yaml");
 
-/// A workflow of `count` steps in groups of five: list -> filter -> transform -> get (reads fan out) -> log (a
-/// write: the logs keep their order); every 50th step also gathers ten earlier results.
+/// A workflow of `count` steps in groups of ten: list -> filter -> transform, three reads fanning out from
+/// it, a transform gathering them, a looping transform under an `if:`, a filter of its results, and a log (a
+/// write, which later reads wait for) in every fifth group; every 50th step a transform gathers ten groups.
 fn generated_workflow(count: usize) -> String {
     let mut yaml = String::from(
         "name: generated\nversion: 1.0.0\ninputs:\n  dir:\n    type: string\n    default: /tmp\nvariables:\n  \
          base: \"${inputs.dir}/data\"\n  host: \"http://127.0.0.1:8080\"\nsteps:\n",
     );
     for i in 0..count {
-        let step = match i % 5 {
-            0 => format!(
-                "  - id: s{i}\n    action: fs/list\n    input:\n      path: \"${{base}}/d{i}\"\n      pattern: \"*.txt\"\n    \
-                 output: files{i}\n"
-            ),
-            1 => format!(
-                "  - id: s{i}\n    action: filter\n    input:\n      items: \"${{files{}}}\"\n      condition: \"size > {i} \
-                 && modified_at > now() - 1d && name != 'skip'\"\n",
-                i - 1
-            ),
-            2 => format!(
-                "  - id: s{i}\n    action: transform\n    input:\n      count: \"${{len(s{}) + {i}}}\"\n      label: \"step \
-                 {i} of ${{workflow.name}} in ${{base}}\"\n      names: \"${{s{}[*].name}}\"\n",
-                i - 1,
-                i - 1
-            ),
-            3 => format!(
-                "  - id: s{i}\n    action: http/get\n    input:\n      url: \"${{host}}/items/${{s{}.count}}\"\n      \
-                 timeout: 5s\n",
-                i - 1
-            ),
-            _ => format!(
-                "  - id: s{i}\n    action: log\n    input:\n      message: \"${{s{}.label}}: ${{s{}.count}} items, status \
-                 ${{s{}.status}}\"\n",
-                i - 2,
-                i - 2,
-                i - 1
-            ),
-        };
-        yaml.push_str(&step);
+        let g = i - i % 10;
+        yaml.push_str(&format!("  - id: s{i}\n"));
+        yaml.push_str(&group_step(i, g));
         if i % 50 == 49 {
             let _ = write!(yaml, "  - id: gather{i}\n    action: transform\n    input:\n      total: \"${{0");
-            for k in 0..10 {
-                let _ = write!(yaml, " + s{}.count", i - 2 - 5 * k);
+            for k in 0..5 {
+                let _ = write!(yaml, " + s{}.total", g + 6 - 10 * k);
             }
             yaml.push_str("}\"\n");
         }
     }
     yaml
+}
+
+/// Step `i` (its `id` line already written) of the group starting at step `g`.
+fn group_step(i: usize, g: usize) -> String {
+    match i % 10 {
+        0 => format!(
+            "    action: fs/list\n    input:\n      path: \"${{base}}/d{i}\"\n      pattern: \"*.txt\"\n    output: files{i}\n"
+        ),
+        1 => format!(
+            "    action: filter\n    input:\n      items: \"${{files{g}}}\"\n      condition: \"size > {i} && modified_at > \
+             now() - 1d && name != 'skip'\"\n"
+        ),
+        2 => format!(
+            "    action: transform\n    input:\n      count: \"${{len(s{}) + {i}}}\"\n      label: \"step {i} of \
+             ${{workflow.name}} in ${{base}}\"\n      names: \"${{s{}[*].name}}\"\n",
+            g + 1,
+            g + 1
+        ),
+        3..=5 => format!(
+            "    action: http/get\n    input:\n      url: \"${{host}}/items/${{s{}.count}}/{i}\"\n      timeout: 5s\n",
+            g + 2
+        ),
+        6 => format!(
+            "    action: transform\n    input:\n      total: \"${{s{}.status + s{}.status + s{}.status}}\"\n      names: \
+             \"${{s{}.names}}\"\n",
+            g + 3,
+            g + 4,
+            g + 5,
+            g + 2
+        ),
+        7 => format!(
+            "    action: transform\n    if: \"${{s{}.total > 0}}\"\n    loop: \"${{s{}}}\"\n    input:\n      name: \
+             \"${{item.name}}\"\n      position: \"${{index}}\"\n",
+            g + 6,
+            g + 1
+        ),
+        8 => format!(
+            "    action: filter\n    input:\n      items: \"${{s{}}}\"\n      condition: \"position > 2\"\n",
+            g + 7
+        ),
+        _ if g % 50 == 0 => format!(
+            "    action: log\n    input:\n      message: \"${{s{}.total}} totals, ${{len(s{})}} kept\"\n",
+            g + 6,
+            g + 8
+        ),
+        _ => format!("    action: transform\n    input:\n      kept: \"${{len(s{})}}\"\n", g + 8),
+    }
 }
 
 fn bench_compile(c: &mut Criterion) {

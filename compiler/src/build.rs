@@ -5,6 +5,7 @@ use connectors::{ActionDefinition, Effect};
 use crate::dag::StepGraph;
 use crate::model::{Spanned, Step, Workflow};
 use crate::plan::{InputParam, Plan, PlanStep, RetryPolicy, TriggerPlan, VariableInit, WorkflowInfo};
+use crate::render::LineIndex;
 use crate::scope::Names;
 use crate::typecheck::BoundStep;
 use crate::values::{Bound, literal_value};
@@ -33,11 +34,13 @@ pub fn build_plan(parts: Parts<'_>) -> Option<Plan> {
         .map(|(bound, name)| Some(VariableInit { slot: name.slot, value: bound?.value }))
         .collect::<Option<Vec<_>>>()?;
     let model_steps = workflow.steps.iter().chain(&workflow.on_failure);
+    let lines = LineIndex::new(parts.source);
     let mut steps = Vec::with_capacity(parts.steps.len());
     for (index, (step, bound)) in model_steps.zip(parts.steps).enumerate() {
         let definition = parts.actions.get(index).copied().flatten()?;
         let predecessors = parts.graph.predecessors.get(index).cloned().unwrap_or_default();
-        steps.push(plan_step(step, definition, bound, &parts.names, index, predecessors, parts.source));
+        let line = lines.position(step.id.span.start as usize).line as u32;
+        steps.push(plan_step(step, definition, bound, &parts.names, index, predecessors, line));
     }
     let on_failure = steps.split_off(main_count);
     Some(Plan {
@@ -74,7 +77,7 @@ fn plan_step(
     names: &Names,
     index: usize,
     predecessors: Vec<usize>,
-    source: &str,
+    line: u32,
 ) -> PlanStep {
     let retry = match &step.retry {
         None => RetryPolicy::default(),
@@ -103,14 +106,8 @@ fn plan_step(
         credential: step.credential.as_ref().map(|c| c.value.clone()),
         on_resume: step.resume.as_ref().map(|r| r.value).unwrap_or_default(),
         predecessors,
-        line: line_of(source, step.id.span.start as usize),
+        line,
     }
-}
-
-/// 1-based line of a byte offset.
-fn line_of(source: &str, offset: usize) -> u32 {
-    let end = offset.min(source.len());
-    source.as_bytes()[..end].iter().filter(|&&b| b == b'\n').count() as u32 + 1
 }
 
 fn input_params(workflow: &Workflow) -> Vec<InputParam> {

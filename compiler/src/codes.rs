@@ -630,6 +630,30 @@ Right:
       input:
         message: "${steps.a.output}"
 "#;
+    TOO_MANY_STEPS = "E0402", "too many steps", r#"A workflow has at most 10 000 main steps. Scheduling keeps, for every step, the set of steps it
+waits for; beyond that size the memory it needs grows too large. A workflow that big is usually
+generated: split it into several workflows, or loop over a list instead of writing one step per
+element.
+
+Wrong:
+
+    steps:
+      - id: copy_1
+        action: fs/copy
+      - id: copy_2
+        action: fs/copy
+      # ... 10 000 more
+
+Right:
+
+    steps:
+      - id: copy_all
+        action: fs/copy
+        loop: "${files}"
+        input:
+          source: "${item.path}"
+          destination: "/backup/${item.name}"
+"#;
     // ---- E05xx: triggers ---------------------------------------------------------------------------------------
     INVALID_CRON = "E0501", "invalid cron expression", r#"A schedule's `cron` does not parse. It has five fields, minute hour day-of-month month
 day-of-week (a sixth, leading field is seconds), each a number, `*`, a range `1-5`, a list

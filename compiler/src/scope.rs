@@ -375,21 +375,17 @@ impl ExprScope<'_> {
     /// Variables, step ids, output names, item fields, environment variables.
     fn resolve_bare(&self, path: &[&str]) -> Resolution {
         let name = path[0];
-        if let Some((index, variable)) = self.names.variable(name) {
-            return self.resolve_variable(index, variable);
-        }
-        if let Some((index, step)) = self.names.step(name) {
-            return self.resolve_step_by_id(index, step, path);
-        }
-        if let Some(&index) = self.names.output_index.get(name) {
-            if let Err(failure) = self.check_step_visible(index, 0) {
-                return failure;
+        let declared = self.resolve_declared(path);
+        let untyped_item = self.item.as_ref().filter(|b| b.bare_fields && element_may_have_field(&b.element));
+        if let Some(binding) = untyped_item {
+            // An item whose fields are not known: a declared name wins only when it may be read here, so a
+            // field spelled like this step's own id (or a later step's) still reads the item.
+            if !matches!(declared, Some(Resolution::Slot { .. } | Resolution::Constant { .. })) {
+                return Resolution::Slot { consumed: 0, slot: binding.item, ty: binding.element.clone() };
             }
-            let slot = self.names.steps[index].slot;
-            return Resolution::Slot { consumed: 1, slot, ty: self.step_type(index) };
         }
-        if let Some(binding) = self.item.as_ref().filter(|b| b.bare_fields && element_may_have_field(&b.element)) {
-            return Resolution::Slot { consumed: 0, slot: binding.item, ty: binding.element.clone() };
+        if let Some(resolution) = declared {
+            return resolution;
         }
         if is_env_var_name(name) {
             return Resolution::EnvVar { name: name.to_string() };
@@ -401,6 +397,22 @@ impl ExprScope<'_> {
             _ => format!("unknown name `{name}`"),
         };
         self.unknown(0, message, ranked(name, self.visible_bare_names()))
+    }
+
+    /// A variable, a step id or an output name, when `path[0]` is one.
+    fn resolve_declared(&self, path: &[&str]) -> Option<Resolution> {
+        let name = path[0];
+        if let Some((index, variable)) = self.names.variable(name) {
+            return Some(self.resolve_variable(index, variable));
+        }
+        if let Some((index, step)) = self.names.step(name) {
+            return Some(self.resolve_step_by_id(index, step, path));
+        }
+        let &index = self.names.output_index.get(name)?;
+        Some(match self.check_step_visible(index, 0) {
+            Err(failure) => failure,
+            Ok(()) => Resolution::Slot { consumed: 1, slot: self.names.steps[index].slot, ty: self.step_type(index) },
+        })
     }
 
     fn resolve_variable(&self, index: usize, variable: &VariableName) -> Resolution {

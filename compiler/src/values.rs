@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use expr_grammar::ast::{ExprKind, Literal};
 use expr_grammar::{Compiled, Program, SlotRef, Type, Value};
 
 use crate::codes;
@@ -112,6 +111,10 @@ impl<'o> Binder<'o> {
                 {
                     return Some(Bound::constant(Value::Duration(duration), Type::Duration));
                 }
+                if !text.value.contains("${") {
+                    // Plain text (most paths and messages): nothing to parse.
+                    return Some(Bound::constant(Value::String(Arc::from(text.value.as_str())), Type::String));
+                }
                 let (compiled, reads) = self.compile_text(text, TextForm::Template, place)?;
                 Some(Bound { value: program_value(compiled.program), ty: compiled.ty, reads })
             }
@@ -203,15 +206,12 @@ fn constant_of(value: &CompiledValue) -> Option<Value> {
     }
 }
 
-/// `30s`, `5m`, `1h30m` written as plain text.
+/// `30s`, `5m`, `1h30m` written as plain text, read as the front end reads `timeout:`.
 fn literal_duration(text: &Text) -> Option<expr_grammar::Duration> {
     if text.value.contains("${") {
         return None;
     }
-    match expr_grammar::parse_expression(text.value.trim()).ok()?.kind {
-        ExprKind::Literal(Literal::Duration(duration)) => Some(duration),
-        _ => None,
-    }
+    crate::front_end::parse_duration(&text.value)
 }
 
 /// The type of a list whose elements have these types: the common one, `float` for mixed numbers, else `any`.

@@ -499,3 +499,76 @@ fn dot_emit_ranks_levels_and_styles_edges_by_reason() {
     assert!(dot.contains("\"list_files\" -> \"filter_recent\" [style=solid, label=\"data\"];"));
     assert!(dot.contains("\"copy_files\" -> \"notify\" [style=dotted, label=\"effect order\"];"));
 }
+
+#[test]
+fn inputs_are_typed_from_their_declarations() {
+    let ok = r#"
+name: typed
+inputs:
+  count: { type: int, default: 3 }
+steps:
+  - id: show
+    action: log
+    input: { message: "${inputs.count + 1}" }
+"#;
+    let plan = plan_of(ok);
+    assert_eq!(plan.inputs[0].ty, Type::Int);
+    assert_eq!(plan.inputs[0].default, Some(Value::Int(3)));
+    assert!(!plan.inputs[0].required, "a parameter with a default is optional");
+    let errors = errors_of(&ok.replace("${inputs.count + 1}", "${len(inputs.count)}"));
+    assert_eq!(codes(&errors), vec!["E0303"]);
+    let errors = errors_of(&ok.replace("${inputs.count + 1}", "${inputs.cuont}"));
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `count`?"));
+}
+
+#[test]
+fn run_information_and_environment_variables_resolve() {
+    let plan = plan_of(
+        r#"
+name: run-info
+steps:
+  - id: show
+    action: log
+    input:
+      message: "${execution.id} ${execution.started_at} ${trigger.body.anything} ${HOME}"
+"#,
+    );
+    let (_, message) = &plan.steps[0].input[0];
+    let CompiledValue::Program(program) = message else { panic!("{message:?}") };
+    let read: Vec<SlotKind> = program.slots().iter().map(|s| plan.slots[s.0 as usize].kind.clone()).collect();
+    assert!(read.contains(&SlotKind::Execution) && read.contains(&SlotKind::Trigger), "{read:?}");
+    let errors = errors_of(
+        "name: x\nsteps:\n  - id: show\n    action: log\n    input: { message: \"${execution.startd_at}\" }\n",
+    );
+    assert_eq!(codes(&errors), vec!["E0304"]);
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `started_at`?"));
+}
+
+#[test]
+fn a_condition_over_untyped_items_reads_bare_names_as_fields() {
+    let plan = plan_of(
+        r#"
+name: untyped
+steps:
+  - id: fetch
+    action: http/get
+    input: { url: "http://127.0.0.1:1/users" }
+  - id: active
+    action: filter
+    input:
+      items: "${fetch.body}"
+      condition: "active && index < 10"
+"#,
+    );
+    let (_, condition) = plan.steps[1].input.iter().find(|(n, _)| n == "condition").expect("condition");
+    assert!(matches!(condition, CompiledValue::Condition { .. }));
+    assert_eq!(plan.steps[1].output_type, Type::Any, "filter over `any` returns `any`");
+}
+
+#[test]
+fn unknown_inputs_are_accepted_by_actions_with_open_inputs() {
+    let plan = plan_of("name: t\nsteps:\n  - id: make\n    action: transform\n    input: { a: 1, b: \"x\" }\n");
+    assert_eq!(plan.steps[0].output_type, Type::object([("a", Type::Int), ("b", Type::String)]));
+    let errors = errors_of("name: t\nsteps:\n  - id: l\n    action: fs/list\n    input: { path: /tmp, folder: x }\n");
+    assert_eq!(codes(&errors), vec!["E0211"]);
+}
