@@ -1,7 +1,8 @@
 //! The conformance suite every [`Store`] implementation must pass (like apalis's backend tests).
 //!
 //! A backend's tests run it with one line: `executor::store_conformance_tests!(make_store);` where `make_store` is
-//! a `fn() -> (S, G)` giving a fresh, empty store and a guard kept alive for the test (a temporary folder).
+//! a `fn() -> (S, G)` giving a fresh, empty store and a guard kept alive for the test (a temporary folder). The
+//! generated tests use `#[tokio::test]`, so the calling crate needs tokio (with `macros` and `rt-multi-thread`).
 //! The cases are plain async functions over `&dyn Store`, so they can also be called one by one.
 
 use super::*;

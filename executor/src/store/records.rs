@@ -298,3 +298,60 @@ pub(crate) mod checks {
         Err(StoreError::Invalid { reason: format!("{} cannot end with status {status}", what()) })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_render_as_rfc3339_to_the_microsecond() {
+        assert_eq!(rfc3339_micros(Timestamp(1_795_514_400_123_456)), "2026-11-24T10:00:00.123456Z");
+        assert_eq!(rfc3339_micros(Timestamp(0)), "1970-01-01T00:00:00.000000Z");
+        assert_eq!(utc_seconds(Timestamp(1_795_514_400_999_999)), "2026-11-24 10:00:00");
+    }
+
+    #[test]
+    fn every_status_parses_back_from_its_name() {
+        for status in Status::ALL {
+            assert_eq!(Status::parse(status.as_str()), Some(status));
+        }
+        assert_eq!(Status::parse("Success"), None);
+    }
+
+    #[test]
+    fn execution_json_has_exactly_the_contract_keys() {
+        let execution = ExecutionRecord {
+            id: "e1".to_owned(),
+            workflow_id: "wf".to_owned(),
+            workflow_name: "backup".to_owned(),
+            workflow_version: 3,
+            trigger_id: None,
+            trigger: json!({"type": "manual"}),
+            input: json!({"secret": "***"}),
+            status: Status::Running,
+            started_at: Some(Timestamp(1_795_514_400_000_001)),
+            completed_at: None,
+            error: None,
+            context: Some(json!({"x": 1})),
+            steps: vec![StepRecord {
+                step_id: "a".to_owned(),
+                status: Status::Failed,
+                attempts: 3,
+                started_at: None,
+                completed_at: Some(Timestamp(1_795_514_400_000_002)),
+                input: None,
+                output: None,
+                error: Some("boom".to_owned()),
+            }],
+        };
+        let expected = json!({
+            "id": "e1", "workflow": "backup", "status": "running",
+            "started_at": "2026-11-24T10:00:00.000001Z", "completed_at": null, "error": null,
+            "steps": [{
+                "id": "a", "status": "failed", "attempts": 3, "started_at": null,
+                "completed_at": "2026-11-24T10:00:00.000002Z", "input": null, "output": null, "error": "boom"
+            }]
+        });
+        assert_eq!(execution.to_json(), expected);
+    }
+}
