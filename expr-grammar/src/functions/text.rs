@@ -3,7 +3,7 @@
 
 use super::{Accepts, Body, FunctionDef, arg_list, arg_str, param, returns_bool, returns_string, returns_string_list};
 use crate::value::Value;
-use regex::Regex;
+use regex::{Regex, RegexBuilder};
 use std::collections::HashMap;
 use std::sync::{LazyLock, Mutex};
 
@@ -148,7 +148,9 @@ fn contains(args: &[Value]) -> Result<Value, String> {
 
 /// Compiled patterns, so a pattern used per item of a filter is compiled once. Bounded: cleared when full.
 static PATTERNS: LazyLock<Mutex<HashMap<String, Regex>>> = LazyLock::new(Default::default);
-const MAX_CACHED_PATTERNS: usize = 256;
+const MAX_CACHED_PATTERNS: usize = 64;
+/// Compiled size limit of one pattern: a user's pattern must not take hundreds of megabytes.
+const MAX_PATTERN_SIZE: usize = 1 << 20;
 
 fn matches(args: &[Value]) -> Result<Value, String> {
     let (text, pattern) = (arg_str(args, 0)?, arg_str(args, 1)?);
@@ -156,7 +158,7 @@ fn matches(args: &[Value]) -> Result<Value, String> {
     if let Some(regex) = cache.get(pattern) {
         return Ok(Value::Bool(regex.is_match(text)));
     }
-    let regex = Regex::new(pattern).map_err(|e| format!("invalid regular expression `{pattern}`: {e}"))?;
+    let regex = RegexBuilder::new(pattern).size_limit(MAX_PATTERN_SIZE).build().map_err(|e| format!("invalid regular expression `{pattern}`: {e}"))?;
     let found = regex.is_match(text);
     if cache.len() >= MAX_CACHED_PATTERNS {
         cache.clear();
