@@ -229,7 +229,7 @@ pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = 
     let best = candidates
         .into_iter()
         .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, c)| *score >= 0.75 || strsim::levenshtein(name, c) <= 2)
+        .filter(|(score, c)| *score >= 0.8 || strsim::levenshtein(name, c) <= (name.len() / 3).max(1))
         .max_by(|a, b| a.0.total_cmp(&b.0));
     hint_from(best.map(|(_, c)| c))
 }

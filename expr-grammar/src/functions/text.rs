@@ -158,7 +158,10 @@ fn matches(args: &[Value]) -> Result<Value, String> {
     if let Some(regex) = cache.get(pattern) {
         return Ok(Value::Bool(regex.is_match(text)));
     }
-    let regex = RegexBuilder::new(pattern).size_limit(MAX_PATTERN_SIZE).build().map_err(|e| format!("invalid regular expression `{pattern}`: {e}"))?;
+    let regex = RegexBuilder::new(pattern)
+        .size_limit(MAX_PATTERN_SIZE)
+        .build()
+        .map_err(|e| format!("invalid regular expression `{pattern}`: {e}"))?;
     let found = regex.is_match(text);
     if cache.len() >= MAX_CACHED_PATTERNS {
         cache.clear();
