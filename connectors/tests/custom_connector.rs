@@ -85,7 +85,8 @@ async fn a_crash_without_an_answer_quotes_stderr() {
 async fn the_request_carries_action_input_and_ids_and_outputs_are_typed() {
     let dir = tempfile::tempdir().unwrap();
     // Echoes the request back inside a typed output; `at` must come back as a timestamp.
-    let program = "read -r request; printf '{\"output\": {\"request\": %s, \"at\": \"2026-11-24T10:00:00Z\"}}' \"$request\"";
+    let program =
+        "read -r request; printf '{\"output\": {\"request\": %s, \"at\": \"2026-11-24T10:00:00Z\"}}' \"$request\"";
     let connector = scripted_connector(dir.path(), program, "{request: any, at: timestamp}");
     let given = input(serde_json::json!({"n": 7}));
     let output = connector.execute("scripted/go", given, &context()).await.unwrap();

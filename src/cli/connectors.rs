@@ -71,11 +71,8 @@ fn run_list(home: &PilotHome, args: &ListArgs) -> ExitCode {
             }
         };
     }
-    let unavailable: Vec<&str> = toolbox
-        .catalogue
-        .names()
-        .filter(|name| *name != "filter" && toolbox.registry.get(name).is_err())
-        .collect();
+    let unavailable: Vec<&str> =
+        toolbox.catalogue.names().filter(|name| *name != "filter" && toolbox.registry.get(name).is_err()).collect();
     print!("{}", render_list(&toolbox.catalogue, &unavailable));
     ExitCode::SUCCESS
 }
@@ -148,7 +145,8 @@ fn run_remove(home: &PilotHome, id: &str) -> ExitCode {
     let is_installed = !id.is_empty() && !id.contains(['/', '.']) && target.join("manifest.json").is_file();
     if !is_installed {
         let ids: Vec<String> = installed(&home.connectors()).into_iter().flatten().map(|(_, m)| m.id).collect();
-        let known = if ids.is_empty() { "none are installed".to_string() } else { format!("installed: {}", ids.join(", ")) };
+        let known =
+            if ids.is_empty() { "none are installed".to_string() } else { format!("installed: {}", ids.join(", ")) };
         return fail(2, &format!("no custom connector `{id}` ({known})"));
     }
     match std::fs::remove_dir_all(&target) {

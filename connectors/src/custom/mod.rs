@@ -99,7 +99,8 @@ impl Manifest {
     /// Reads and validates `DIR/manifest.json`.
     pub fn load(dir: &Path) -> Result<Manifest, ManifestError> {
         let path = dir.join(MANIFEST_FILE);
-        let text = std::fs::read_to_string(&path).map_err(|source| ManifestError::Read { path: path.clone(), source })?;
+        let text =
+            std::fs::read_to_string(&path).map_err(|source| ManifestError::Read { path: path.clone(), source })?;
         let manifest: Manifest = serde_json::from_str(&text)
             .map_err(|err| ManifestError::Invalid { path: path.clone(), message: err.to_string() })?;
         manifest.action_definitions().map_err(|message| ManifestError::Invalid { path: path.clone(), message })?;
@@ -127,7 +128,8 @@ impl Manifest {
             .inputs
             .iter()
             .map(|(name, input)| {
-                let ty = parse_type(&input.ty).map_err(|err| format!("action `{}` input `{name}`: {err}", action.name))?;
+                let ty =
+                    parse_type(&input.ty).map_err(|err| format!("action `{}` input `{name}`: {err}", action.name))?;
                 Ok(InputField {
                     name: name.clone(),
                     ty,
@@ -149,8 +151,7 @@ impl Manifest {
 }
 
 fn is_plain_name(name: &str) -> bool {
-    !name.is_empty()
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+    !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
 /// Every installed connector under `connectors_dir` (one folder each), sorted by folder name. A folder whose
@@ -182,7 +183,10 @@ mod tests {
         assert_eq!(defs[0].name, "wordcount/count");
         assert_eq!(defs[0].signature(), ActionDefinition::signature(&defs[0]));
         assert!(defs[0].inputs[0].required && !defs[0].inputs[1].required);
-        assert_eq!(defs[0].output, OutputSpec::Fixed { ty: expr_grammar::Type::object([("words", expr_grammar::Type::Int)]) });
+        assert_eq!(
+            defs[0].output,
+            OutputSpec::Fixed { ty: expr_grammar::Type::object([("words", expr_grammar::Type::Int)]) }
+        );
     }
 
     #[test]

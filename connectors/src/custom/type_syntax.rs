@@ -43,7 +43,11 @@ impl TypeParser<'_> {
     }
 
     fn expect(&mut self, token: &str) -> Result<(), String> {
-        if self.eat(token) { Ok(()) } else { Err(format!("expected `{token}` at `{}` in `{}`", self.rest(), self.text)) }
+        if self.eat(token) {
+            Ok(())
+        } else {
+            Err(format!("expected `{token}` at `{}` in `{}`", self.rest(), self.text))
+        }
     }
 
     fn word(&mut self) -> &str {
@@ -78,7 +82,12 @@ impl TypeParser<'_> {
                 Type::list(of)
             }
             "" => return Err(format!("expected a type at `{}` in `{}`", self.rest(), self.text)),
-            other => return Err(format!("unknown type `{other}` in `{}` (types: null, bool, int, float, string, duration, timestamp, any, list<T>, {{field: T, ..}})", self.text)),
+            other => {
+                return Err(format!(
+                    "unknown type `{other}` in `{}` (types: null, bool, int, float, string, duration, timestamp, any, list<T>, {{field: T, ..}})",
+                    self.text
+                ));
+            }
         })
     }
 
@@ -115,7 +124,8 @@ mod tests {
 
     #[test]
     fn every_type_reads_back_as_it_prints() {
-        for text in ["string", "list<int>", "{name: string, size: int}", "{path: string, ..}", "{..}", "list<{a: any}>"] {
+        for text in ["string", "list<int>", "{name: string, size: int}", "{path: string, ..}", "{..}", "list<{a: any}>"]
+        {
             let ty = parse_type(text).unwrap();
             assert_eq!(ty.to_string(), text);
         }
