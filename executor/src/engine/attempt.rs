@@ -151,11 +151,11 @@ async fn dispatch(
     let ctx = ActionContext { execution_id: run.id.clone(), step_id: step.id.clone(), cancel, credential };
     match AssertUnwindSafe(run.actions.run(&step.action, input, &ctx)).catch_unwind().await {
         Ok(result) => result,
-        Err(panic) => Err(ActionError::Failed { message: format!("the action panicked: {}", panic_message(&panic)) }),
+        Err(panic) => Err(ActionError::Failed { message: format!("the action panicked: {}", panic_message(&*panic)) }),
     }
 }
 
-fn panic_message(panic: &Box<dyn std::any::Any + Send>) -> String {
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     if let Some(text) = panic.downcast_ref::<&str>() {
         (*text).to_string()
     } else if let Some(text) = panic.downcast_ref::<String>() {

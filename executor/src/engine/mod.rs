@@ -5,20 +5,27 @@
 //!    before anything is recorded). The workflow definition text is saved, the execution recorded `running`.
 //! 2. Variables are evaluated once, in order. `env` is the process environment captured when the engine was
 //!    built; `now()` comes from the engine's [`Clock`].
-//! 3. Main steps run as a DAG (see `schedule`): a step starts when its predecessors are done *and their end
-//!    records are committed*, so a crash can never leave a successor's effect without its predecessor's
-//!    record. Rules for `if:`, `continue_on_error`, loops (`step`), retries and timeouts (`attempt`) are
-//!    documented in those modules.
+//! 3. Main steps run as a DAG (see `schedule`): a step starts as soon as its predecessors are done. Rules for
+//!    `if:`, `continue_on_error`, loops (`step`), retries and timeouts (`attempt`) are documented there.
 //! 4. When the execution fails (a step failed, or the execution timeout passed), the `on_failure:` steps run in
 //!    order. Cancelling does not run them.
 //!
-//! # Durability and resume
+//! # Durability
+//! The rule: **no step changes the world before the end records of every step it depends on are committed.**
+//! The store commits writes in the order they were queued (one queue, group commit). A step's end record is
+//! queued before any of its dependents starts, so when a dependent whose action has an effect (`Write`, or any
+//! step marked `resume: fail`) waits for its own start record to commit before acting, the ends of all the
+//! steps before it are committed too. Steps without effects (`transform`, `filter`, reads) neither wait for
+//! their start nor for their end: a crash can only lose records of steps whose re-run is harmless, and a
+//! resumed execution never holds a successor's effect without its predecessor's record. Acks not awaited on
+//! the way are awaited before the execution's end is recorded; a failed one fails the execution.
+//!
+//! # Resume
 //! [`WorkflowEngine::resume`] continues an interrupted execution (its process died): it recompiles the stored
 //! definition text, reloads the stored outputs of finished steps (never re-running them) and runs the rest.
 //! A step that was running when the process died may already have had its effect: it runs again
 //! (at-least-once), unless it says `resume: fail`, in which case it is recorded failed ("interrupted while
-//! running; not re-run") and the execution fails. Such steps also wait for their start record to be committed
-//! before calling their action. Variables are evaluated again on resume (with the environment and `now()` of
+//! running; not re-run") and the execution fails. Variables are evaluated again on resume (with the environment and `now()` of
 //! the resuming process). Stored outputs are redacted: a step's output that contained a secret is read back
 //! with `***` in its place.
 //!
@@ -311,6 +318,7 @@ impl WorkflowEngine {
             redactor: Redactor::new(secret_texts),
             credentials: context.credentials.clone(),
             progress: context.progress.clone(),
+            pending_writes: Mutex::default(),
         };
         fill_secret_slots(&run, context)?;
         Ok(run)
@@ -399,7 +407,7 @@ async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
         Err(error) => MainOutcome::Failed(error),
         Ok(()) => run_main_with_timeout(&run, &launch).await,
     };
-    let (status, error) = match outcome {
+    let (mut status, mut error) = match outcome {
         MainOutcome::Succeeded => (Status::Success, None),
         MainOutcome::Cancelled => (Status::Cancelled, Some("cancelled".to_string())),
         MainOutcome::Failed(error) => {
@@ -407,6 +415,11 @@ async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
             (Status::Failed, Some(run.redactor.text(&error).into_owned()))
         }
     };
+    if let Some(failure) = run.settle_writes().await {
+        if status == Status::Success {
+            (status, error) = (Status::Failed, Some(failure));
+        }
+    }
     let end = ExecutionEnd {
         execution_id: run.id.clone(),
         status,

@@ -5,12 +5,12 @@ use super::clock::Clock;
 use super::context::{Progress, ProgressEvent, ProgressSender};
 use super::redact::Redactor;
 use super::slots::{EnvSnapshot, ExecutionScope, SlotTable};
-use crate::store::{LogLine, Store};
+use crate::store::{LogLine, Store, WriteAck};
 use compiler::{Plan, PlanStep};
 use connectors::Credential;
 use expr_grammar::Timestamp;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use tokio_util::sync::CancellationToken;
 
 /// A main step or an `on_failure:` step.
@@ -35,6 +35,8 @@ pub(crate) struct ExecutionRun {
     pub redactor: Redactor,
     pub credentials: HashMap<String, Credential>,
     pub progress: Option<ProgressSender>,
+    /// Acks of step records not awaited when queued, with the step they record; settled before the end.
+    pub pending_writes: Mutex<Vec<(String, WriteAck<()>)>>,
 }
 
 impl ExecutionRun {
@@ -64,6 +66,23 @@ impl ExecutionRun {
             // A closed receiver only means nobody watches any more.
             let _ = progress.send(ProgressEvent { execution_id: self.id.clone(), event });
         }
+    }
+
+    /// Keeps the ack of a step record whose commit nobody waits for now, to check it before the execution ends.
+    pub(crate) fn keep_ack(&self, step_id: &str, ack: WriteAck<()>) {
+        self.pending_writes.lock().unwrap_or_else(|p| p.into_inner()).push((step_id.to_string(), ack));
+    }
+
+    /// Waits for every kept ack; the first failure, naming its step.
+    pub(crate) async fn settle_writes(&self) -> Option<String> {
+        let pending = std::mem::take(&mut *self.pending_writes.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut first_failure = None;
+        for (step_id, ack) in pending {
+            if let Err(err) = ack.await {
+                first_failure.get_or_insert_with(|| format!("could not record step `{step_id}`: {err}"));
+            }
+        }
+        first_failure
     }
 
     /// Appends a (redacted) line to the execution's log.

@@ -14,6 +14,7 @@ use super::run::{ExecutionRun, StepRef};
 use super::slots::{ExecutionScope, ItemBinding, ItemScope};
 use crate::store::{Status, StepEnd, StepStart};
 use compiler::{PlanStep, ResumePolicy};
+use connectors::Effect;
 use expr_grammar::{Object, Timestamp, Value};
 use futures::StreamExt;
 use serde_json::Value as Json;
@@ -41,7 +42,7 @@ pub(crate) async fn run_step(run: Arc<ExecutionRun>, step_ref: StepRef, cancel: 
     let started_at = run.now();
     let prepared = prepare(step, &run.scope_at(started_at));
     let work = match prepared {
-        Ok(Work::Skip) => return record_skipped(&run, step, started_at).await,
+        Ok(Work::Skip) => return record_skipped(&run, step, started_at),
         Ok(work) => work,
         Err(message) => {
             let call = CallResult { result: Err(CallFailure::Failed(message)), attempts: 0 };
@@ -51,20 +52,15 @@ pub(crate) async fn run_step(run: Arc<ExecutionRun>, step_ref: StepRef, cancel: 
     let input = run.redactor.json(recorded_input(&work));
     let start = StepStart { execution_id: run.id.clone(), step_id: step.id.clone(), attempt: 1, input, started_at };
     let start_ack = run.store.start_step(start);
-    if step.on_resume == ResumePolicy::Fail {
-        // The start must be on disk before the effect: a resume then knows the step may have happened.
+    if must_commit_before_acting(step) {
+        // Everything queued before this start (the ends of the steps it depends on) commits with it.
         if let Err(err) = start_ack.await {
             let message = format!("could not record the step's start: {err}");
-            return finish(
-                &run,
-                step,
-                Some(started_at),
-                CallResult { result: Err(CallFailure::Failed(message)), attempts: 0 },
-            )
-            .await;
+            let call = CallResult { result: Err(CallFailure::Failed(message)), attempts: 0 };
+            return finish(&run, step, Some(started_at), call).await;
         }
     } else {
-        drop(start_ack);
+        run.keep_ack(&step.id, start_ack);
     }
     run.report(Progress::StepStarted { step_id: step.id.clone(), at: started_at });
     let call = match work {
@@ -137,7 +133,7 @@ async fn run_loop(
     CallResult { result: Ok(Value::List(Arc::new(outputs))), attempts }
 }
 
-async fn record_skipped(run: &ExecutionRun, step: &PlanStep, at: Timestamp) -> StepOutcome {
+fn record_skipped(run: &ExecutionRun, step: &PlanStep, at: Timestamp) -> StepOutcome {
     run.slots.fill(step.output_slot, Value::Null);
     let end = StepEnd {
         execution_id: run.id.clone(),
@@ -148,10 +144,7 @@ async fn record_skipped(run: &ExecutionRun, step: &PlanStep, at: Timestamp) -> S
         error: None,
         completed_at: at,
     };
-    let outcome = match run.store.end_step(end).await {
-        Ok(()) => StepOutcome::Done,
-        Err(err) => StepOutcome::Failed(format!("could not record that the step was skipped: {err}")),
-    };
+    run.keep_ack(&step.id, run.store.end_step(end));
     run.report(Progress::StepFinished {
         step_id: step.id.clone(),
         status: Status::Skipped,
@@ -160,10 +153,17 @@ async fn record_skipped(run: &ExecutionRun, step: &PlanStep, at: Timestamp) -> S
         completed_at: at,
         error: None,
     });
-    outcome
+    StepOutcome::Done
 }
 
-/// Fills the output slot, records the end and waits for it to be durable: only then may dependents start.
+/// Whether the step's start (and so everything queued before it) must be committed before its action runs:
+/// steps that change the world, and steps that must not be re-run by a resume.
+fn must_commit_before_acting(step: &PlanStep) -> bool {
+    step.effect == Effect::Write || step.on_resume == ResumePolicy::Fail
+}
+
+/// Fills the output slot and queues the end record. Its commit is not awaited here: the next step with an effect
+/// waits for its own start record, which commits after this one (see the engine's durability rule).
 async fn finish(
     run: &ExecutionRun,
     step: &PlanStep,
@@ -173,7 +173,7 @@ async fn finish(
     if let Err(CallFailure::Failed(message)) = &mut call.result {
         *message = run.redactor.text(message).into_owned();
     }
-    let (status, output, error, mut outcome) = match call.result {
+    let (status, output, error, outcome) = match call.result {
         Ok(value) => {
             let json = run.redactor.json(to_json(&value));
             run.slots.fill(step.output_slot, value);
@@ -200,11 +200,7 @@ async fn finish(
         error: error.clone(),
         completed_at,
     };
-    if let Err(err) = run.store.end_step(end).await {
-        if outcome != StepOutcome::Cancelled {
-            outcome = StepOutcome::Failed(format!("could not record the step's end: {err}"));
-        }
-    }
+    run.keep_ack(&step.id, run.store.end_step(end));
     run.report(Progress::StepFinished {
         step_id: step.id.clone(),
         status,

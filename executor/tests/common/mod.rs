@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 pub const T0: Timestamp = Timestamp(1_795_514_400_000_000);
 
 /// What the probe connector saw.
-#[derive(Debug, Default)]
+#[derive(Default)]
 pub struct ProbeLog {
     pub in_flight: AtomicUsize,
     pub max_in_flight: AtomicUsize,
@@ -27,6 +27,9 @@ pub struct ProbeLog {
     pub per_tag: Mutex<HashMap<String, u64>>,
     /// Tags of the calls that saw their cancellation token fire.
     pub saw_cancel: Mutex<Vec<String>>,
+    /// For `probe/observe`: the store, and what each call found committed there (step id and status).
+    pub store: std::sync::OnceLock<Arc<dyn Store>>,
+    pub observed: Mutex<Vec<(String, Vec<(String, Status)>)>>,
 }
 
 impl ProbeLog {
@@ -72,6 +75,10 @@ fn probe_definitions() -> Vec<ActionDefinition> {
         ),
         definition("probe/hang", vec![field("tag", Type::String, true)]),
         definition("probe/panic", vec![field("tag", Type::String, true)]),
+        ActionDefinition {
+            effect: Effect::Write,
+            ..definition("probe/observe", vec![field("tag", Type::String, true)])
+        },
     ]
 }
 
@@ -109,6 +116,7 @@ impl Connector for Probe {
         let _leave = InFlight(&self.log.in_flight);
         match action {
             "probe/panic" => panic!("probe panicked on purpose"),
+            "probe/observe" => self.observe(ctx, tag, call).await,
             "probe/hang" => {
                 ctx.cancel.cancelled().await;
                 self.log.saw_cancel.lock().unwrap().push(tag);
@@ -120,6 +128,18 @@ impl Connector for Probe {
 }
 
 impl Probe {
+    /// Records which step records of its execution are committed when the action runs.
+    async fn observe(&self, ctx: &ActionContext, tag: String, call: u64) -> Result<Value, ActionError> {
+        let store = self.log.store.get().expect("the harness sets the store").clone();
+        let record = store.load_execution(&ctx.execution_id).await.expect("reads").expect("recorded");
+        let seen = record.steps.iter().map(|s| (s.step_id.clone(), s.status)).collect();
+        self.log.observed.lock().unwrap().push((tag.clone(), seen));
+        let mut object = Object::new();
+        object.insert("tag".into(), Value::String(tag.into()));
+        object.insert("call".into(), Value::Int(call as i64));
+        Ok(Value::Object(Arc::new(object)))
+    }
+
     async fn work(&self, input: &Value, ctx: &ActionContext, tag: String, call: u64) -> Result<Value, ActionError> {
         if let Some(Value::Duration(delay)) = get(input, "delay") {
             let delay = delay.to_std().unwrap_or_default();
@@ -155,7 +175,7 @@ impl Drop for InFlight<'_> {
 
 pub struct Harness {
     pub engine: WorkflowEngine,
-    pub store: Arc<MemoryStore>,
+    pub store: Arc<dyn Store>,
     pub probe: Arc<ProbeLog>,
 }
 
@@ -170,6 +190,20 @@ impl Harness {
     }
 
     fn with_clock(clock: Arc<dyn executor::engine::Clock>) -> Harness {
+        Harness::with_clock_and_store(clock, Arc::new(MemoryStore::new()))
+    }
+
+    /// An engine over the SQLite store in `folder` (which must outlive the harness).
+    pub fn with_sqlite(folder: &std::path::Path) -> Harness {
+        let options = executor::store::StoreOptions {
+            logs: executor::store::LogFolder::Disabled,
+            ..executor::store::StoreOptions::default()
+        };
+        let store = executor::store::SqliteStore::open(folder.join("pilot.db"), options).expect("open store");
+        Harness::with_clock_and_store(Arc::new(TokioClock::starting_at(T0)), Arc::new(store))
+    }
+
+    fn with_clock_and_store(clock: Arc<dyn executor::engine::Clock>, store: Arc<dyn Store>) -> Harness {
         let probe = Arc::new(ProbeLog::default());
         let mut catalogue = Catalogue::builtin();
         for def in probe_definitions() {
@@ -177,8 +211,8 @@ impl Harness {
         }
         let mut registry = ConnectorRegistry::builtin();
         registry.register(Arc::new(Probe { log: Arc::clone(&probe) })).expect("probe registers");
-        let store = Arc::new(MemoryStore::new());
-        let engine = WorkflowEngine::new(store.clone(), Arc::new(registry), Arc::new(catalogue)).with_clock(clock);
+        let _ = probe.store.set(Arc::clone(&store));
+        let engine = WorkflowEngine::new(Arc::clone(&store), Arc::new(registry), Arc::new(catalogue)).with_clock(clock);
         Harness { engine, store, probe }
     }
 

@@ -1,0 +1,165 @@
+//! The engine's own cost: per-step overhead of a 1,000-step chain of `transform` steps (memory store and
+//! SQLite), a fan-out of 1,000 independent steps, the start latency from YAML text to the first step running
+//! (the seed's daily-backup example), and 10,000 concurrent executions of a 10-step workflow (time and peak
+//! memory, printed once before the criterion groups).
+//!
+//! `cargo bench --bench executor -- --warm-up-time 1 --measurement-time 3`
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use connectors::catalogue::Catalogue;
+use connectors::registry::ConnectorRegistry;
+use criterion::{Criterion, Throughput};
+use executor::engine::{Context, EnvSnapshot, Progress};
+use executor::store::{LogFolder, MemoryStore, SqliteStore, Status, Store, StoreOptions};
+use executor::{Workflow, WorkflowEngine};
+
+/// `s0 -> s1 -> ... -> s(n-1)`: each step reads the previous one's output.
+fn chain(steps: usize) -> String {
+    let mut yaml = String::from("name: chain\nsteps:\n  - id: s0\n    action: transform\n    input: {v: 0}\n");
+    for i in 1..steps {
+        yaml.push_str(&format!("  - id: s{i}\n    action: transform\n    input: {{v: \"${{s{}.v + 1}}\"}}\n", i - 1));
+    }
+    yaml
+}
+
+/// `n` steps with no edges between them.
+fn fan_out(steps: usize) -> String {
+    let mut yaml = String::from("name: fan-out\nsteps:\n");
+    for i in 0..steps {
+        yaml.push_str(&format!("  - id: s{i}\n    action: transform\n    input: {{v: {i}}}\n"));
+    }
+    yaml
+}
+
+fn engine(store: Arc<dyn Store>) -> WorkflowEngine {
+    WorkflowEngine::new(store, Arc::new(ConnectorRegistry::builtin()), Arc::new(Catalogue::builtin()))
+}
+
+fn compile(yaml: &str) -> Workflow {
+    Workflow::compile(yaml, "bench", &Catalogue::builtin()).expect("the bench workflow compiles")
+}
+
+fn sqlite_store(folder: &tempfile::TempDir) -> Arc<dyn Store> {
+    let options = StoreOptions { logs: LogFolder::Disabled, ..StoreOptions::default() };
+    Arc::new(SqliteStore::open(folder.path().join("pilot.db"), options).expect("open store"))
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime")
+}
+
+async fn run_to_success(engine: &WorkflowEngine, workflow: &Workflow) {
+    let outcome = engine.execute(workflow, Context::default()).await.expect("starts");
+    assert_eq!(outcome.status, Status::Success, "{outcome:?}");
+}
+
+fn bench_chain(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    let workflow = compile(&chain(1000));
+    let mut group = c.benchmark_group("chain_1000_transform_steps");
+    group.sample_size(10).throughput(Throughput::Elements(1000));
+    let memory = engine(Arc::new(MemoryStore::new()));
+    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let durable = engine(sqlite_store(&folder));
+    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
+    group.finish();
+}
+
+fn bench_fan_out(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    let workflow = compile(&fan_out(1000));
+    let mut group = c.benchmark_group("fan_out_1000_parallel_steps");
+    group.sample_size(10).throughput(Throughput::Elements(1000));
+    let memory = engine(Arc::new(MemoryStore::new()));
+    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let durable = engine(sqlite_store(&folder));
+    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
+    group.finish();
+}
+
+/// From the YAML text to the first step's start event: compile, type inputs, record the execution, evaluate
+/// the variables, schedule.
+fn bench_start_latency(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    let yaml = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/examples/daily-backup.yaml"))
+        .expect("the seed example");
+    let home = tempfile::tempdir().expect("temporary folder");
+    std::fs::create_dir(home.path().join("Documents")).expect("Documents");
+    let env = EnvSnapshot::from_vars([("HOME".to_string(), home.path().display().to_string())]);
+    let catalogue = Catalogue::builtin();
+    let memory = engine(Arc::new(MemoryStore::new())).with_env(env);
+    c.bench_function("start_latency_yaml_to_first_step/daily_backup", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let (memory, yaml, catalogue) = (&memory, &yaml, &catalogue);
+            async move {
+                let mut total = Duration::ZERO;
+                for _ in 0..iterations {
+                    let (sender, mut events) = tokio::sync::mpsc::unbounded_channel();
+                    let began = Instant::now();
+                    let workflow = Workflow::compile(yaml, "daily-backup", catalogue).expect("compiles");
+                    let context = Context { progress: Some(sender), ..Context::default() };
+                    let handle = memory.start(&workflow, context).await.expect("starts");
+                    while let Some(event) = events.recv().await {
+                        if matches!(event.event, Progress::StepStarted { .. }) {
+                            break;
+                        }
+                    }
+                    total += began.elapsed();
+                    handle.wait().await;
+                }
+                total
+            }
+        })
+    });
+}
+
+/// Peak resident memory of this process so far, from `/proc/self/status`.
+fn peak_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn current_memory_kib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// 10,000 executions of a 10-step chain started at once on the memory store; reports wall time and peak RSS.
+fn concurrent_executions(runtime: &tokio::runtime::Runtime) {
+    const EXECUTIONS: usize = 10_000;
+    let workflow = compile(&chain(10));
+    let memory = engine(Arc::new(MemoryStore::new()));
+    let before = current_memory_kib().unwrap_or(0);
+    let began = Instant::now();
+    runtime.block_on(async {
+        let mut handles = Vec::with_capacity(EXECUTIONS);
+        for _ in 0..EXECUTIONS {
+            handles.push(memory.start(&workflow, Context::default()).await.expect("starts"));
+        }
+        for handle in handles {
+            assert_eq!(handle.wait().await.status, Status::Success);
+        }
+    });
+    let took = began.elapsed();
+    let peak = peak_memory_kib().unwrap_or(0);
+    println!(
+        "concurrent_executions/{EXECUTIONS}x10_steps: {:.2} s, {:.1} µs per step, peak RSS {} MiB (RSS before {} MiB)",
+        took.as_secs_f64(),
+        took.as_secs_f64() * 1e6 / (EXECUTIONS * 10) as f64,
+        peak / 1024,
+        before / 1024
+    );
+}
+
+fn main() {
+    let runtime = runtime();
+    concurrent_executions(&runtime);
+    let mut criterion = Criterion::default().configure_from_args();
+    bench_chain(&mut criterion, &runtime);
+    bench_fan_out(&mut criterion, &runtime);
+    bench_start_latency(&mut criterion, &runtime);
+    criterion.final_summary();
+}
