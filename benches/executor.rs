@@ -1,5 +1,5 @@
 //! The engine's own cost: per-step overhead of a 1,000-step chain of `transform` steps (memory store and
-//! SQLite), a fan-out of 1,000 independent steps, the start latency from YAML text to the first step running
+//! SQLite; and of 1,000 `log` steps, which have effects), a fan-out of 1,000 independent steps, the start latency from YAML text to the first step running
 //! (the seed's daily-backup example), and 10,000 concurrent executions of a 10-step workflow (time and peak
 //! memory, printed once before the criterion groups).
 //!
@@ -20,6 +20,16 @@ fn chain(steps: usize) -> String {
     let mut yaml = String::from("name: chain\nsteps:\n  - id: s0\n    action: transform\n    input: {v: 0}\n");
     for i in 1..steps {
         yaml.push_str(&format!("  - id: s{i}\n    action: transform\n    input: {{v: \"${{s{}.v + 1}}\"}}\n", i - 1));
+    }
+    yaml
+}
+
+/// `n` `log` steps: each has an effect (write), so they run in file order and each waits for its start record
+/// to be committed before it acts.
+fn log_chain(steps: usize) -> String {
+    let mut yaml = String::from("name: log-chain\nsteps:\n");
+    for i in 0..steps {
+        yaml.push_str(&format!("  - id: s{i}\n    action: log\n    input: {{message: \"step {i}\", level: debug}}\n"));
     }
     yaml
 }
@@ -63,6 +73,12 @@ fn bench_chain(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
     group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
     let folder = tempfile::tempdir().expect("temporary folder");
     let durable = engine(sqlite_store(&folder));
+    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
+    group.finish();
+    let workflow = compile(&log_chain(1000));
+    let mut group = c.benchmark_group("chain_1000_log_steps_with_effects");
+    group.sample_size(10).throughput(Throughput::Elements(1000));
+    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
     group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
     group.finish();
 }

@@ -68,7 +68,8 @@ fn context() -> BenchContext {
 }
 
 const FILTER: &str = "modified_at > now() - 1d";
-const TEMPLATE: &str = "Backed up ${len(recent_files)} files to ${backup_folder}/${item.name} at ${format(now(), 'HH:mm')}";
+const TEMPLATE: &str =
+    "Backed up ${len(recent_files)} files to ${backup_folder}/${item.name} at ${format(now(), 'HH:mm')}";
 
 fn bench(c: &mut Criterion) {
     let ctx = context();

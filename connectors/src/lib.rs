@@ -11,25 +11,25 @@ use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "runtime")]
 pub mod ai;
+pub mod catalogue;
+#[cfg(feature = "runtime")]
+pub mod core;
+pub mod custom;
+#[cfg(feature = "runtime")]
+mod fields;
+#[cfg(feature = "runtime")]
+pub mod fs;
 #[cfg(feature = "runtime")]
 pub mod http;
 #[cfg(feature = "runtime")]
 mod input_fields;
 #[cfg(feature = "runtime")]
 pub mod notify;
-#[cfg(feature = "runtime")]
-pub mod shell;
-pub mod catalogue;
-pub mod custom;
-#[cfg(feature = "runtime")]
-pub mod core;
-#[cfg(feature = "runtime")]
-mod fields;
-#[cfg(feature = "runtime")]
-pub mod fs;
 pub mod reference;
 #[cfg(feature = "runtime")]
 pub mod registry;
+#[cfg(feature = "runtime")]
+pub mod shell;
 
 /// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
 /// other and to `Read` steps; `Pure` and `Read` steps that do not depend on each other run in parallel.
