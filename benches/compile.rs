@@ -9,6 +9,10 @@ use std::hint::black_box;
 use connectors::catalogue::Catalogue;
 use criterion::{Criterion, criterion_group, criterion_main};
 
+/// The allocator the `pilot` binary uses (src/main.rs), so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const SEED: &str = include_str!("../examples/daily-backup.yaml");
 
 /// A workflow of `count` steps in groups of ten: list -> filter -> transform, three reads fanning out from

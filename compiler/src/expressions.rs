@@ -10,7 +10,7 @@ use crate::model::Text;
 use crate::scope::ExprScope;
 
 /// How a string is read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum TextForm {
     /// Literal text with `${...}` parts (input values, variables, `loop:`).
     Template,
@@ -27,10 +27,23 @@ pub enum Parsed {
 
 /// Parse `text`; syntax errors become diagnostics.
 pub fn parse_text(text: &Text, form: TextForm, diagnostics: &mut Vec<Diagnostic>) -> Option<Parsed> {
-    let result = match form {
+    report_syntax(text, parse_source(text, form), diagnostics)
+}
+
+/// Parse `text` as `form`, keeping the syntax errors as they are.
+pub fn parse_source(text: &Text, form: TextForm) -> Result<Parsed, Vec<SyntaxError>> {
+    match form {
         TextForm::Template => expr_grammar::parse_template(&text.value).map(Parsed::Template),
         TextForm::Expression => parse_condition(&text.value),
-    };
+    }
+}
+
+/// The parsed string, or `None` with its syntax errors turned into diagnostics.
+pub fn report_syntax(
+    text: &Text,
+    result: Result<Parsed, Vec<SyntaxError>>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<Parsed> {
     match result {
         Ok(parsed) => Some(parsed),
         Err(errors) => {

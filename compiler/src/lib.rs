@@ -18,6 +18,7 @@ mod inputs;
 pub mod model;
 mod pipeline;
 pub mod plan;
+mod preparse;
 pub mod render;
 pub mod schema;
 pub mod scope;

@@ -12,7 +12,7 @@ use crate::model::{Step, Workflow};
 use crate::plan::Plan;
 use crate::typecheck::{self, BoundStep};
 use crate::values::{Binder, CompileOptions, unknown_credential};
-use crate::{actions, ids, inputs, triggers};
+use crate::{actions, ids, inputs, preparse, triggers};
 
 /// A compilation's full result: the plan (when there is no error), every diagnostic sorted by position, and
 /// what `pilot compile --emit json` shows besides the plan.
@@ -53,6 +53,7 @@ fn analyze(
     check_credentials(&steps, options, diagnostics);
 
     let mut binder = Binder::new(names, options);
+    binder.preparsed = preparse::preparse(workflow, &steps, &actions);
     binder.diagnostics = std::mem::take(diagnostics);
     let triggers = triggers::check_triggers(workflow, &mut binder);
     let variables = typecheck::bind_variables(&mut binder, workflow);

@@ -11,6 +11,7 @@ use crate::diagnostic::Diagnostic;
 use crate::expressions::{self, Parsed, TextForm};
 use crate::model::{Spanned, Text, YamlValue};
 use crate::plan::CompiledValue;
+use crate::preparse::Preparsed;
 use crate::scope::{ExprScope, ItemBinding, Names, Position};
 
 /// What the compiler knows from outside the file.
@@ -40,6 +41,8 @@ pub struct Binder<'o> {
     pub names: Names,
     pub options: &'o CompileOptions,
     pub diagnostics: Vec<Diagnostic>,
+    /// Strings parsed ahead of binding (see [`crate::preparse`]).
+    pub preparsed: Preparsed,
 }
 
 /// A compiled value, its static type and every slot it reads.
@@ -58,7 +61,7 @@ impl Bound {
 
 impl<'o> Binder<'o> {
     pub fn new(names: Names, options: &'o CompileOptions) -> Self {
-        Binder { names, options, diagnostics: Vec::new() }
+        Binder { names, options, diagnostics: Vec::new(), preparsed: Preparsed::default() }
     }
 
     /// Parse and compile one string.
@@ -68,7 +71,10 @@ impl<'o> Binder<'o> {
         form: TextForm,
         place: &Place,
     ) -> Option<(Compiled, BTreeSet<SlotRef>)> {
-        let parsed = expressions::parse_text(text, form, &mut self.diagnostics)?;
+        let parsed = match self.preparsed.take(text, form) {
+            Some(result) => expressions::report_syntax(text, result, &mut self.diagnostics)?,
+            None => expressions::parse_text(text, form, &mut self.diagnostics)?,
+        };
         self.declare_secrets(text, &parsed);
         let scope = ExprScope::new(&self.names, place.position, place.item.clone());
         let compiled = expressions::compile_parsed(text, &parsed, &scope, &mut self.diagnostics)?;
