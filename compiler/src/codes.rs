@@ -713,6 +713,22 @@ Right:
       path: ~/Downloads
       pattern: "*.pdf"
 "#;
+    UNKNOWN_TIMEZONE = "E0505", "unknown time zone", r#"A schedule's `timezone` must be a name from the IANA time zone database, such as `UTC`,
+`Europe/Paris` or `America/New_York`; the cron fields are read in that zone. Abbreviations like `CEST` and
+offsets like `+02:00` are not zones (they do not follow daylight saving time).
+
+Wrong:
+
+    - type: schedule
+      cron: "0 2 * * *"
+      timezone: Europe/Pariss
+
+Right:
+
+    - type: schedule
+      cron: "0 2 * * *"
+      timezone: Europe/Paris
+"#;
     // ---- W0xxx: warnings --------------------------------------------------------------------------------------
     NO_STEPS = "W0101", "workflow has no steps", r#"The workflow's `steps` list is empty: running it does nothing.
 

@@ -40,7 +40,28 @@ fn check_schedule(schedule: &ScheduleTrigger, diagnostics: &mut Vec<Diagnostic>)
                 .with_hint("five fields: minute hour day-of-month month day-of-week, e.g. `0 2 * * *` (2 AM daily)"),
         );
     }
+    if let Some(timezone) = &schedule.timezone {
+        check_timezone(timezone, diagnostics);
+    }
     TriggerPlan::Schedule { cron: cron.value.clone(), timezone: schedule.timezone.as_ref().map(|tz| tz.value.clone()) }
+}
+
+/// A schedule's `timezone` is an IANA name (`Europe/Paris`, `UTC`), checked against the tz database the
+/// scheduler uses (chrono-tz), so a typo fails now and not silently at 2 AM.
+fn check_timezone(timezone: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) {
+    if chrono_tz::Tz::from_str(&timezone.value).is_ok() {
+        return;
+    }
+    let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
+    let hint = match crate::diagnostic::did_you_mean(&timezone.value, names) {
+        Some(best) => format!("did you mean `{best}`?"),
+        None => "use an IANA time zone name such as `UTC`, `Europe/Paris` or `America/New_York`".to_string(),
+    };
+    diagnostics.push(
+        Diagnostic::error(codes::UNKNOWN_TIMEZONE, format!("unknown time zone `{}`", timezone.value), timezone.span)
+            .with_label("not in the IANA time zone database")
+            .with_hint(hint),
+    );
 }
 
 /// croner's message, lower-cased first letter and without its final period, to fit our style.
