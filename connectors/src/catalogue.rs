@@ -532,9 +532,9 @@ fn notify_slack() -> ActionDefinition {
 fn notify_webhook() -> ActionDefinition {
     action(
         "notify/webhook",
-        "POST a JSON payload to a URL. With `secret` (or an `hmac` credential {secret}), `X-Pilot-Signature: \
-         sha256=<hex>` carries the HMAC-SHA256 of the exact body bytes and `X-Pilot-Timestamp` the send time \
-         (Unix seconds).",
+        "POST a JSON payload to a URL. With `secret` (or an `hmac` credential {secret}), `X-Pilot-Timestamp` \
+         carries the send time (Unix seconds) and `X-Pilot-Signature: sha256=<hex>` the HMAC-SHA256 of \
+         `TIMESTAMP.BODY` (the timestamp, a dot, the exact body bytes), so a receiver can also refuse replays.",
         Effect::Write,
         vec![
             required("url", Type::String, "The URL to call."),

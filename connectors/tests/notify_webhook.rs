@@ -1,5 +1,5 @@
 //! `notify/webhook` against a real receiver on 127.0.0.1 that verifies the signature itself, as a user's receiver
-//! would: HMAC-SHA256 over the raw body bytes, compared in constant time.
+//! would: HMAC-SHA256 over `TIMESTAMP.` and the raw body bytes, compared in constant time.
 
 mod net_support;
 
@@ -16,9 +16,11 @@ fn receiver_accepts(request: &Recorded, secret: &str) -> bool {
     let Some(hex) = request.header("x-pilot-signature").and_then(|v| v.strip_prefix("sha256=")) else {
         return false;
     };
+    let Some(timestamp) = request.header("x-pilot-timestamp") else { return false };
     let Some(signature) = decode_hex(hex) else { return false };
+    let signed = [timestamp.as_bytes(), b".", &request.body].concat();
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, secret.as_bytes());
-    ring::hmac::verify(&key, &request.body, &signature).is_ok()
+    ring::hmac::verify(&key, &signed, &signature).is_ok()
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {

@@ -9,13 +9,13 @@
 //! data is `{"secret": "..."}`), two headers are added:
 //!
 //! - `X-Pilot-Timestamp`: the send time, in whole seconds since the Unix epoch;
-//! - `X-Pilot-Signature: sha256=<hex>`: the HMAC-SHA256 of the exact body bytes under the secret, in lower-case
-//!   hexadecimal.
+//! - `X-Pilot-Signature: sha256=<hex>`: the HMAC-SHA256, under the secret, of the timestamp's decimal digits, a
+//!   `.`, and the exact body bytes (`1700000000.{"event":...}`), in lower-case hexadecimal.
 //!
-//! A receiver verifies by computing HMAC-SHA256 over the raw request body as received (before any JSON parsing or
-//! re-serialising), hex-encoding it, and comparing it with the header's value after `sha256=` in constant time;
-//! it rejects the request when they differ. The timestamp is not part of the signed bytes: it tells when the call
-//! was made, for logs.
+//! A receiver verifies by building the same signed bytes from the timestamp header and the raw request body as
+//! received (before any JSON parsing or re-serialising), computing the HMAC, and comparing it with the header's
+//! value after `sha256=` in constant time. It should also reject a timestamp more than a few minutes from its own
+//! clock: because the timestamp is signed, a captured request cannot be replayed later with a fresh one.
 //!
 //! A credential of another provider (`basic`, `bearer`, `api_key`) authenticates the call as in `http/*`.
 
@@ -78,19 +78,23 @@ fn signing_secret(
     Ok((from_input, Some(Auth::from_credential(credential)?)))
 }
 
-/// Adds `X-Pilot-Timestamp` and `X-Pilot-Signature` for `body`.
+/// Adds `X-Pilot-Timestamp` and `X-Pilot-Signature` for `body` sent at `timestamp`.
 pub(crate) fn sign(headers: &mut HeaderMap, secret: &[u8], body: &[u8], timestamp: u64) {
-    let signature = format!("sha256={}", signature_hex(secret, body));
+    let signature = format!("sha256={}", signature_hex(secret, timestamp, body));
     headers.insert(HeaderName::from_static(TIMESTAMP_HEADER), HeaderValue::from(timestamp));
     if let Ok(value) = HeaderValue::from_str(&signature) {
         headers.insert(HeaderName::from_static(SIGNATURE_HEADER), value);
     }
 }
 
-/// Lower-case hex HMAC-SHA256 of `body` under `secret`.
-pub fn signature_hex(secret: &[u8], body: &[u8]) -> String {
+/// Lower-case hex HMAC-SHA256 of `TIMESTAMP.BODY` under `secret`.
+pub fn signature_hex(secret: &[u8], timestamp: u64, body: &[u8]) -> String {
     let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
-    crate::http::hex(hmac::sign(&key, body).as_ref())
+    let mut context = hmac::Context::with_key(&key);
+    context.update(timestamp.to_string().as_bytes());
+    context.update(b".");
+    context.update(body);
+    crate::http::hex(context.sign().as_ref())
 }
 
 fn unix_seconds() -> u64 {
@@ -101,20 +105,32 @@ fn unix_seconds() -> u64 {
 mod tests {
     use super::*;
 
+    /// RFC 4231 test case 2 (key "Jefe"), with the message split as `TIMESTAMP.BODY`.
     #[test]
     fn signature_matches_rfc_4231_test_case_2() {
         let expected = "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843";
-        assert_eq!(signature_hex(b"Jefe", b"what do ya want for nothing?"), expected);
+        assert_eq!(hmac_of_parts(b"Jefe", &[b"what do ya want for nothing?"]), expected);
+    }
+
+    fn hmac_of_parts(secret: &[u8], parts: &[&[u8]]) -> String {
+        let key = hmac::Key::new(hmac::HMAC_SHA256, secret);
+        crate::http::hex(hmac::sign(&key, &parts.concat()).as_ref())
+    }
+
+    #[test]
+    fn the_signature_covers_the_timestamp_and_the_body() {
+        let body = br#"{"event":"done"}"#;
+        let expected = hmac_of_parts(b"Jefe", &[b"1700000000", b".", body]);
+        assert_eq!(signature_hex(b"Jefe", 1_700_000_000, body), expected);
+        assert_ne!(signature_hex(b"Jefe", 1_700_000_001, body), expected);
     }
 
     #[test]
     fn signing_sets_both_headers() {
         let mut headers = HeaderMap::new();
-        sign(&mut headers, b"Jefe", b"what do ya want for nothing?", 1_700_000_000);
+        sign(&mut headers, b"Jefe", b"{}", 1_700_000_000);
         assert_eq!(headers[TIMESTAMP_HEADER], "1700000000");
-        assert_eq!(
-            headers[SIGNATURE_HEADER],
-            "sha256=5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
-        );
+        let expected = format!("sha256={}", hmac_of_parts(b"Jefe", &[b"1700000000.{}"]));
+        assert_eq!(headers[SIGNATURE_HEADER], expected.as_str());
     }
 }
