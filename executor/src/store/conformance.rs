@@ -38,6 +38,9 @@ macro_rules! store_conformance_tests {
             credentials_store_replace_by_name_and_list_sorted,
             removing_a_credential_deletes_it_and_unknown_names_fail,
             replacing_credential_data_is_all_or_nothing,
+            recording_connectors_lists_them_by_id_with_their_manifest,
+            recording_a_connector_again_replaces_its_version,
+            removing_a_connector_forgets_it_and_unknown_ids_fail,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -476,4 +479,43 @@ pub async fn replacing_credential_data_is_all_or_nothing(store: &dyn Store) {
         .expect("replace");
     assert_eq!(data(store.credentials().await.expect("list")), ["new-a", "new-b"]);
     assert_eq!(store.credential("a").await.expect("read").map(|c| c.updated_at), Some(at(5)));
+}
+
+fn connector(id: &str, version: &str, installed_at: i64) -> ConnectorRecord {
+    ConnectorRecord {
+        id: id.to_owned(),
+        name: format!("{id} tools"),
+        version: version.to_owned(),
+        manifest: json!({"id": id, "version": version, "executable": "run", "actions": [{"name": "go"}]}),
+        is_enabled: true,
+        installed_at: at(installed_at),
+    }
+}
+
+pub async fn recording_connectors_lists_them_by_id_with_their_manifest(store: &dyn Store) {
+    assert_eq!(store.connectors().await.expect("list"), Vec::new());
+    store.record_connector(connector("zeta", "1.0.0", 1)).await.expect("record zeta");
+    store.record_connector(connector("alpha", "0.3.1", 2)).await.expect("record alpha");
+    let all = store.connectors().await.expect("list");
+    assert_eq!(all, vec![connector("alpha", "0.3.1", 2), connector("zeta", "1.0.0", 1)]);
+    let manifest = serde_json::to_string(&all[1].manifest).expect("manifest");
+    assert_eq!(manifest, r#"{"id":"zeta","version":"1.0.0","executable":"run","actions":[{"name":"go"}]}"#);
+}
+
+pub async fn recording_a_connector_again_replaces_its_version(store: &dyn Store) {
+    store.record_connector(connector("tools", "1.0.0", 1)).await.expect("record 1.0.0");
+    store.record_connector(connector("tools", "2.0.0", 5)).await.expect("record 2.0.0");
+    let all = store.connectors().await.expect("list");
+    assert_eq!(all, vec![connector("tools", "2.0.0", 5)], "one version per id");
+    store.record_connector(connector("tools", "2.0.0", 9)).await.expect("reinstall 2.0.0");
+    assert_eq!(store.connectors().await.expect("list"), vec![connector("tools", "2.0.0", 9)]);
+}
+
+pub async fn removing_a_connector_forgets_it_and_unknown_ids_fail(store: &dyn Store) {
+    store.record_connector(connector("keep", "1", 1)).await.expect("record keep");
+    store.record_connector(connector("drop", "1", 2)).await.expect("record drop");
+    store.remove_connector("drop").await.expect("remove");
+    assert_eq!(store.connectors().await.expect("list"), vec![connector("keep", "1", 1)]);
+    let again = store.remove_connector("drop").await;
+    assert_eq!(again, Err(StoreError::UnknownConnector { id: "drop".to_owned() }));
 }

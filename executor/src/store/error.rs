@@ -55,6 +55,9 @@ pub enum StoreError {
     #[error("no credential named `{name}` is stored")]
     UnknownCredential { name: String },
 
+    #[error("no custom connector `{id}` is recorded in the store")]
+    UnknownConnector { id: String },
+
     #[error(
         "credential `{name}` changed (or was removed) while the credentials were being re-encrypted; nothing was \
          changed: try again"

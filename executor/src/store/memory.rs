@@ -20,6 +20,7 @@ struct MemoryState {
     executions: HashMap<String, ExecutionRecord>,
     logs: HashMap<String, String>,
     credentials: std::collections::BTreeMap<String, CredentialRecord>,
+    connectors: std::collections::BTreeMap<String, ConnectorRecord>,
 }
 
 impl MemoryStore {
@@ -239,6 +240,20 @@ impl Store for MemoryStore {
             }
         }
         WriteAck::ready(Ok(()))
+    }
+
+    fn record_connector(&self, connector: ConnectorRecord) -> WriteAck<()> {
+        self.state().connectors.insert(connector.id.clone(), connector);
+        WriteAck::ready(Ok(()))
+    }
+
+    fn remove_connector(&self, id: &str) -> WriteAck<()> {
+        let removed = self.state().connectors.remove(id);
+        WriteAck::ready(removed.map(|_| ()).ok_or_else(|| StoreError::UnknownConnector { id: id.to_owned() }))
+    }
+
+    async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {
+        Ok(self.state().connectors.values().cloned().collect())
     }
 
     async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {

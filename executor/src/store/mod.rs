@@ -1,4 +1,5 @@
-//! The execution store: workflows, executions, their steps, and a per-execution log.
+//! The execution store: workflows, executions, their steps, and a per-execution log; also the encrypted
+//! credentials and the installed custom connectors.
 //!
 //! [`Store`] is the contract the engine codes against. Two implementations pass the same conformance suite
 //! ([`conformance`], enabled by the `conformance` feature): [`SqliteStore`] (the real one, `$PILOT_HOME/pilot.db`)
@@ -55,6 +56,7 @@ mod ack;
 #[cfg(any(test, feature = "conformance"))]
 #[doc(hidden)]
 pub mod conformance;
+mod connectors;
 mod credentials;
 mod error;
 mod log;
@@ -63,6 +65,7 @@ mod records;
 mod sqlite;
 
 pub use ack::{AckSender, WriteAck};
+pub use connectors::ConnectorRecord;
 pub use credentials::{CredentialDataChange, CredentialRecord};
 pub use error::{LookupError, StoreError};
 pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
@@ -116,6 +119,16 @@ pub trait Store: Send + Sync {
     /// Replaces the data of several credentials in one transaction (`rotate-key`), each only if its data is still
     /// `old_data`: if any one changed or is gone, nothing changes ([`StoreError::CredentialChanged`]).
     fn replace_credential_data(&self, changes: Vec<CredentialDataChange>) -> WriteAck<()>;
+
+    /// Records an installed custom connector, replacing the row of any connector with the same id (one version
+    /// of a connector is installed at a time).
+    fn record_connector(&self, connector: ConnectorRecord) -> WriteAck<()>;
+
+    /// Forgets an installed connector (every row of its id); [`StoreError::UnknownConnector`] if none has it.
+    fn remove_connector(&self, id: &str) -> WriteAck<()>;
+
+    /// The installed connectors, by id.
+    async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError>;
 
     /// Every stored credential, by name.
     async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError>;

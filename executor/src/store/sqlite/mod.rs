@@ -2,6 +2,7 @@
 //! beside it (`$PILOT_HOME/logs/<execution-id>.log`). See the parent module for the schema and the group commit.
 
 mod apply;
+mod connectors;
 mod credentials;
 mod open;
 mod read;
@@ -13,6 +14,7 @@ mod tests;
 
 pub use open::{LogFolder, StoreOptions};
 
+use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
 use crate::store::*;
 use read::ReadPool;
@@ -149,6 +151,18 @@ impl Store for SqliteStore {
 
     fn replace_credential_data(&self, changes: Vec<CredentialDataChange>) -> WriteAck<()> {
         self.queue(|ack| Write::Credential(CredentialWrite::ReplaceData(changes), ack))
+    }
+
+    fn record_connector(&self, connector: ConnectorRecord) -> WriteAck<()> {
+        self.queue(|ack| Write::Connector(ConnectorWrite::Record(connector), ack))
+    }
+
+    fn remove_connector(&self, id: &str) -> WriteAck<()> {
+        self.queue(|ack| Write::Connector(ConnectorWrite::Remove(id.to_owned()), ack))
+    }
+
+    async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {
+        self.readers.run(|reader| reader.connectors()).await
     }
 
     async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {

@@ -110,6 +110,18 @@ impl Reader<'_> {
         })
     }
 
+    pub(crate) fn connectors(&self) -> Result<Vec<crate::store::ConnectorRecord>, StoreError> {
+        let rows = super::connectors::all(self.conn).map_err(self.fail("reading the installed connectors"))?;
+        rows.into_iter()
+            .map(|row| {
+                let mut record = row.record;
+                let what = || format!("manifest of connector `{}`", record.id);
+                record.manifest = self.json(Some(row.manifest), what)?.unwrap_or_default();
+                Ok(record)
+            })
+            .collect()
+    }
+
     pub(crate) fn credentials(&self) -> Result<Vec<crate::store::CredentialRecord>, StoreError> {
         super::credentials::all(self.conn).map_err(self.fail("reading the credentials"))
     }

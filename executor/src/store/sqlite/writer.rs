@@ -5,6 +5,7 @@
 
 use super::apply::{self, ApplyError};
 use super::open::classify;
+use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
 use crate::store::log::lifecycle;
 use crate::store::{
@@ -31,6 +32,7 @@ pub(crate) enum Write {
     Log(String, LogLine),
     Flush(AckSender<()>),
     Credential(CredentialWrite, AckSender<()>),
+    Connector(ConnectorWrite, AckSender<()>),
 }
 
 /// What a successful write gives back.
@@ -57,7 +59,8 @@ impl Write {
             | Write::SaveWorkflow(..)
             | Write::Log(..)
             | Write::Flush(_)
-            | Write::Credential(..) => None,
+            | Write::Credential(..)
+            | Write::Connector(..) => None,
         }
     }
 
@@ -72,6 +75,7 @@ impl Write {
             Write::Log(_, line) => Some(line.at),
             Write::Flush(_) => None,
             Write::Credential(write, _) => write.at(),
+            Write::Connector(write, _) => write.at(),
         }
     }
 
@@ -89,6 +93,7 @@ impl Write {
             Write::Log(id, _) => format!("logging for execution {id}"),
             Write::Flush(_) => "flushing".to_owned(),
             Write::Credential(write, _) => write.describe(),
+            Write::Connector(write, _) => write.describe(),
         }
     }
 
@@ -101,6 +106,7 @@ impl Write {
             Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
             Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
             Write::Credential(write, _) => super::credentials::apply(conn, write).map(|()| Done::Nothing),
+            Write::Connector(write, _) => super::connectors::apply(conn, write).map(|()| Done::Nothing),
             Write::Log(..) | Write::Flush(_) => Ok(Done::Nothing),
         }
     }
@@ -114,7 +120,7 @@ impl Write {
             Write::StartStep(start, _) => Some((&start.execution_id, lifecycle::step_started(start))),
             Write::EndStep(end, _) => Some((&end.execution_id, lifecycle::step_ended(end))),
             Write::Log(id, line) => Some((id, line.clone())),
-            Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) => None,
+            Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) | Write::Connector(..) => None,
         }
     }
 
@@ -135,7 +141,8 @@ impl Write {
             | Write::StartStep(_, ack)
             | Write::EndStep(_, ack)
             | Write::Flush(ack)
-            | Write::Credential(_, ack) => {
+            | Write::Credential(_, ack)
+            | Write::Connector(_, ack) => {
                 let result = unit(outcome);
                 let error = result.as_ref().err().cloned();
                 (ack.send(result).is_ok(), error)
