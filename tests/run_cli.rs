@@ -175,3 +175,24 @@ steps:
     let log = std::fs::read_to_string(home.path().join("log.txt")).unwrap();
     assert_eq!(log, "first\nlast saw the flag\n", "`first` ran once in all");
 }
+
+#[test]
+fn a_log_step_writes_its_message_to_the_execution_log_in_step_order() {
+    let home = tempfile::tempdir().unwrap();
+    let yaml = "name: say\nsteps:\n  - id: greet\n    action: log\n    input:\n      message: \"hello from ${1 + 1} steps\"\n      level: warn\n  - id: data\n    action: log\n    input:\n      message: {n: 3}\n";
+    let file = workflow_file(home.path(), "say.yaml", yaml);
+    let run = pilot(home.path()).arg("run").arg(&file).arg("--json").output().unwrap();
+    assert_eq!(run.status.code(), Some(0), "{}{}", text(&run.stdout), text(&run.stderr));
+    let execution: serde_json::Value = serde_json::from_slice(&run.stdout).unwrap();
+    let id = execution["id"].as_str().unwrap();
+
+    let logs = pilot(home.path()).args(["logs", id]).output().unwrap();
+    assert_eq!(logs.status.code(), Some(0), "{}", text(&logs.stderr));
+    let log = text(&logs.stdout);
+    let position = |needle: &str| log.find(needle).unwrap_or_else(|| panic!("no `{needle}` in:\n{log}"));
+    let said = position("WARN  [greet] hello from 2 steps\n");
+    assert!(position("[greet] started") < said && said < position("[greet] success"), "{log}");
+    assert!(position("INFO  [data] {\"n\":3}\n") > position("[data] started"), "{log}");
+    let file = home.path().join("logs").join(format!("{id}.log"));
+    assert_eq!(std::fs::read_to_string(file).unwrap(), log, "`pilot logs` prints the log file");
+}

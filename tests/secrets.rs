@@ -201,6 +201,8 @@ fn a_secret_reaches_the_server_but_never_the_database_logs_or_json() {
     let logs = pilot(home.path(), MASTER_KEY).args(["logs", &id]).output().expect("logs");
     // The failed step's error quoted the URL with the secret in it: the log line has it masked.
     assert!(text(&logs.stdout).contains("/fail?t=***"), "{}", text(&logs.stdout));
+    // The `log` step's message is in the log, masked too.
+    assert!(text(&logs.stdout).contains("[say] using *** now"), "{}", text(&logs.stdout));
 
     let files = files_under(home.path());
     assert!(files.iter().any(|f| f.ends_with("pilot.db")), "{files:?}");

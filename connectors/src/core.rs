@@ -3,15 +3,15 @@
 //! `filter` is in the catalogue but not here: it evaluates its compiled condition per item, and only the
 //! executor holds compiled programs, so the executor runs it itself.
 //!
-//! `log` returns null. The line it logs is its `message` input, which the executor records with the step (the
-//! step's evaluated input); `log` also emits it as a `tracing` event (target `pilot::log`) at its `level`, so it
-//! reaches the process log as it happens.
+//! `log` returns null. It writes its `message` input to the execution's log through `ActionContext::log` (the
+//! executor records that line in `$PILOT_HOME/logs/ID.log`), and also emits it as a `tracing` event (target
+//! `pilot::log`) at its `level`, for a process that collects tracing events.
 
 use expr_grammar::{Object, Value};
 
 use crate::catalogue::Catalogue;
 use crate::fields::{Fields, invalid, render, std_duration};
-use crate::{ActionContext, ActionDefinition, ActionError, Connector};
+use crate::{ActionContext, ActionDefinition, ActionError, Connector, LogLevel};
 
 /// Runs `transform`, `log` and `sleep`.
 #[derive(Debug, Default, Clone)]
@@ -55,14 +55,6 @@ fn transform(input: Value) -> Result<Value, ActionError> {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum LogLevel {
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
 fn log_level(fields: &Fields<'_>) -> Result<LogLevel, ActionError> {
     match fields.optional_string("level")? {
         None | Some("info") => Ok(LogLevel::Info),
@@ -87,6 +79,7 @@ fn log(input: &Value, ctx: &ActionContext) -> Result<Value, ActionError> {
         LogLevel::Warn => tracing::warn!(target: "pilot::log", execution, step, "{message}"),
         LogLevel::Error => tracing::error!(target: "pilot::log", execution, step, "{message}"),
     }
+    ctx.log.write(level, &message);
     Ok(Value::Null)
 }
 

@@ -99,6 +99,45 @@ pub struct ActionContext {
     pub cancel: CancellationToken,
     /// The step's `credential:`, decrypted, when it named one.
     pub credential: Option<Credential>,
+    /// The execution's log, for lines the action writes there (the `log` action's message).
+    pub log: ExecutionLog,
+}
+
+/// The level of a line in an execution's log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogLevel {
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+/// Where an action writes lines of its execution's log (`$PILOT_HOME/logs/ID.log`). The executor gives each call
+/// one that redacts secrets and queues the line after the step's earlier writes, so lines keep their order; the
+/// default (an action called outside an execution, as in tests) drops them.
+#[derive(Clone, Default)]
+pub struct ExecutionLog {
+    sink: Option<std::sync::Arc<LogSink>>,
+}
+
+type LogSink = dyn Fn(LogLevel, &str) + Send + Sync;
+
+impl ExecutionLog {
+    pub fn new(sink: impl Fn(LogLevel, &str) + Send + Sync + 'static) -> ExecutionLog {
+        ExecutionLog { sink: Some(std::sync::Arc::new(sink)) }
+    }
+
+    pub fn write(&self, level: LogLevel, message: &str) {
+        if let Some(sink) = &self.sink {
+            sink(level, message);
+        }
+    }
+}
+
+impl std::fmt::Debug for ExecutionLog {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecutionLog").field("connected", &self.sink.is_some()).finish()
+    }
 }
 
 /// A decrypted credential. Its `Debug` never shows the secret.

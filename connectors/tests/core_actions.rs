@@ -2,8 +2,8 @@
 
 mod fs_support;
 
-use connectors::ActionError;
 use connectors::registry::ConnectorRegistry;
+use connectors::{ActionContext, ActionError, ExecutionLog, LogLevel};
 use expr_grammar::{Duration, Value};
 use fs_support::{ctx_with, input, message, run, s};
 use tokio::time::Instant;
@@ -24,6 +24,22 @@ async fn log_returns_null_and_checks_its_level() {
     assert_eq!(text, "input `level`: `loud` is not one of `debug`, `info`, `warn`, `error`");
     let text = message(run("log", input([("level", s("info"))])).await);
     assert_eq!(text, "input `message`: required");
+}
+
+#[tokio::test]
+async fn log_writes_its_message_to_the_execution_log_at_its_level() {
+    let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&lines);
+    let log = ExecutionLog::new(move |level, text: &str| seen.lock().unwrap().push((level, text.to_owned())));
+    let ctx = ActionContext { log, ..ctx_with(CancellationToken::new()) };
+    let registry = ConnectorRegistry::builtin();
+    let object = Value::from_json(&serde_json::json!({"n": 3}));
+    for (message, level) in [(s("hello"), "warn"), (object, "debug")] {
+        let result = registry.execute("log", input([("message", message), ("level", s(level))]), &ctx).await;
+        assert_eq!(result, Ok(Value::Null));
+    }
+    let expected = vec![(LogLevel::Warn, "hello".to_owned()), (LogLevel::Debug, r#"{"n":3}"#.to_owned())];
+    assert_eq!(*lines.lock().unwrap(), expected);
 }
 
 #[tokio::test(start_paused = true)]

@@ -13,7 +13,13 @@ pub fn ctx() -> ActionContext {
 }
 
 pub fn ctx_with(cancel: CancellationToken) -> ActionContext {
-    ActionContext { execution_id: "exec-1".into(), step_id: "step-1".into(), cancel, credential: None }
+    ActionContext {
+        execution_id: "exec-1".into(),
+        step_id: "step-1".into(),
+        cancel,
+        credential: None,
+        log: Default::default(),
+    }
 }
 
 pub fn input<'a>(pairs: impl IntoIterator<Item = (&'a str, Value)>) -> Value {

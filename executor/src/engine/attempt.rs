@@ -11,8 +11,8 @@ use super::context::Progress;
 use super::filter;
 use super::run::{ExecutionRun, StepRef};
 use super::slots::ItemBinding;
-use crate::store::LogLine;
-use connectors::{ActionContext, ActionError};
+use crate::store::{LogLevel, LogLine};
+use connectors::{ActionContext, ActionError, ExecutionLog};
 use expr_grammar::Value;
 use futures::FutureExt;
 use std::panic::AssertUnwindSafe;
@@ -148,11 +148,26 @@ async fn dispatch(
         },
         None => None,
     };
-    let ctx = ActionContext { execution_id: run.id.clone(), step_id: step.id.clone(), cancel, credential };
+    let log = execution_log(run, &step.id);
+    let ctx = ActionContext { execution_id: run.id.clone(), step_id: step.id.clone(), cancel, credential, log };
     match AssertUnwindSafe(run.actions.run(&step.action, input, &ctx)).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => Err(ActionError::Failed { message: format!("the action panicked: {}", panic_message(&*panic)) }),
     }
+}
+
+/// The action's lines go to the execution's log (redacted by `ExecutionRun::log`), tagged with the step.
+fn execution_log(run: &Arc<ExecutionRun>, step_id: &str) -> ExecutionLog {
+    let (run, step_id) = (Arc::clone(run), step_id.to_owned());
+    ExecutionLog::new(move |level, message| {
+        let level = match level {
+            connectors::LogLevel::Debug => LogLevel::Debug,
+            connectors::LogLevel::Info => LogLevel::Info,
+            connectors::LogLevel::Warn => LogLevel::Warn,
+            connectors::LogLevel::Error => LogLevel::Error,
+        };
+        run.log(LogLine { at: run.now(), level, step_id: Some(step_id.clone()), message: message.to_owned() });
+    })
 }
 
 fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {

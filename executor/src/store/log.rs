@@ -5,6 +5,7 @@ use expr_grammar::Timestamp;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogLevel {
+    Debug,
     Info,
     Warn,
     Error,
@@ -13,6 +14,7 @@ pub enum LogLevel {
 impl LogLevel {
     pub fn as_str(self) -> &'static str {
         match self {
+            LogLevel::Debug => "DEBUG",
             LogLevel::Info => "INFO",
             LogLevel::Warn => "WARN",
             LogLevel::Error => "ERROR",
