@@ -1,7 +1,7 @@
 //! `pilot check [PATH...] [--format human|json]`: compile workflow files and report every diagnostic.
 //!
-//! Paths are files or folders (searched recursively for `*.yaml`, `*.yml`, `*.json`); without a path, the
-//! workflows folder of `$PILOT_HOME`. Files are checked in parallel and reported sorted by path. Exit status:
+//! Paths are files or folders (searched recursively for `*.yaml`, `*.yml`, `*.json`, skipping custom connector
+//! folders: those holding a `manifest.json`); without a path, the workflows folder of `$PILOT_HOME`. Files are checked in parallel and reported sorted by path. Exit status:
 //! 0 without errors (warnings allowed), 1 with errors, 2 when a path cannot be read.
 
 use std::io::IsTerminal;
@@ -13,12 +13,15 @@ use compiler::render::{RenderOptions, render_file, summary, to_json};
 use connectors::catalogue::Catalogue;
 use rayon::prelude::*;
 
+use super::output::outln;
 use crate::home::PilotHome;
 use crate::toolbox::Toolbox;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Workflow files or folders (searched recursively). Default: the workflows folder of $PILOT_HOME.
+    /// Workflow files or folders (searched recursively for .yaml, .yml and .json files). Folders holding a
+    /// `manifest.json` are custom connectors (see `pilot connectors install`), not workflows: they are skipped.
+    /// Default: the workflows folder of $PILOT_HOME.
     pub paths: Vec<PathBuf>,
     /// `human`: rustc-style messages and a summary line; `json`: a list of diagnostics with positions.
     #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -95,7 +98,7 @@ fn print_human(reports: &[FileReport], errors: usize, warnings: usize) {
     }
     let checked = reports.iter().filter(|r| r.outcome.is_ok()).count();
     out.push_str(&summary(checked, errors, warnings));
-    println!("{out}");
+    outln!("{out}");
 }
 
 fn print_json(reports: &[FileReport]) {
@@ -105,7 +108,7 @@ fn print_json(reports: &[FileReport]) {
         .flatten()
         .collect();
     match serde_json::to_string_pretty(&all) {
-        Ok(text) => println!("{text}"),
+        Ok(text) => outln!("{text}"),
         Err(error) => eprintln!("error: cannot write JSON: {error}"),
     }
 }
@@ -132,7 +135,7 @@ fn is_workflow_file(path: &Path) -> bool {
 }
 
 /// A file as given (whatever its extension), or the workflow files under a folder, recursively. Symbolic links
-/// to folders are not followed (no loops).
+/// to folders are not followed (no loops). Connector folders are skipped: their `manifest.json` is no workflow.
 fn collect_workflow_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     let metadata = std::fs::metadata(root).map_err(|error| format!("cannot read {}: {error}", root.display()))?;
     if !metadata.is_dir() {
@@ -141,6 +144,9 @@ fn collect_workflow_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     let mut found = Vec::new();
     let mut pending = vec![root.to_path_buf()];
     while let Some(dir) = pending.pop() {
+        if connectors::custom::is_connector_folder(&dir) {
+            continue;
+        }
         let entries = std::fs::read_dir(&dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
         for entry in entries {
             let entry = entry.map_err(|error| format!("cannot read {}: {error}", dir.display()))?;

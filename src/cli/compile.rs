@@ -6,6 +6,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use super::output::{out, outln};
 use compiler::render::{RenderOptions, render_file};
 
 #[derive(Debug, clap::Args)]
@@ -53,11 +54,11 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         return ExitCode::from(EXIT_INVALID);
     };
     match args.emit {
-        Emit::Dot => print!("{}", compiler::emit::to_dot(plan)),
+        Emit::Dot => out!("{}", compiler::emit::to_dot(plan)),
         Emit::Json => {
             let json = compiler::emit::to_json(plan, &compilation.input_types);
             match serde_json::to_string_pretty(&json) {
-                Ok(text) => println!("{text}"),
+                Ok(text) => outln!("{text}"),
                 Err(error) => {
                     eprintln!("error: cannot write the plan as JSON: {error}");
                     return ExitCode::FAILURE;

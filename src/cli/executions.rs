@@ -9,6 +9,7 @@ use executor::store::{
     StoreOptions, rfc3339_micros, utc_seconds,
 };
 
+use super::output::{out, outln};
 use crate::home::PilotHome;
 
 #[derive(Debug, clap::Args)]
@@ -114,7 +115,7 @@ async fn run_list(store: &SqliteStore, args: &ListArgs) -> ExitCode {
         Err(error) => return store_failed(&error),
     };
     if !args.json {
-        print!("{}", summary_table(&found));
+        out!("{}", summary_table(&found));
         return ExitCode::SUCCESS;
     }
     let mut executions = Vec::with_capacity(found.len());
@@ -144,14 +145,14 @@ async fn run_show(store: &SqliteStore, args: &ShowArgs) -> ExitCode {
     if args.json {
         return print_json(&execution.to_json());
     }
-    print!("{}", execution_text(&execution));
+    out!("{}", execution_text(&execution));
     ExitCode::SUCCESS
 }
 
 fn print_json(value: &serde_json::Value) -> ExitCode {
     match serde_json::to_string_pretty(value) {
         Ok(text) => {
-            println!("{text}");
+            outln!("{text}");
             ExitCode::SUCCESS
         }
         Err(error) => {

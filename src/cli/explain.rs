@@ -3,6 +3,7 @@
 
 use std::process::ExitCode;
 
+use super::output::{out, outln};
 use compiler::codes::{REGISTRY, lookup};
 
 #[derive(Debug, clap::Args)]
@@ -16,17 +17,14 @@ const EXIT_USAGE: u8 = 2;
 pub fn run(args: &ExplainArgs) -> ExitCode {
     let Some(code) = &args.code else {
         for info in REGISTRY {
-            println!("{}  {}", info.code, info.title);
+            outln!("{}  {}", info.code, info.title);
         }
         return ExitCode::SUCCESS;
     };
     match lookup(code) {
         Some(info) => {
-            println!("{}: {}\n", info.code, info.title);
-            print!("{}", info.explanation);
-            if !info.explanation.ends_with('\n') {
-                println!();
-            }
+            let newline = if info.explanation.ends_with('\n') { "" } else { "\n" };
+            out!("{}: {}\n\n{}{newline}", info.code, info.title, info.explanation);
             ExitCode::SUCCESS
         }
         None => {

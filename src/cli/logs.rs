@@ -1,12 +1,12 @@
 //! `pilot logs ID`: prints an execution's log (`$PILOT_HOME/logs/<execution-id>.log`), one event per line.
 //! An id may be any unique prefix; an unknown or ambiguous one exits 2.
 
-use std::io::Write;
 use std::process::ExitCode;
 
 use executor::store::Store;
 
 use super::executions::{resolve, store_failed, with_store};
+use super::output::print;
 
 #[derive(Debug, clap::Args)]
 pub struct LogsArgs {
@@ -22,8 +22,7 @@ pub fn run(args: &LogsArgs) -> ExitCode {
         };
         match store.read_log(&id).await {
             Ok(Some(text)) => {
-                // A closed pipe (`pilot logs ID | head`) is not an error worth reporting.
-                let _ = std::io::stdout().write_all(text.as_bytes());
+                print(&text);
                 ExitCode::SUCCESS
             }
             Ok(None) => {

@@ -7,6 +7,7 @@ pub mod credentials;
 pub mod executions;
 pub mod explain;
 pub mod logs;
+pub mod output;
 pub mod schema;
 
 // Running workflows: `pilot run`, `resume`, `retry`, `cancel` and what they share.

@@ -1,11 +1,12 @@
 //! `pilot schema`: the JSON Schema of workflow files, generated from the compiler's model types.
 
+use super::output::outln;
 use std::process::ExitCode;
 
 pub fn run() -> ExitCode {
     match serde_json::to_string_pretty(&compiler::schema::workflow_schema()) {
         Ok(text) => {
-            println!("{text}");
+            outln!("{text}");
             ExitCode::SUCCESS
         }
         Err(error) => {

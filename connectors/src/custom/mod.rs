@@ -154,12 +154,23 @@ fn is_plain_name(name: &str) -> bool {
     !name.is_empty() && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
 }
 
+/// Whether `dir` holds a connector: a folder with a `manifest.json` (valid or not: a broken connector is still a
+/// connector, not a folder of workflows).
+pub fn is_connector_folder(dir: &Path) -> bool {
+    dir.join(MANIFEST_FILE).is_file()
+}
+
 /// Every installed connector under `connectors_dir` (one folder each), sorted by folder name. A folder whose
-/// manifest is broken gives an error entry and does not stop the others from loading.
+/// manifest is broken gives an error entry and does not stop the others from loading. Hidden folders (`.ID.*`,
+/// where an install or removal in progress keeps a copy) are not connectors.
 pub fn installed(connectors_dir: &Path) -> Vec<Result<(PathBuf, Manifest), ManifestError>> {
     let Ok(entries) = std::fs::read_dir(connectors_dir) else { return Vec::new() };
-    let mut dirs: Vec<PathBuf> =
-        entries.filter_map(|entry| entry.ok()).map(|entry| entry.path()).filter(|path| path.is_dir()).collect();
+    let visible = |path: &PathBuf| path.file_name().is_some_and(|name| !name.to_string_lossy().starts_with('.'));
+    let mut dirs: Vec<PathBuf> = entries
+        .filter_map(|entry| entry.ok())
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir() && visible(path))
+        .collect();
     dirs.sort();
     dirs.into_iter().map(|dir| Manifest::load(&dir).map(|manifest| (dir, manifest))).collect()
 }
