@@ -1,4 +1,5 @@
-//! Output into a reader that has gone (`pilot connectors list | head -1`): a quiet exit, never a panic.
+//! Output into a reader that has gone (`pilot connectors list | head -1`): a quiet exit with status 141, as a Unix
+//! tool stopped by SIGPIPE, never a panic.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -20,7 +21,7 @@ fn pilot_into_closed_pipe(home: &Path, args: &[&str]) -> Output {
 fn assert_quiet(output: &Output, command: &str) {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("panicked") && !stderr.contains("Broken pipe"), "{command}: {stderr}");
-    assert_eq!(output.status.code(), Some(0), "{command}: {stderr}");
+    assert_eq!(output.status.code(), Some(141), "{command}: {stderr}");
 }
 
 #[test]

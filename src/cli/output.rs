@@ -1,15 +1,19 @@
 //! The commands' output on stdout. `println!` panics when the reader has gone (`pilot check | head -1`: a broken
-//! pipe); here a reader that stopped reading is no error, so the process ends quietly with status 0, as if
-//! everything had been read. Any other write error (a full disk behind `>`) is reported and ends it with status 1.
+//! pipe); here the process ends quietly with status 141 (128 + SIGPIPE), what a shell reports for any Unix tool
+//! stopped that way, so `set -o pipefail` scripts never take a cut-short `pilot check` for a clean one. Any other
+//! write error (a full disk behind `>`) is reported and ends it with status 1.
 
 use std::io::Write;
+
+/// The status of a process killed by SIGPIPE, as shells report it.
+pub const BROKEN_PIPE_STATUS: i32 = 128 + 13;
 
 /// Writes `text` to stdout and flushes it, so that a closed pipe shows here and not at exit.
 pub fn print(text: &str) {
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(0);
+            std::process::exit(BROKEN_PIPE_STATUS);
         }
         eprintln!("error: cannot write the output: {error}");
         std::process::exit(1);
