@@ -2,8 +2,10 @@
 
 use std::process::{Command, Output};
 
+/// Runs `pilot ARGS` with an empty `PILOT_HOME` of its own, never the user's `~/.dooz/pilot`.
 fn pilot(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_pilot")).args(args).output().expect("run pilot")
+    let home = tempfile::tempdir().expect("temporary PILOT_HOME");
+    Command::new(env!("CARGO_BIN_EXE_pilot")).args(args).env("PILOT_HOME", home.path()).output().expect("run pilot")
 }
 
 #[test]
