@@ -76,7 +76,7 @@ fn group_step(i: usize, g: usize) -> String {
             "    action: filter\n    input:\n      items: \"${{s{}}}\"\n      condition: \"position > 2\"\n",
             g + 7
         ),
-        _ if g % 50 == 0 => format!(
+        _ if g.is_multiple_of(50) => format!(
             "    action: log\n    input:\n      message: \"${{s{}.total}} totals, ${{len(s{})}} kept\"\n",
             g + 6,
             g + 8

@@ -48,10 +48,10 @@ fn wait_for_running_step(home: &Path, step: &str) -> (StoreView, ExecutionRecord
         assert!(started.elapsed() < PATIENCE, "step `{step}` never started");
         std::thread::sleep(Duration::from_millis(50));
         let Some(view) = StoreView::open(home) else { continue };
-        if let Some(record) = view.latest() {
-            if record.steps.iter().any(|s| s.step_id == step && s.status == Status::Running) {
-                return (view, record);
-            }
+        if let Some(record) = view.latest()
+            && record.steps.iter().any(|s| s.step_id == step && s.status == Status::Running)
+        {
+            return (view, record);
         }
     }
 }

@@ -4,7 +4,7 @@ mod common;
 
 use common::{Harness, status_of, step};
 use executor::engine::{Context, EngineError, InputError, add_var};
-use executor::store::{Status, Store};
+use executor::store::Status;
 use serde_json::json;
 use std::collections::HashMap;
 use std::time::Duration;

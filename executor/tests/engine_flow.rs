@@ -281,7 +281,7 @@ steps:
         ))
         .await;
     assert_eq!(outcome.status, Status::Success, "{outcome:?}");
-    let expected_last = if (count - 1) % 2 == 0 { count - 1 } else { count - 2 };
+    let expected_last = if (count - 1).is_multiple_of(2) { count - 1 } else { count - 2 };
     assert_eq!(step(&record, "count").output, Some(json!({"n": count.div_ceil(2), "last": expected_last})));
 }
 

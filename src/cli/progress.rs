@@ -150,7 +150,7 @@ fn print_header(view: View, drawn: usize, header: &str) -> usize {
         }
         View::Live => {
             let up = if drawn > 0 { format!("\x1b[{drawn}A\x1b[J") } else { String::new() };
-            print!("{up}{header}\n");
+            println!("{up}{header}");
             0
         }
     }

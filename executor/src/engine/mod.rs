@@ -267,10 +267,10 @@ impl WorkflowEngine {
     }
 
     async fn save_workflow(&self, workflow: &Workflow) -> Result<i64, EngineError> {
-        if let Some((text, version)) = self.saved.lock().unwrap_or_else(|p| p.into_inner()).get(&workflow.id) {
-            if **text == *workflow.source {
-                return Ok(*version);
-            }
+        if let Some((text, version)) = self.saved.lock().unwrap_or_else(|p| p.into_inner()).get(&workflow.id)
+            && **text == *workflow.source
+        {
+            return Ok(*version);
         }
         let definition = WorkflowDefinition {
             id: workflow.id.clone(),
@@ -415,10 +415,10 @@ async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
             (Status::Failed, Some(run.redactor.text(&error).into_owned()))
         }
     };
-    if let Some(failure) = run.settle_writes().await {
-        if status == Status::Success {
-            (status, error) = (Status::Failed, Some(failure));
-        }
+    if let Some(failure) = run.settle_writes().await
+        && status == Status::Success
+    {
+        (status, error) = (Status::Failed, Some(failure));
     }
     let end = ExecutionEnd {
         execution_id: run.id.clone(),

@@ -73,10 +73,10 @@ pub(crate) async fn run_step(run: Arc<ExecutionRun>, step_ref: StepRef, cancel: 
 
 /// Evaluates the step's `if:`, its loop list and its input. Errors name the place.
 fn prepare(step: &PlanStep, scope: &ExecutionScope<'_>) -> Result<Work, String> {
-    if let Some(condition) = &step.condition {
-        if !evaluate_condition(condition, scope).map_err(|message| format!("if: {message}"))? {
-            return Ok(Work::Skip);
-        }
+    if let Some(condition) = &step.condition
+        && !evaluate_condition(condition, scope).map_err(|message| format!("if: {message}"))?
+    {
+        return Ok(Work::Skip);
     }
     let Some(looping) = &step.looping else {
         return evaluate_input(&step.input, scope).map(Work::Single).map_err(|failure| failure.to_string());

@@ -29,8 +29,11 @@ pub struct ProbeLog {
     pub saw_cancel: Mutex<Vec<String>>,
     /// For `probe/observe`: the store, and what each call found committed there (step id and status).
     pub store: std::sync::OnceLock<Arc<dyn Store>>,
-    pub observed: Mutex<Vec<(String, Vec<(String, Status)>)>>,
+    pub observed: Mutex<Vec<Observation>>,
 }
+
+/// A `probe/observe` call's tag, and each step record it found committed (step id and status).
+pub type Observation = (String, Vec<(String, Status)>);
 
 impl ProbeLog {
     pub fn calls(&self) -> Vec<String> {
