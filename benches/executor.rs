@@ -1,7 +1,8 @@
 //! The engine's own cost: per-step overhead of a 1,000-step chain of `transform` steps (memory store and
-//! SQLite; and of 1,000 `log` steps, which have effects), a fan-out of 1,000 independent steps, the start latency from YAML text to the first step running
-//! (the seed's daily-backup example), and 10,000 concurrent executions of a 10-step workflow (time and peak
-//! memory, printed once before the criterion groups).
+//! SQLite; and of 1,000 `log` steps, which have effects and so wait for their commit), a fan-out of 1,000
+//! independent steps, the start latency from YAML text to the first step running (the seed's daily-backup
+//! example), and 10,000 concurrent executions of a 10-step workflow on each store (time and peak memory,
+//! printed before the criterion groups).
 //!
 //! `cargo bench --bench executor -- --warm-up-time 1 --measurement-time 3`
 
@@ -14,6 +15,10 @@ use criterion::{Criterion, Throughput};
 use executor::engine::{Context, EnvSnapshot, Progress};
 use executor::store::{LogFolder, MemoryStore, SqliteStore, Status, Store, StoreOptions};
 use executor::{Workflow, WorkflowEngine};
+
+/// The allocator the `pilot` binary uses (src/main.rs), so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// `s0 -> s1 -> ... -> s(n-1)`: each step reads the previous one's output.
 fn chain(steps: usize) -> String {
@@ -143,17 +148,24 @@ fn current_memory_kib() -> Option<u64> {
     line.split_whitespace().nth(1)?.parse().ok()
 }
 
-/// 10,000 executions of a 10-step chain started at once on the memory store; reports wall time and peak RSS.
-fn concurrent_executions(runtime: &tokio::runtime::Runtime) {
+/// Resets the peak resident memory to the current one (Linux: `5` into `/proc/self/clear_refs`), so that each
+/// measurement reports its own peak.
+fn reset_peak_memory() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+/// 10,000 executions of a 10-step chain started at once; reports wall time and peak RSS.
+fn concurrent_executions(runtime: &tokio::runtime::Runtime, label: &str, store: Arc<dyn Store>) {
     const EXECUTIONS: usize = 10_000;
     let workflow = compile(&chain(10));
-    let memory = engine(Arc::new(MemoryStore::new()));
+    let engine = engine(store);
+    reset_peak_memory();
     let before = current_memory_kib().unwrap_or(0);
     let began = Instant::now();
     runtime.block_on(async {
         let mut handles = Vec::with_capacity(EXECUTIONS);
         for _ in 0..EXECUTIONS {
-            handles.push(memory.start(&workflow, Context::default()).await.expect("starts"));
+            handles.push(engine.start(&workflow, Context::default()).await.expect("starts"));
         }
         for handle in handles {
             assert_eq!(handle.wait().await.status, Status::Success);
@@ -162,7 +174,8 @@ fn concurrent_executions(runtime: &tokio::runtime::Runtime) {
     let took = began.elapsed();
     let peak = peak_memory_kib().unwrap_or(0);
     println!(
-        "concurrent_executions/{EXECUTIONS}x10_steps: {:.2} s, {:.1} µs per step, peak RSS {} MiB (RSS before {} MiB)",
+        "concurrent_executions/{EXECUTIONS}x10_steps/{label}: {:.2} s, {:.1} µs per step, peak RSS {} MiB (RSS before \
+         {} MiB)",
         took.as_secs_f64(),
         took.as_secs_f64() * 1e6 / (EXECUTIONS * 10) as f64,
         peak / 1024,
@@ -172,7 +185,9 @@ fn concurrent_executions(runtime: &tokio::runtime::Runtime) {
 
 fn main() {
     let runtime = runtime();
-    concurrent_executions(&runtime);
+    let folder = tempfile::tempdir().expect("temporary folder");
+    concurrent_executions(&runtime, "sqlite_store", sqlite_store(&folder));
+    concurrent_executions(&runtime, "memory_store", Arc::new(MemoryStore::new()));
     let mut criterion = Criterion::default().configure_from_args();
     bench_chain(&mut criterion, &runtime);
     bench_fan_out(&mut criterion, &runtime);

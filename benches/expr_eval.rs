@@ -8,6 +8,10 @@ use expr_grammar::{
 };
 use std::hint::black_box;
 
+/// The allocator the `pilot` binary uses (src/main.rs), so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const ITEM: SlotRef = SlotRef(0);
 const FILES: SlotRef = SlotRef(1);
 const BACKUP_FOLDER: SlotRef = SlotRef(2);

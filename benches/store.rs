@@ -15,6 +15,10 @@ use executor::store::{
 };
 use serde_json::json;
 
+/// The allocator the `pilot` binary uses (src/main.rs), so the numbers are the binary's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXECUTION: &str = "bench-execution";
 
 /// A store with one running execution to write steps into; the folder lives as long as the store.
