@@ -58,3 +58,22 @@ fn a_large_workflow_compiles_to_the_same_plan_each_time() {
     let second = compiler::compile(&source, "large.yaml", &Catalogue::builtin()).0.expect("compiles");
     assert_eq!(format!("{first:?}"), format!("{second:?}"));
 }
+
+/// Expressions nested as deep as the parser accepts, in a workflow large enough to be parsed on the rayon
+/// threads (smaller stacks than the main thread): they compile, and one level more is a diagnostic, never a
+/// stack overflow.
+#[test]
+fn deeply_nested_expressions_parse_on_worker_threads() {
+    let depth = expr_grammar::MAX_DEPTH - 1;
+    let nested = format!("{}1{}", "(".repeat(depth), ")".repeat(depth));
+    let lists = format!("{}1{}", "[".repeat(depth), "]".repeat(depth));
+    let too_deep = format!("{}1{}", "(".repeat(depth + 2), ")".repeat(depth + 2));
+    let mut source = workflow(300, None);
+    for (id, text) in [("nested", &nested), ("lists", &lists), ("too_deep", &too_deep)] {
+        source.push_str(&format!("  - id: {id}\n    action: transform\n    input:\n      v: \"${{{text}}}\"\n"));
+    }
+    let (compiled, diagnostics) = compile(&source);
+    assert!(!compiled);
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:#?}");
+    assert!(diagnostics[0].message.contains("nested deeper"), "{diagnostics:#?}");
+}

@@ -8,6 +8,9 @@
 //! `now` and environment variables in through [`EvalContext`].
 #![forbid(unsafe_code)]
 
+// The pest parser, generated without pest's `std` feature (see the workspace Cargo.toml), names `alloc`.
+extern crate alloc;
+
 pub mod ast;
 mod check;
 pub mod functions;
@@ -18,6 +21,7 @@ pub mod types;
 pub mod value;
 
 pub use functions::{FunctionDoc, function_docs};
+pub use parse::{MAX_DEPTH, MAX_LENGTH};
 pub use program::Program;
 pub use span::Span;
 pub use types::{ObjectType, Type, iteration_item_type};
