@@ -331,6 +331,11 @@ fn http_download() -> ActionDefinition {
             optional("timeout", Type::Duration, "Give up after this long (default: none; 60s without data fails)."),
             optional("follow_redirects", Type::Bool, "Follow redirects (default true)."),
             optional("overwrite", Type::Bool, "Replace an existing file (default true)."),
+            optional(
+                "max_size",
+                Type::Int,
+                "Largest accepted download in bytes; a bigger one fails and leaves no file (default: no limit).",
+            ),
         ],
         Type::object([("path", Type::String), ("size", Type::Int), ("sha256", Type::String), ("status", Type::Int)]),
     )

@@ -55,6 +55,16 @@ impl<'a> Fields<'a> {
         }
     }
 
+    /// A positive whole number, when given.
+    pub(crate) fn optional_positive_int(&self, field: &str) -> Result<Option<u64>, ActionError> {
+        match self.get(field) {
+            None => Ok(None),
+            Some(Value::Int(n)) if *n > 0 => Ok(Some(*n as u64)),
+            Some(Value::Int(_)) => Err(invalid(field, "must be a positive number")),
+            Some(other) => Err(wrong_kind(field, "an int", other)),
+        }
+    }
+
     /// A positive duration. Ints and floats are read as seconds, for workflows written as `timeout: 30`.
     pub(crate) fn optional_duration(&self, field: &str) -> Result<Option<std::time::Duration>, ActionError> {
         let micros = match self.get(field) {

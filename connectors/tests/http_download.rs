@@ -159,6 +159,64 @@ async fn a_download_cut_short_by_its_timeout_fails_and_leaves_no_file() {
     assert!(folder_entries(folder.path()).is_empty());
 }
 
+#[tokio::test]
+async fn a_download_announced_larger_than_max_size_fails_before_writing() {
+    let server = TestServer::start(|_| reply(200, "application/octet-stream", vec![1u8; 10_000])).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("big.bin");
+    let input = input(json!({"url": server.url("/big.bin"), "path": path.to_str().unwrap(), "max_size": 4096}));
+    let message = failure_message(run(&HttpConnector::new(), "http/download", input, &ctx()).await);
+    let expected =
+        format!("download from {} is larger than max_size (4096 bytes): 10000 bytes or more", server.url("/big.bin"));
+    assert_eq!(message, expected);
+    assert!(folder_entries(folder.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_chunked_download_that_grows_past_max_size_fails_and_leaves_no_file() {
+    let port = chunked_server(10, 1000).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("stream.bin");
+    let url = format!("http://127.0.0.1:{port}/stream.bin");
+    let input = input(json!({"url": url, "path": path.to_str().unwrap(), "max_size": 4500}));
+    let message = failure_message(run(&HttpConnector::new(), "http/download", input, &ctx()).await);
+    assert!(message.contains("is larger than max_size (4500 bytes)"), "{message}");
+    assert!(folder_entries(folder.path()).is_empty());
+}
+
+#[tokio::test]
+async fn a_download_within_max_size_succeeds() {
+    let port = chunked_server(4, 1000).await;
+    let folder = tempfile::tempdir().unwrap();
+    let path = folder.path().join("stream.bin");
+    let url = format!("http://127.0.0.1:{port}/stream.bin");
+    let input = input(json!({"url": url, "path": path.to_str().unwrap(), "max_size": 4000}));
+    let output = run(&HttpConnector::new(), "http/download", input, &ctx()).await.expect("within the limit");
+    assert_eq!(field(&output, "size"), &Value::Int(4000));
+    assert_eq!(std::fs::read(&path).unwrap(), vec![9u8; 4000]);
+}
+
+/// A raw HTTP server that answers one request with `chunks` chunks of `chunk_size` bytes and no content length.
+async fn chunked_server(chunks: usize, chunk_size: usize) -> u16 {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let port = listener.local_addr().expect("address").port();
+    tokio::spawn(async move {
+        let (mut stream, _) = listener.accept().await.expect("accept");
+        let mut request = [0u8; 4096];
+        let _ = stream.read(&mut request).await;
+        let head = "HTTP/1.1 200 OK\r\ncontent-type: application/octet-stream\r\ntransfer-encoding: chunked\r\n\r\n";
+        let _ = stream.write_all(head.as_bytes()).await;
+        for _ in 0..chunks {
+            let _ = stream.write_all(format!("{chunk_size:x}\r\n").as_bytes()).await;
+            let _ = stream.write_all(&vec![9u8; chunk_size]).await;
+            let _ = stream.write_all(b"\r\n").await;
+        }
+        let _ = stream.write_all(b"0\r\n\r\n").await;
+        let _ = stream.flush().await;
+    });
+    port
+}
+
 /// A raw HTTP server that promises 1 MB, sends 1000 bytes, signals, and then holds the connection open.
 async fn half_sending_server() -> (u16, Arc<tokio::sync::Notify>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");

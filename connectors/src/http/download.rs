@@ -1,6 +1,7 @@
 //! `http/download`: stream a response body to a temporary file beside the destination, hashing it on the way,
 //! then rename it into place. A failed or cancelled download leaves nothing behind (the temporary file is deleted
-//! when dropped).
+//! when dropped). `max_size` bounds it: a `Content-Length` above the limit fails before any byte is written, and a
+//! body that grows past it (no or a wrong length) fails as soon as it does.
 
 use super::client::Clients;
 use super::errors::{describe_error, status_failure};
@@ -29,6 +30,7 @@ pub(crate) async fn run(clients: &Clients, fields: &Fields<'_>, ctx: &ActionCont
     let url = parse_url(fields, "url")?;
     let timeout = fields.optional_duration("timeout")?;
     let overwrite = fields.bool_or("overwrite", true)?;
+    let max_size = fields.optional_positive_int("max_size")?;
     let client = clients.get(fields.bool_or("follow_redirects", true)?)?;
     let destination = destination(fields.required_string("path")?, &url).await?;
     if !overwrite && tokio::fs::try_exists(&destination).await.unwrap_or(false) {
@@ -45,9 +47,10 @@ pub(crate) async fn run(clients: &Clients, fields: &Fields<'_>, ctx: &ActionCont
         request = request.timeout(limit);
     }
     let call = Call { method: &Method::GET, url: &url, timeout };
+    let target = Target { folder: &folder, destination: &destination, overwrite, max_size };
     let saved = tokio::select! {
         _ = ctx.cancel.cancelled() => return Err(ActionError::Cancelled),
-        saved = save(request, &call, &folder, &destination, overwrite) => saved?,
+        saved = save(request, &call, &target) => saved?,
     };
     Ok(Value::object([
         ("path", Value::from(destination.to_string_lossy().into_owned())),
@@ -73,18 +76,24 @@ async fn destination(path: &str, url: &Url) -> Result<PathBuf, ActionError> {
     }
 }
 
-async fn save(
-    request: reqwest::RequestBuilder,
-    call: &Call<'_>,
-    folder: &Path,
-    destination: &Path,
+/// Where and how a download is saved.
+struct Target<'a> {
+    folder: &'a Path,
+    destination: &'a Path,
     overwrite: bool,
-) -> Result<Saved, ActionError> {
+    max_size: Option<u64>,
+}
+
+async fn save(request: reqwest::RequestBuilder, call: &Call<'_>, target: &Target<'_>) -> Result<Saved, ActionError> {
+    let Target { folder, destination, overwrite, max_size } = *target;
     let mut response = request.send().await.map_err(|err| describe_error(&err, call))?;
     let status = response.status();
     if !status.is_success() {
         let excerpt = read_some(&mut response, ERROR_BODY_BYTES).await;
         return Err(status_failure(call, status, &excerpt));
+    }
+    if let (Some(limit), Some(announced)) = (max_size, response.content_length()) {
+        check_size(call, announced, limit)?;
     }
     let temp = temporary_file(folder, destination)?;
     let std_file =
@@ -96,6 +105,9 @@ async fn save(
         let chunk = chunk.as_ref();
         hash.update(chunk);
         size += chunk.len() as u64;
+        if let Some(limit) = max_size {
+            check_size(call, size, limit)?;
+        }
         file.write_all(chunk).await.map_err(|err| write_error(destination, &err))?;
     }
     file.flush().await.map_err(|err| write_error(destination, &err))?;
@@ -105,6 +117,17 @@ async fn save(
     placed
         .map_err(|err| failed(format!("cannot move the download into `{}`: {}", destination.display(), err.error)))?;
     Ok(Saved { size, sha256: hex(hash.finish().as_ref()), status: status.as_u16() })
+}
+
+/// Fails once `size` bytes exceed the `max_size` limit.
+fn check_size(call: &Call<'_>, size: u64, limit: u64) -> Result<(), ActionError> {
+    if size <= limit {
+        return Ok(());
+    }
+    Err(failed(format!(
+        "download from {} is larger than max_size ({limit} bytes): {size} bytes or more",
+        display_url(call.url)
+    )))
 }
 
 /// A temporary file beside `destination`, with the permissions the finished file should have: those of the file
