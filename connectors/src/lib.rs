@@ -112,6 +112,18 @@ pub enum LogLevel {
     Error,
 }
 
+impl LogLevel {
+    /// The level as the log file writes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            LogLevel::Debug => "DEBUG",
+            LogLevel::Info => "INFO",
+            LogLevel::Warn => "WARN",
+            LogLevel::Error => "ERROR",
+        }
+    }
+}
+
 /// Where an action writes lines of its execution's log (`$PILOT_HOME/logs/ID.log`). The executor gives each call
 /// one that redacts secrets and queues the line after the step's earlier writes, so lines keep their order; the
 /// default (an action called outside an execution, as in tests) drops them.

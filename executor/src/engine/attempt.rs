@@ -11,7 +11,7 @@ use super::context::Progress;
 use super::filter;
 use super::run::{ExecutionRun, StepRef};
 use super::slots::ItemBinding;
-use crate::store::{LogLevel, LogLine};
+use crate::store::LogLine;
 use connectors::{ActionContext, ActionError, ExecutionLog};
 use expr_grammar::Value;
 use futures::FutureExt;
@@ -160,12 +160,6 @@ async fn dispatch(
 fn execution_log(run: &Arc<ExecutionRun>, step_id: &str) -> ExecutionLog {
     let (run, step_id) = (Arc::clone(run), step_id.to_owned());
     ExecutionLog::new(move |level, message| {
-        let level = match level {
-            connectors::LogLevel::Debug => LogLevel::Debug,
-            connectors::LogLevel::Info => LogLevel::Info,
-            connectors::LogLevel::Warn => LogLevel::Warn,
-            connectors::LogLevel::Error => LogLevel::Error,
-        };
         run.log(LogLine { at: run.now(), level, step_id: Some(step_id.clone()), message: message.to_owned() });
     })
 }

@@ -3,24 +3,8 @@
 use super::records::rfc3339_micros;
 use expr_grammar::Timestamp;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LogLevel {
-    Debug,
-    Info,
-    Warn,
-    Error,
-}
-
-impl LogLevel {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            LogLevel::Debug => "DEBUG",
-            LogLevel::Info => "INFO",
-            LogLevel::Warn => "WARN",
-            LogLevel::Error => "ERROR",
-        }
-    }
-}
+/// The levels are the connectors' own, so an action's lines need no translation.
+pub use connectors::LogLevel;
 
 /// One event of an execution's log. The message must already be redacted.
 #[derive(Debug, Clone, PartialEq)]
