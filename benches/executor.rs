@@ -70,34 +70,26 @@ async fn run_to_success(engine: &WorkflowEngine, workflow: &Workflow) {
     assert_eq!(outcome.status, Status::Success, "{outcome:?}");
 }
 
-fn bench_chain(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
-    let workflow = compile(&chain(1000));
-    let mut group = c.benchmark_group("chain_1000_transform_steps");
-    group.sample_size(10).throughput(Throughput::Elements(1000));
+/// Runs `workflow` to success on the memory store and on SQLite, as one criterion group (throughput in steps).
+fn bench_on_both_stores(c: &mut Criterion, runtime: &tokio::runtime::Runtime, name: &str, workflow: &Workflow) {
+    let steps = workflow.plan.steps.len() as u64;
+    let mut group = c.benchmark_group(name);
+    group.sample_size(10).throughput(Throughput::Elements(steps));
     let memory = engine(Arc::new(MemoryStore::new()));
-    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
+    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, workflow)));
     let folder = tempfile::tempdir().expect("temporary folder");
     let durable = engine(sqlite_store(&folder));
-    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
-    group.finish();
-    let workflow = compile(&log_chain(1000));
-    let mut group = c.benchmark_group("chain_1000_log_steps_with_effects");
-    group.sample_size(10).throughput(Throughput::Elements(1000));
-    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
-    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
+    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, workflow)));
     group.finish();
 }
 
+fn bench_chain(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    bench_on_both_stores(c, runtime, "chain_1000_transform_steps", &compile(&chain(1000)));
+    bench_on_both_stores(c, runtime, "chain_1000_log_steps_with_effects", &compile(&log_chain(1000)));
+}
+
 fn bench_fan_out(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
-    let workflow = compile(&fan_out(1000));
-    let mut group = c.benchmark_group("fan_out_1000_parallel_steps");
-    group.sample_size(10).throughput(Throughput::Elements(1000));
-    let memory = engine(Arc::new(MemoryStore::new()));
-    group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, &workflow)));
-    let folder = tempfile::tempdir().expect("temporary folder");
-    let durable = engine(sqlite_store(&folder));
-    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, &workflow)));
-    group.finish();
+    bench_on_both_stores(c, runtime, "fan_out_1000_parallel_steps", &compile(&fan_out(1000)));
 }
 
 /// From the YAML text to the first step's start event: compile, type inputs, record the execution, evaluate

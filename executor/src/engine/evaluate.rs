@@ -60,22 +60,7 @@ pub(crate) fn evaluate_condition(program: &Program, ctx: &dyn EvalContext) -> Re
     match program.eval(ctx) {
         Ok(Value::Bool(answer)) => Ok(answer),
         Ok(Value::Null) => Ok(false),
-        Ok(other) => Err(format!("the condition gave {}, expected a bool", type_name(&other))),
+        Ok(other) => Err(format!("the condition gave {}, expected a bool", other.kind_name())),
         Err(err) => Err(err.message),
-    }
-}
-
-/// The name of a value's type, for messages.
-pub(crate) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "bool",
-        Value::Int(_) => "int",
-        Value::Float(_) => "float",
-        Value::String(_) => "string",
-        Value::Duration(_) => "duration",
-        Value::Timestamp(_) => "timestamp",
-        Value::List(_) => "list",
-        Value::Object(_) => "object",
     }
 }

@@ -6,7 +6,7 @@
 //! least [`PARALLEL_THRESHOLD`] elements are checked on the rayon pool, bridged by a oneshot channel so that no
 //! tokio worker ever blocks on CPU-bound work.
 
-use super::evaluate::{evaluate_condition, type_name};
+use super::evaluate::evaluate_condition;
 use super::run::{ExecutionRun, StepRef};
 use super::slots::{ItemBinding, ItemScope};
 use compiler::CompiledValue;
@@ -57,7 +57,7 @@ fn items_of(input: &Value) -> Result<Arc<Vec<Value>>, ActionError> {
         Value::Null => Ok(Arc::new(Vec::new())),
         other => Err(ActionError::InvalidInput {
             field: ITEMS_FIELD.to_string(),
-            message: format!("expected a list, got {}", type_name(&other)),
+            message: format!("expected a list, got {}", other.kind_name()),
         }),
     }
 }

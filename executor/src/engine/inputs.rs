@@ -1,7 +1,7 @@
 //! A run's inputs, typed by the plan's `inputs:` declarations.
 
 use super::error::InputError;
-use super::json::{from_json_typed, to_json};
+use super::json::from_json_typed;
 use compiler::{Plan, SlotKind};
 use expr_grammar::{SlotRef, Type, Value};
 use serde_json::{Map, Value as Json};
@@ -34,7 +34,7 @@ pub(crate) fn type_inputs(plan: &Plan, given: &Map<String, Json>) -> Result<Type
                 None => Value::Null,
             },
         };
-        typed.stored.insert(param.name.clone(), to_json(&value));
+        typed.stored.insert(param.name.clone(), value.to_json());
         if let Some(slot) = input_slot(plan, &param.name) {
             typed.slots.push((slot, value));
         }

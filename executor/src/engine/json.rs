@@ -1,23 +1,9 @@
-//! Values to JSON (for the store and `--json`) and back, typed by the plan (for inputs and resumed outputs).
+//! JSON read back as values of the plan's types (inputs, resumed outputs), strictly: a mismatch is an error that
+//! names its place. The plain conversions are `Value::to_json` and `Value::from_json`.
 
 use expr_grammar::{Duration, Object, Timestamp, Type, Value};
 use serde_json::Value as Json;
 use std::sync::Arc;
-
-/// The JSON form of a value: durations as text (`1h30m`), timestamps as RFC 3339 to the microsecond.
-pub fn to_json(value: &Value) -> Json {
-    match value {
-        Value::Null => Json::Null,
-        Value::Bool(b) => Json::Bool(*b),
-        Value::Int(i) => Json::from(*i),
-        Value::Float(f) => serde_json::Number::from_f64(*f).map_or(Json::Null, Json::Number),
-        Value::String(s) => Json::String(s.to_string()),
-        Value::Duration(d) => Json::String(d.to_string()),
-        Value::Timestamp(t) => Json::String(t.to_rfc3339_micros()),
-        Value::List(items) => Json::Array(items.iter().map(to_json).collect()),
-        Value::Object(fields) => Json::Object(fields.iter().map(|(k, v)| (k.clone(), to_json(v))).collect()),
-    }
-}
 
 /// Reads JSON as a value of type `ty`: timestamps from RFC 3339 text, durations from duration text, ints from
 /// integral numbers. Null is accepted for every type (a skipped step's output is null). The error names the
@@ -30,7 +16,7 @@ fn typed(json: &Json, ty: &Type, path: &str) -> Result<Value, String> {
     let mismatch = || format!("{path}: expected {ty}, found {}", json_kind(json));
     Ok(match (ty, json) {
         (_, Json::Null) => Value::Null,
-        (Type::Any, _) => untyped(json),
+        (Type::Any, _) => Value::from_json(json),
         (Type::Bool, Json::Bool(b)) => Value::Bool(*b),
         (Type::Int, Json::Number(n)) => Value::Int(n.as_i64().ok_or_else(mismatch)?),
         (Type::Float, Json::Number(n)) => Value::Float(n.as_f64().ok_or_else(mismatch)?),
@@ -46,7 +32,7 @@ fn typed(json: &Json, ty: &Type, path: &str) -> Result<Value, String> {
             for (name, field) in fields {
                 let value = match shape.fields.get(name) {
                     Some(field_ty) => typed(field, field_ty, &format!("{path}.{name}"))?,
-                    None if shape.open => untyped(field),
+                    None if shape.open => Value::from_json(field),
                     None => continue,
                 };
                 object.insert(name.clone(), value);
@@ -55,18 +41,6 @@ fn typed(json: &Json, ty: &Type, path: &str) -> Result<Value, String> {
         }
         _ => return Err(mismatch()),
     })
-}
-
-/// JSON read without a type: integral numbers become ints, other numbers floats, text stays text.
-pub fn untyped(json: &Json) -> Value {
-    match json {
-        Json::Null => Value::Null,
-        Json::Bool(b) => Value::Bool(*b),
-        Json::Number(n) => n.as_i64().map_or_else(|| Value::Float(n.as_f64().unwrap_or(f64::NAN)), Value::Int),
-        Json::String(s) => Value::String(Arc::from(s.as_str())),
-        Json::Array(items) => Value::List(Arc::new(items.iter().map(untyped).collect())),
-        Json::Object(fields) => Value::Object(Arc::new(fields.iter().map(|(k, v)| (k.clone(), untyped(v))).collect())),
-    }
 }
 
 fn json_kind(json: &Json) -> &'static str {
@@ -94,7 +68,7 @@ mod tests {
             ("every".to_string(), Value::Duration(Duration::from_secs(90))),
             ("n".to_string(), Value::Int(3)),
         ])))]));
-        let json = to_json(&value);
+        let json = value.to_json();
         assert_eq!(from_json_typed(&json, &ty), Ok(value));
     }
 

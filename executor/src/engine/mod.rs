@@ -60,7 +60,7 @@ pub use context::{Context, Progress, ProgressEvent, ProgressSender, TriggerInfo}
 pub use error::{EngineError, InputError};
 pub use filter::PARALLEL_THRESHOLD as FILTER_PARALLEL_THRESHOLD;
 pub use inputs::{add_var, parse_input_json};
-pub use json::{from_json_typed, to_json, untyped as from_json_untyped};
+pub use json::from_json_typed;
 pub use redact::MIN_SECRET_LEN;
 pub use slots::EnvSnapshot;
 
@@ -366,7 +366,7 @@ fn fill_start_slots(run: &ExecutionRun, inputs: &[(SlotRef, Value)], trigger: &J
     }
     for (index, info) in run.plan.slots.iter().enumerate() {
         let value = match info.kind {
-            SlotKind::Trigger => json::untyped(trigger),
+            SlotKind::Trigger => Value::from_json(trigger),
             SlotKind::Execution => {
                 let mut object = Object::with_capacity(2);
                 object.insert("id".to_string(), Value::String(Arc::from(run.id.as_str())));
@@ -459,7 +459,7 @@ fn final_context(run: &ExecutionRun) -> Json {
     let mut variables = Map::new();
     for variable in &run.plan.variables {
         if let SlotKind::Variable { name } = &run.plan.slots[variable.slot.0 as usize].kind {
-            variables.insert(name.clone(), json::to_json(run.slots.get(variable.slot)));
+            variables.insert(name.clone(), run.slots.get(variable.slot).to_json());
         }
     }
     serde_json::json!({ "variables": variables })

@@ -4,7 +4,7 @@
 use super::context::{Context, Progress, TriggerInfo};
 use super::error::EngineError;
 use super::inputs::type_inputs;
-use super::json::{from_json_typed, untyped};
+use super::json::from_json_typed;
 use super::run::ExecutionRun;
 use super::schedule::{Finished, successors_of};
 use super::{ExecutionHandle, Launch, Workflow, WorkflowEngine, fill_start_slots};
@@ -136,7 +136,7 @@ fn reuse_output(run: &ExecutionRun, step: &PlanStep, stored: &StepRecord) -> Res
         }
         Status::Skipped => Value::Null,
         // Failed with `continue_on_error`: its `{error}` output is what dependents saw.
-        Status::Failed if stored.output.is_some() => untyped(stored.output.as_ref().unwrap_or(&Json::Null)),
+        Status::Failed if stored.output.is_some() => Value::from_json(stored.output.as_ref().unwrap_or(&Json::Null)),
         Status::Failed => {
             let error = stored.error.clone().unwrap_or_else(|| "failed".to_string());
             return Ok(Some(Finished::Failed(format!("step `{}` (line {}) failed: {error}", step.id, step.line))));

@@ -8,8 +8,7 @@
 
 use super::attempt::{CallFailure, CallResult, call_with_retries};
 use super::context::Progress;
-use super::evaluate::{evaluate_condition, evaluate_input, type_name};
-use super::json::to_json;
+use super::evaluate::{evaluate_condition, evaluate_input};
 use super::run::{ExecutionRun, StepRef};
 use super::slots::{ExecutionScope, ItemBinding, ItemScope};
 use crate::store::{Status, StepEnd, StepStart};
@@ -84,7 +83,7 @@ fn prepare(step: &PlanStep, scope: &ExecutionScope<'_>) -> Result<Work, String> 
     let items = match looping.items.eval(scope).map_err(|err| format!("loop: {}", err.message))? {
         Value::List(items) => items,
         Value::Null => Arc::new(Vec::new()),
-        other => return Err(format!("loop: expected a list, got {}", type_name(&other))),
+        other => return Err(format!("loop: expected a list, got {}", other.kind_name())),
     };
     let mut work = Vec::with_capacity(items.len());
     for (index, item) in items.iter().enumerate() {
@@ -100,8 +99,8 @@ fn prepare(step: &PlanStep, scope: &ExecutionScope<'_>) -> Result<Work, String> 
 fn recorded_input(work: &Work) -> Json {
     match work {
         Work::Skip => Json::Null,
-        Work::Single(input) => to_json(input),
-        Work::Loop(items) => Json::Array(items.iter().map(|(_, input)| to_json(input)).collect()),
+        Work::Single(input) => input.to_json(),
+        Work::Loop(items) => Json::Array(items.iter().map(|(_, input)| input.to_json()).collect()),
     }
 }
 
@@ -175,14 +174,14 @@ async fn finish(
     }
     let (status, output, error, outcome) = match call.result {
         Ok(value) => {
-            let json = run.redactor.json(to_json(&value));
+            let json = run.redactor.json(value.to_json());
             run.slots.fill(step.output_slot, value);
             (Status::Success, Some(json), None, StepOutcome::Done)
         }
         Err(CallFailure::Cancelled) => (Status::Cancelled, None, Some("cancelled".to_string()), StepOutcome::Cancelled),
         Err(CallFailure::Failed(message)) if step.continue_on_error => {
             let value = error_output(&message);
-            let json = to_json(&value);
+            let json = value.to_json();
             run.slots.fill(step.output_slot, value);
             (Status::Failed, Some(json), Some(message), StepOutcome::Done)
         }
