@@ -50,7 +50,7 @@ impl Toolbox {
     /// Prints the load problems as warnings on stderr (they never stop a command: the rest still works).
     pub fn warn_about_problems(&self) {
         for problem in &self.problems {
-            eprintln!("warning: custom connector not loaded: {problem}");
+            crate::cli::ui::warn(&format!("custom connector not loaded: {problem}"));
         }
     }
 }

@@ -110,7 +110,21 @@ fn a_missing_path_exits_two_and_names_it() {
     let missing = dir.path().join("nope.yaml");
     let output = pilot(&["check", missing.to_str().unwrap()], dir.path());
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains(&format!("cannot read {}", missing.display())), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains(&format!("error[E0009]: cannot read {}", missing.display())), "{text}");
+    assert!(text.ends_with("checked 1 file: 1 error\n"), "never `no problems` for a file not read: {text}");
+}
+
+#[test]
+fn a_missing_path_is_an_error_in_the_json_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope.yaml");
+    let output = pilot(&["check", "--json", missing.to_str().unwrap()], dir.path());
+    assert_eq!(output.status.code(), Some(2));
+    let diagnostics: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(diagnostics[0]["code"], "E0009");
+    assert_eq!(diagnostics[0]["severity"], "error");
+    assert_eq!(diagnostics[0]["file"], missing.display().to_string());
 }
 
 #[test]

@@ -105,7 +105,7 @@ fn a_connector_that_clashes_with_a_built_in_is_refused_and_remove_uninstalls() {
         "actions": [{"name": "list", "effect": "read", "output": "any"}]}"#;
     std::fs::write(source.join("manifest.json"), manifest).unwrap();
     let refused = pilot(home.path(), &["connectors", "install", source.to_str().unwrap()]);
-    assert_eq!(refused.status.code(), Some(1));
+    assert_eq!(refused.status.code(), Some(2));
     assert!(text(&refused.stderr).contains("`fs/list` is built in"), "{}", text(&refused.stderr));
 
     assert!(pilot(home.path(), &["connectors", "install", "examples/connectors/wordcount"]).status.success());
@@ -139,7 +139,7 @@ fn an_install_that_cannot_be_recorded_leaves_the_folders_as_they_were() {
     std::fs::write(source.join("manifest.json"), manifest).unwrap();
     let refused = pilot(home.path(), &["connectors", "install", source.to_str().unwrap()]);
     let stderr = text(&refused.stderr);
-    assert_eq!(refused.status.code(), Some(2), "{stderr}");
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
     assert!(
         stderr.contains("connector `echo` was not installed:") && stderr.contains("refused by the test"),
         "{stderr}"
@@ -151,7 +151,7 @@ fn an_install_that_cannot_be_recorded_leaves_the_folders_as_they_were() {
     let marker = home.path().join("connectors/wordcount/installed-before");
     std::fs::write(&marker, "").unwrap();
     let refused = pilot(home.path(), &["connectors", "install", "examples/connectors/wordcount"]);
-    assert_eq!(refused.status.code(), Some(2), "{}", text(&refused.stderr));
+    assert_eq!(refused.status.code(), Some(1), "{}", text(&refused.stderr));
     assert!(marker.exists(), "the previous folder is back");
     assert_eq!(connector_rows(home.path()).len(), 1);
     assert_eq!(leftovers(home.path()), Vec::<String>::new());

@@ -220,7 +220,7 @@ fn unknown_or_ambiguous_id_exits_2_with_a_clear_message() {
     let home = seeded_home();
     let unknown = pilot(home.path(), &["executions", "show", "0200"]);
     assert_eq!(unknown.status.code(), Some(2));
-    assert!(stderr(&unknown).contains("no execution has an id starting with `0200`"), "{}", stderr(&unknown));
+    assert!(stderr(&unknown).contains("no execution has an id starting or ending with `0200`"), "{}", stderr(&unknown));
     let ambiguous = pilot(home.path(), &["executions", "show", "0193"]);
     assert_eq!(ambiguous.status.code(), Some(2));
     assert!(stderr(&ambiguous).contains("matches several executions (0193-a1, 0193-b2)"), "{}", stderr(&ambiguous));

@@ -144,6 +144,18 @@ Right:
     variables:
       home: "${HOME}"
 "#;
+    UNREADABLE_FILE = "E0009", "cannot read the file", r#"The file could not be read at all: it does not exist, it is a folder given where a file was
+expected, or its permissions refuse reading. The message carries the operating system's reason. Nothing in it was
+checked, so `pilot check` counts it as an error rather than saying "no problems".
+
+Wrong:
+
+    pilot check workflow/backup.yaml     # a typo in the folder name
+
+Right:
+
+    pilot check workflows/backup.yaml
+"#;
     // ---- E01xx: structure of the workflow ---------------------------------------------------------------------
     UNKNOWN_KEY = "E0101", "unknown key", r#"The mapping has a key the workflow format does not define, often a typo. The hint names the
 closest known key. `pilot schema` prints every key.

@@ -3,12 +3,15 @@
 //! The process running it is asked through `$PILOT_HOME/run/<id>.cancel` (see `active`): it cancels its running
 //! steps (each action's cancellation token fires), records the execution `cancelled` and exits 1. This command
 //! waits up to 10 seconds for that. An interrupted execution (its process is gone) is marked `cancelled` in the
-//! store directly, so that `pilot resume` leaves it alone. Exit status: 0 when cancelled (or asked to), 1 when
-//! it had already finished, 2 for an unknown id.
+//! store directly, so that `pilot resume` leaves it alone. With `--json`: `{"execution_id", "status",
+//! "stopped"}`, where `stopped` is false while its process is still stopping. Exit status: 0 when cancelled (or
+//! asked to), 1 when it had already finished, 2 for an unknown id.
 
 use super::active::Owner;
-use super::runner::say;
-use super::runner::{EXIT_FAILED, Runner, engine_failed, fail, with_runner};
+use super::exit;
+use super::output::outln;
+use super::runner::{Runner, engine_failed, fail, with_runner};
+use super::ui;
 use executor::store::{ExecutionEnd, Status, Store};
 use std::process::ExitCode;
 use std::time::Duration;
@@ -35,8 +38,7 @@ async fn cancel(runner: Runner, prefix: String) -> ExitCode {
         Err(code) => return code,
     };
     if status.is_finished() {
-        eprintln!("execution {id} already finished ({status})");
-        return ExitCode::from(EXIT_FAILED);
+        return ui::fail(exit::FAILED, &format!("execution {id} already finished ({status})"));
     }
     match runner.active.owner(&id) {
         Owner::Process(pid) => ask_owner(&runner, &id, pid).await,
@@ -61,14 +63,23 @@ async fn ask_owner(runner: &Runner, id: &str, pid: u32) -> ExitCode {
         tokio::time::sleep(Duration::from_millis(100)).await;
         match current_status(runner, id).await {
             Ok(status) if status.is_finished() => {
-                say!("execution {id} {status}");
-                return ExitCode::SUCCESS;
+                return said(id, status, true, &format!("execution {id} {status}"));
             }
             Ok(_) => {}
             Err(code) => return code,
         }
     }
-    say!("asked process {pid} to cancel execution {id}; it is still stopping");
+    said(id, Status::Running, false, &format!("asked process {pid} to cancel execution {id}; it is still stopping"))
+}
+
+/// Prints the outcome (a line, or the JSON object with `--json`); status 0.
+fn said(id: &str, status: Status, stopped: bool, text: &str) -> ExitCode {
+    if ui::json() {
+        let document = serde_json::json!({ "execution_id": id, "status": status.as_str(), "stopped": stopped });
+        outln!("{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+    } else {
+        outln!("{text}");
+    }
     ExitCode::SUCCESS
 }
 
@@ -81,10 +92,12 @@ async fn cancel_interrupted(runner: &Runner, id: &str) -> ExitCode {
         completed_at: now(),
     };
     match runner.store.finish_execution(end).await {
-        Ok(()) => {
-            say!("execution {id} cancelled (it was interrupted: no process was running it)");
-            ExitCode::SUCCESS
-        }
+        Ok(()) => said(
+            id,
+            Status::Cancelled,
+            true,
+            &format!("execution {id} cancelled (it was interrupted: no process was running it)"),
+        ),
         Err(err) => fail(&err.to_string()),
     }
 }

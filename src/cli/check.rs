@@ -1,10 +1,11 @@
-//! `pilot check [PATH...] [--format human|json]`: compile workflow files and report every diagnostic.
+//! `pilot check [PATH...] [--json]`: compile workflow files and report every diagnostic.
 //!
 //! Paths are files or folders (searched recursively for `*.yaml`, `*.yml`, `*.json`, skipping custom connector
-//! folders: those holding a `manifest.json`); without a path, the workflows folder of `$PILOT_HOME`. Files are checked in parallel and reported sorted by path. Exit status:
-//! 0 without errors (warnings allowed), 1 with errors, 2 when a path cannot be read.
+//! folders: those holding a `manifest.json`); without a path, the workflows folder of `$PILOT_HOME`. Files are
+//! checked in parallel and reported sorted by path. A path that cannot be read is an error (E0009) in the count
+//! and in the JSON, never "no problems". Exit status: 0 without errors (warnings allowed), 1 with errors, 2 when
+//! a path cannot be read.
 
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -13,7 +14,9 @@ use compiler::render::{RenderOptions, render_file, summary, to_json};
 use connectors::catalogue::Catalogue;
 use rayon::prelude::*;
 
+use super::exit;
 use super::output::outln;
+use super::ui;
 use crate::home::PilotHome;
 use crate::toolbox::Toolbox;
 
@@ -23,7 +26,8 @@ pub struct CheckArgs {
     /// `manifest.json` are custom connectors (see `pilot connectors install`), not workflows: they are skipped.
     /// Default: the workflows folder of $PILOT_HOME.
     pub paths: Vec<PathBuf>,
-    /// `human`: rustc-style messages and a summary line; `json`: a list of diagnostics with positions.
+    /// `human`: rustc-style messages and a summary line; `json`: a list of diagnostics with positions (the same
+    /// as `--json`).
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
 }
@@ -34,23 +38,36 @@ pub enum Format {
     Json,
 }
 
-const EXIT_ERRORS: u8 = 1;
-const EXIT_USAGE: u8 = 2;
-
-/// One checked file: its text (for rendering) and diagnostics, or why it could not be read.
+/// One checked file: its text (for rendering) and diagnostics.
 struct FileReport {
     display: String,
-    outcome: Result<(String, Vec<Diagnostic>), String>,
+    source: String,
+    diagnostics: Vec<Diagnostic>,
+    /// It could not be read (its one diagnostic says why).
+    unreadable: bool,
+}
+
+impl FileReport {
+    fn unreadable(path: &Path, reason: &str) -> FileReport {
+        let message = format!("cannot read {}: {reason}", path.display());
+        let diagnostic = Diagnostic::error(compiler::codes::UNREADABLE_FILE, message, Default::default());
+        FileReport {
+            display: path.display().to_string(),
+            source: String::new(),
+            diagnostics: vec![diagnostic],
+            unreadable: true,
+        }
+    }
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
     let roots = if args.paths.is_empty() { vec![PilotHome::from_env().workflows()] } else { args.paths.clone() };
-    let mut unreadable = Vec::new();
+    let mut reports = Vec::new();
     let mut files = Vec::new();
     for root in &roots {
         match collect_workflow_files(root) {
             Ok(found) => files.extend(found),
-            Err(error) => unreadable.push(error),
+            Err((path, reason)) => reports.push(FileReport::unreadable(&path, &reason)),
         }
     }
     files.sort();
@@ -60,74 +77,70 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     toolbox.warn_about_problems();
     let catalogue = &toolbox.catalogue;
     let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
-    let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, catalogue, &options)).collect();
-    for report in &reports {
-        if let Err(error) = &report.outcome {
-            unreadable.push(format!("cannot read {}: {error}", report.display));
-        }
-    }
-    for error in &unreadable {
-        eprintln!("error: {error}");
-    }
+    reports.par_extend(files.par_iter().map(|path| check_file(path, catalogue, &options)));
+    reports.sort_by(|a, b| a.display.cmp(&b.display));
     let errors = count(&reports, Diagnostic::is_error);
     let warnings = count(&reports, |d| !d.is_error());
-    match args.format {
-        Format::Human => print_human(&reports, errors, warnings),
-        Format::Json => print_json(&reports),
+    if ui::json() || args.format == Format::Json {
+        print_json(&reports);
+    } else {
+        print_human(&reports, errors, warnings);
     }
-    if !unreadable.is_empty() {
-        ExitCode::from(EXIT_USAGE)
+    if reports.iter().any(|report| report.unreadable) {
+        exit::code(exit::NOT_RUN)
     } else if errors > 0 {
-        ExitCode::from(EXIT_ERRORS)
+        exit::code(exit::FAILED)
     } else {
         ExitCode::SUCCESS
     }
 }
 
 fn count(reports: &[FileReport], keep: impl Fn(&Diagnostic) -> bool) -> usize {
-    reports.iter().filter_map(|r| r.outcome.as_ref().ok()).flat_map(|(_, d)| d).filter(|d| keep(d)).count()
+    reports.iter().flat_map(|r| &r.diagnostics).filter(|d| keep(d)).count()
 }
 
 fn print_human(reports: &[FileReport], errors: usize, warnings: usize) {
-    let options = RenderOptions { color: std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none() };
+    let options = RenderOptions { color: ui::color_stdout() };
     let mut out = String::new();
     for report in reports {
-        if let Ok((source, diagnostics)) = &report.outcome {
-            out.push_str(&render_file(&report.display, source, diagnostics, options));
+        if report.unreadable {
+            // No text to point into: the message alone (it names the file and the reason).
+            for diagnostic in &report.diagnostics {
+                out.push_str(&format!("error[{}]: {}\n\n", diagnostic.code, diagnostic.message));
+            }
+            continue;
         }
+        let shown: Vec<Diagnostic> = if ui::quiet() {
+            report.diagnostics.iter().filter(|d| d.is_error()).cloned().collect()
+        } else {
+            report.diagnostics.clone()
+        };
+        out.push_str(&render_file(&report.display, &report.source, &shown, options));
     }
-    let checked = reports.iter().filter(|r| r.outcome.is_ok()).count();
-    out.push_str(&summary(checked, errors, warnings));
+    out.push_str(&summary(reports.len(), errors, warnings));
     outln!("{out}");
 }
 
 fn print_json(reports: &[FileReport]) {
-    let all: Vec<_> = reports
-        .iter()
-        .filter_map(|r| r.outcome.as_ref().ok().map(|(source, diagnostics)| to_json(&r.display, source, diagnostics)))
-        .flatten()
-        .collect();
-    match serde_json::to_string_pretty(&all) {
-        Ok(text) => outln!("{text}"),
-        Err(error) => eprintln!("error: cannot write JSON: {error}"),
-    }
+    let all: Vec<_> = reports.iter().flat_map(|r| to_json(&r.display, &r.source, &r.diagnostics)).collect();
+    outln!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
 }
 
 fn check_file(path: &Path, catalogue: &Catalogue, options: &compiler::CompileOptions) -> FileReport {
     let display = path.display().to_string();
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
-        Err(error) => return FileReport { display, outcome: Err(error.to_string()) },
+        Err(error) => return FileReport::unreadable(path, &error.to_string()),
     };
-    let outcome = match compiler::front_end::decode(&bytes) {
+    let (source, diagnostics) = match compiler::front_end::decode(&bytes) {
         Ok(source) => {
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
             let (_, diagnostics) = compiler::compile_with(source, name, catalogue, options);
-            Ok((source.to_string(), diagnostics))
+            (source.to_string(), diagnostics)
         }
-        Err(diagnostic) => Ok((String::from_utf8_lossy(&bytes).into_owned(), vec![diagnostic])),
+        Err(diagnostic) => (String::from_utf8_lossy(&bytes).into_owned(), vec![diagnostic]),
     };
-    FileReport { display, outcome }
+    FileReport { display, source, diagnostics, unreadable: false }
 }
 
 fn is_workflow_file(path: &Path) -> bool {
@@ -136,8 +149,8 @@ fn is_workflow_file(path: &Path) -> bool {
 
 /// A file as given (whatever its extension), or the workflow files under a folder, recursively. Symbolic links
 /// to folders are not followed (no loops). Connector folders are skipped: their `manifest.json` is no workflow.
-fn collect_workflow_files(root: &Path) -> Result<Vec<PathBuf>, String> {
-    let metadata = std::fs::metadata(root).map_err(|error| format!("cannot read {}: {error}", root.display()))?;
+fn collect_workflow_files(root: &Path) -> Result<Vec<PathBuf>, (PathBuf, String)> {
+    let metadata = std::fs::metadata(root).map_err(|error| (root.to_path_buf(), error.to_string()))?;
     if !metadata.is_dir() {
         return Ok(vec![root.to_path_buf()]);
     }
@@ -147,9 +160,9 @@ fn collect_workflow_files(root: &Path) -> Result<Vec<PathBuf>, String> {
         if connectors::custom::is_connector_folder(&dir) {
             continue;
         }
-        let entries = std::fs::read_dir(&dir).map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
+        let entries = std::fs::read_dir(&dir).map_err(|error| (dir.clone(), error.to_string()))?;
         for entry in entries {
-            let entry = entry.map_err(|error| format!("cannot read {}: {error}", dir.display()))?;
+            let entry = entry.map_err(|error| (dir.clone(), error.to_string()))?;
             let path = entry.path();
             match entry.file_type() {
                 Ok(kind) if kind.is_dir() => pending.push(path),

@@ -19,7 +19,9 @@ use executor::store::{
     ConnectorRecord, LogFolder, SqliteStore, Store, StoreError, StoreOptions, rfc3339_micros, utc_seconds,
 };
 
+use super::exit;
 use super::output::{out, outln};
+use super::ui;
 use crate::home::PilotHome;
 use crate::toolbox::Toolbox;
 
@@ -32,20 +34,14 @@ pub struct ConnectorsArgs {
 #[derive(Debug, clap::Subcommand)]
 pub enum ConnectorsCommand {
     /// List every action with its inputs, output type and effect, then the installed custom connectors.
-    List(ListArgs),
+    /// With `--json`: `actions` (names, descriptions, typed inputs, output, effect) and `connectors` (the
+    /// installed custom connectors with their versions).
+    List,
     /// Install a custom connector from a folder holding `manifest.json` and its program (replaces an
     /// installed connector with the same id).
     Install(InstallArgs),
     /// Remove an installed custom connector.
     Remove(RemoveArgs),
-}
-
-#[derive(Debug, clap::Args)]
-pub struct ListArgs {
-    /// Print the catalogue as JSON (`actions`: names, descriptions, typed inputs, output, effect; `connectors`:
-    /// the installed custom connectors with their versions).
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -63,21 +59,21 @@ pub struct RemoveArgs {
 pub fn run(args: &ConnectorsArgs) -> ExitCode {
     let home = PilotHome::from_env();
     match &args.command {
-        ConnectorsCommand::List(list) => run_list(&home, list),
+        ConnectorsCommand::List => run_list(&home),
         ConnectorsCommand::Install(install) => run_install(&home, &install.path),
         ConnectorsCommand::Remove(remove) => run_remove(&home, &remove.id),
     }
 }
 
-fn run_list(home: &PilotHome, args: &ListArgs) -> ExitCode {
+fn run_list(home: &PilotHome) -> ExitCode {
     let toolbox = Toolbox::load(home);
     toolbox.warn_about_problems();
     let recorded = match recorded_connectors(home) {
         Ok(recorded) => recorded,
-        Err(message) => return fail(1, &message),
+        Err(message) => return ui::fail(exit::FAILED, &message),
     };
     warn_about_mismatches(home, &recorded);
-    if args.json {
+    if ui::json() {
         return print_json(&toolbox.catalogue, &recorded);
     }
     let unavailable: Vec<&str> =
@@ -89,16 +85,11 @@ fn run_list(home: &PilotHome, args: &ListArgs) -> ExitCode {
 fn print_json(catalogue: &Catalogue, recorded: &[ConnectorRecord]) -> ExitCode {
     let mut json = match serde_json::to_value(catalogue) {
         Ok(json) => json,
-        Err(error) => return fail(1, &format!("cannot write the catalogue as JSON: {error}")),
+        Err(error) => return ui::fail(exit::FAILED, &format!("cannot write the catalogue as JSON: {error}")),
     };
     json["connectors"] = recorded.iter().map(connector_json).collect();
-    match serde_json::to_string_pretty(&json) {
-        Ok(text) => {
-            outln!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => fail(1, &format!("cannot write the catalogue as JSON: {error}")),
-    }
+    outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+    ExitCode::SUCCESS
 }
 
 fn connector_json(record: &ConnectorRecord) -> serde_json::Value {
@@ -139,25 +130,25 @@ fn warn_about_mismatches(home: &PilotHome, recorded: &[ConnectorRecord]) {
     let folders: Vec<(PathBuf, Manifest)> = installed(&home.connectors()).into_iter().flatten().collect();
     for (dir, manifest) in &folders {
         if !recorded.iter().any(|record| record.id == manifest.id) {
-            eprintln!(
-                "warning: custom connector `{}` in {} is not recorded in {}: `pilot connectors install {}` records it",
+            ui::warn(&format!(
+                "custom connector `{}` in {} is not recorded in {}: `pilot connectors install {}` records it",
                 manifest.id,
                 dir.display(),
                 home.database().display(),
                 dir.display()
-            );
+            ));
         }
     }
     for record in recorded {
         if !folders.iter().any(|(_, manifest)| manifest.id == record.id) {
-            eprintln!(
-                "warning: custom connector `{}` is recorded in {} but {} holds no valid connector: `pilot connectors \
-                 remove {}` forgets it",
+            ui::warn(&format!(
+                "custom connector `{}` is recorded in {} but {} holds no valid connector: `pilot connectors remove {}` \
+                 forgets it",
                 record.id,
                 home.database().display(),
                 home.connectors().join(&record.id).display(),
                 record.id
-            );
+            ));
         }
     }
 }
@@ -165,38 +156,45 @@ fn warn_about_mismatches(home: &PilotHome, recorded: &[ConnectorRecord]) {
 fn run_install(home: &PilotHome, source: &Path) -> ExitCode {
     let manifest = match Manifest::load(source) {
         Ok(manifest) => manifest,
-        Err(err) => return fail(1, &err.to_string()),
+        Err(err) => return ui::fail(exit::NOT_RUN, &err.to_string()),
     };
     if let Err(reason) = check_no_clash(home, &manifest) {
-        return fail(1, &reason);
+        return ui::fail(exit::NOT_RUN, &reason);
     }
     let record = match connector_record(&manifest) {
         Ok(record) => record,
-        Err(reason) => return fail(1, &reason),
+        Err(reason) => return ui::fail(exit::NOT_RUN, &reason),
     };
     if let Err(err) = home.ensure_layout() {
-        return fail(2, &err.to_string());
+        return ui::fail(exit::FAILED, &err.to_string());
     }
     // Opened before any folder changes: a database that cannot be opened leaves everything as it was.
     let store = match open_store(home) {
         Ok(store) => store,
-        Err(reason) => return fail(2, &reason),
+        Err(reason) => return ui::fail(exit::FAILED, &reason),
     };
     let target = home.connectors().join(&manifest.id);
     let previous = match replace_folder(source, &target) {
         Ok(previous) => previous,
-        Err(err) => return fail(2, &format!("cannot install into {}: {err}", target.display())),
+        Err(err) => return ui::fail(exit::FAILED, &format!("cannot install into {}: {err}", target.display())),
     };
     if let Err(reason) = wait(store.record_connector(record)) {
         let undone = restore_folder(&target, previous.as_deref());
-        return fail(2, &format!("connector `{}` was not installed: {reason}{undone}", manifest.id));
+        return ui::fail(exit::FAILED, &format!("connector `{}` was not installed: {reason}{undone}", manifest.id));
     }
     if let Some(previous) = previous {
         // The new version is in place and recorded; a leftover hidden copy is never loaded.
         let _ = std::fs::remove_dir_all(previous);
     }
     let names: Vec<String> = manifest.actions.iter().map(|action| format!("{}/{}", manifest.id, action.name)).collect();
-    outln!("installed {} {} into {}: {}", manifest.id, manifest.version, target.display(), names.join(", "));
+    if ui::json() {
+        let document = serde_json::json!({
+            "id": manifest.id, "version": manifest.version, "path": target.display().to_string(), "actions": names,
+        });
+        outln!("{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+    } else {
+        outln!("installed {} {} into {}: {}", manifest.id, manifest.version, target.display(), names.join(", "));
+    }
     ExitCode::SUCCESS
 }
 
@@ -303,7 +301,7 @@ fn run_remove(home: &PilotHome, id: &str) -> ExitCode {
     let store = if home.database().exists() {
         match open_store(home) {
             Ok(store) => Some(store),
-            Err(reason) => return fail(2, &reason),
+            Err(reason) => return ui::fail(exit::FAILED, &reason),
         }
     } else {
         None
@@ -311,7 +309,7 @@ fn run_remove(home: &PilotHome, id: &str) -> ExitCode {
     let recorded = match &store {
         Some(store) => match wait(store.connectors()) {
             Ok(found) => found,
-            Err(reason) => return fail(2, &reason),
+            Err(reason) => return ui::fail(exit::FAILED, &reason),
         },
         None => Vec::new(),
     };
@@ -323,7 +321,7 @@ fn run_remove(home: &PilotHome, id: &str) -> ExitCode {
         ids.dedup();
         let known =
             if ids.is_empty() { "none are installed".to_string() } else { format!("installed: {}", ids.join(", ")) };
-        return fail(2, &format!("no custom connector `{id}` ({known})"));
+        return ui::fail(exit::NOT_RUN, &format!("no custom connector `{id}` ({known})"));
     }
     match (store, is_recorded) {
         (Some(store), true) => remove_recorded(&store, id, has_folder.then_some(target.as_path())),
@@ -337,7 +335,7 @@ fn remove_recorded(store: &SqliteStore, id: &str, folder: Option<&Path>) -> Exit
         Some(folder) => {
             let aside = hidden_beside(folder, "removing");
             if let Err(err) = remove_if_present(&aside).and_then(|()| std::fs::rename(folder, &aside)) {
-                return fail(2, &format!("cannot remove {}: {err}", folder.display()));
+                return ui::fail(exit::FAILED, &format!("cannot remove {}: {err}", folder.display()));
             }
             Some((folder, aside))
         }
@@ -351,27 +349,35 @@ fn remove_recorded(store: &SqliteStore, id: &str, folder: Option<&Path>) -> Exit
                 .unwrap_or_default(),
             None => String::new(),
         };
-        return fail(2, &format!("connector `{id}` was not removed: {reason}{undone}"));
+        return ui::fail(exit::FAILED, &format!("connector `{id}` was not removed: {reason}{undone}"));
     }
     if let Some((_, aside)) = aside {
         // Forgotten already; a leftover hidden folder is never loaded.
         if let Err(err) = std::fs::remove_dir_all(&aside) {
-            eprintln!("warning: removed {id}, but could not delete {}: {err}", aside.display());
+            ui::warn(&format!("removed {id}, but could not delete {}: {err}", aside.display()));
         }
     }
-    outln!("removed {id}");
-    ExitCode::SUCCESS
+    removed(id)
 }
 
 /// A folder nobody recorded (installed by an older Pilot): only the folder to delete.
 fn remove_folder(target: &Path) -> ExitCode {
     match std::fs::remove_dir_all(target) {
-        Ok(()) => {
-            outln!("removed {}", file_name(target));
-            ExitCode::SUCCESS
-        }
-        Err(err) => fail(2, &format!("cannot remove {}: {err}", target.display())),
+        Ok(()) => removed(&file_name(target)),
+        Err(err) => ui::fail(exit::FAILED, &format!("cannot remove {}: {err}", target.display())),
     }
+}
+
+fn removed(id: &str) -> ExitCode {
+    if ui::json() {
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({ "id": id, "removed": true })).unwrap_or_default()
+        );
+    } else {
+        outln!("removed {id}");
+    }
+    ExitCode::SUCCESS
 }
 
 /// `$PILOT_HOME/pilot.db` for the connector rows (no execution logs are written here).
@@ -391,9 +397,4 @@ fn wait<T>(answer: impl std::future::Future<Output = Result<T, StoreError>>) -> 
 
 fn file_name(path: &Path) -> String {
     path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
-}
-
-fn fail(code: u8, message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(code)
 }

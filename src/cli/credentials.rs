@@ -1,12 +1,14 @@
 //! `pilot credentials set|list|rm|rotate-key`: encrypted credentials in `$PILOT_HOME/pilot.db`.
 //!
 //! A secret never comes from the command line (it would show in `ps` and the shell history): `set` reads it from
-//! stdin when stdin is not a terminal, else prompts for it without echo. What stdin holds per provider:
-//! `api_key`: the key; `basic`: the password (the user name is `--username`); `oauth2`: a JSON object with at
-//! least `access_token`. The master key: see `executor::credentials::key` (keyring, `PILOT_MASTER_KEY`, or
-//! `credentials/master.key`).
+//! stdin when stdin is not a terminal, else prompts for it without echo (rpassword). What stdin holds per
+//! provider: `oauth2`: a JSON object with at least `access_token`; every other provider: the secret itself
+//! (`basic` and `smtp` take the user name from `--username`). The master key: see `executor::credentials::key`
+//! (keyring, `PILOT_MASTER_KEY`, or `credentials/master.key`). With `--json`, each command prints one JSON object.
 
-use super::runner::{fail, say};
+use super::exit;
+use super::output::outln;
+use super::ui;
 use crate::home::PilotHome;
 use executor::credentials::{self, KeySettings, MasterKey, Provider, Vault};
 use executor::store::{LogFolder, SqliteStore, Store, StoreOptions, Timestamp, rfc3339_micros};
@@ -18,7 +20,6 @@ use std::sync::Arc;
 
 /// Where `rotate-key` takes the new key from when the current one comes from `PILOT_MASTER_KEY`.
 const ENV_NEW_MASTER_KEY: &str = "PILOT_NEW_MASTER_KEY";
-const EXIT_USAGE: u8 = 2;
 
 #[derive(Debug, clap::Args)]
 pub struct CredentialsArgs {
@@ -31,13 +32,12 @@ pub enum CredentialsCommand {
     /// Store (or replace) a credential; the secret is read from stdin or prompted for, never from arguments.
     Set(SetArgs),
     /// List the stored credentials: names, providers and dates only.
-    List {
-        /// Print a JSON array.
-        #[arg(long)]
-        json: bool,
-    },
+    List,
     /// Remove a credential.
-    Rm { name: String },
+    Rm {
+        /// The credential's name (as `pilot credentials list` shows it).
+        name: String,
+    },
     /// Generate a new master key and re-encrypt every credential with it.
     RotateKey,
 }
@@ -46,19 +46,30 @@ pub enum CredentialsCommand {
 pub struct SetArgs {
     /// The name workflows use: `credential: NAME` or `${secrets.NAME}`.
     pub name: String,
+    /// What kind of secret it is, which decides the actions that can use it.
     #[arg(long, value_enum)]
     pub provider: ProviderArg,
-    /// The user name (provider `basic`); the password is read like any secret.
+    /// The user name (providers `basic` and `smtp`); the password is read like any secret.
     #[arg(long)]
     pub username: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum ProviderArg {
+    /// An API key (AI providers; HTTP sends it as a bearer token).
     #[value(name = "api_key")]
     ApiKey,
+    /// A user name and password (HTTP basic auth).
     Basic,
+    /// An OAuth2 token: a JSON object with `access_token` on stdin.
     Oauth2,
+    /// A bearer token (HTTP `Authorization: Bearer`, Slack bot tokens).
+    Bearer,
+    /// A signing secret for webhooks (`notify/webhook`, webhook triggers).
+    #[value(alias = "webhook")]
+    Hmac,
+    /// An SMTP login for `notify/email`: `--username` and the password.
+    Smtp,
 }
 
 impl ProviderArg {
@@ -67,6 +78,9 @@ impl ProviderArg {
             ProviderArg::ApiKey => Provider::ApiKey,
             ProviderArg::Basic => Provider::Basic,
             ProviderArg::Oauth2 => Provider::OAuth2,
+            ProviderArg::Bearer => Provider::Bearer,
+            ProviderArg::Hmac => Provider::Hmac,
+            ProviderArg::Smtp => Provider::Smtp,
         }
     }
 }
@@ -74,22 +88,19 @@ impl ProviderArg {
 pub fn run(args: &CredentialsArgs) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build() {
         Ok(runtime) => runtime,
-        Err(err) => return fail(&format!("cannot start the async runtime: {err}")),
+        Err(err) => return ui::fail(exit::FAILED, &format!("cannot start the async runtime: {err}")),
     };
     runtime.block_on(async {
         let result = match &args.command {
             CredentialsCommand::Set(set) => set_credential(set).await,
-            CredentialsCommand::List { json } => list(*json).await,
+            CredentialsCommand::List => list().await,
             CredentialsCommand::Rm { name } => remove(name).await,
             CredentialsCommand::RotateKey => rotate_key().await,
         };
         match result {
             Ok(()) => ExitCode::SUCCESS,
-            Err(Failure::Usage(message)) => {
-                eprintln!("error: {message}");
-                ExitCode::from(EXIT_USAGE)
-            }
-            Err(Failure::Failed(message)) => fail(&message),
+            Err(Failure::Usage(message)) => ui::fail(exit::NOT_RUN, &message),
+            Err(Failure::Failed(message)) => ui::fail(exit::FAILED, &message),
         }
     })
 }
@@ -131,46 +142,54 @@ async fn set_credential(args: &SetArgs) -> Result<(), Failure> {
             args.name
         )));
     }
-    let username = match (provider, &args.username) {
-        (Provider::Basic, None) => return Err(Failure::Usage("provider `basic` needs --username".into())),
-        (Provider::Basic, Some(name)) => Some(name.clone()),
-        (_, Some(_)) => return Err(Failure::Usage("--username is only for provider `basic`".into())),
-        (_, None) => None,
+    let username = match (provider.has_username(), &args.username) {
+        (true, None) => return Err(Failure::Usage(format!("provider `{}` needs --username", provider.as_str()))),
+        (true, Some(name)) => Some(name.clone()),
+        (false, Some(_)) => return Err(Failure::Usage("--username is only for providers `basic` and `smtp`".into())),
+        (false, None) => None,
     };
     let prompt = match provider {
-        Provider::ApiKey => format!("API key for `{}`: ", args.name),
-        Provider::Basic => format!("Password for `{}`: ", args.name),
         Provider::OAuth2 => format!("OAuth2 token JSON for `{}`: ", args.name),
+        Provider::Basic | Provider::Smtp => format!("Password for `{}`: ", args.name),
+        other => format!("{} for `{}`: ", other.main_field().replace('_', " "), args.name),
     };
     let secret = read_secret(&prompt)?;
     if secret.is_empty() {
         return Err(Failure::Usage("the secret is empty (nothing on stdin)".into()));
     }
     let data = match provider {
-        Provider::ApiKey => json!({ "api_key": secret }),
-        Provider::Basic => json!({ "username": username, "password": secret }),
         // serde_json's message gives a line and column, never the text, so it is safe to show.
         Provider::OAuth2 => serde_json::from_str::<Json>(&secret)
             .map_err(|err| Failure::Usage(format!("the oauth2 token is not a JSON object: {err}")))?,
+        Provider::Basic | Provider::Smtp => json!({ "username": username, "password": secret }),
+        other => json!({ other.main_field(): secret }),
     };
     let home = PilotHome::from_env();
     let (vault, _) = open_vault(&home, open_store(&home)?).await?;
     vault.set(&args.name, provider, &data, now()).await?;
-    say!(
-        "stored credential `{}` ({}), encrypted with the key from {}",
-        args.name,
-        provider.as_str(),
-        vault.key_source()
+    let key_source = vault.key_source().to_string();
+    said(
+        json!({ "name": args.name, "provider": provider.as_str(), "key_source": key_source }),
+        &format!("stored credential `{}` ({}), encrypted with the key from {key_source}", args.name, provider.as_str()),
     );
     Ok(())
 }
 
-async fn list(json: bool) -> Result<(), Failure> {
+/// Prints a command's result: the JSON object with `--json`, else the sentence.
+fn said(document: Json, text: &str) {
+    if ui::json() {
+        outln!("{}", serde_json::to_string_pretty(&document).unwrap_or_default());
+    } else {
+        outln!("{text}");
+    }
+}
+
+async fn list() -> Result<(), Failure> {
     let home = PilotHome::from_env();
     let store = open_store(&home)?;
     // Listing needs no key: names, providers and dates are stored in the clear.
     let records = store.credentials().await?;
-    if json {
+    if ui::json() {
         let list: Vec<Json> = records
             .iter()
             .map(|r| {
@@ -182,14 +201,14 @@ async fn list(json: bool) -> Result<(), Failure> {
                 })
             })
             .collect();
-        say!("{}", serde_json::to_string_pretty(&list)?);
+        outln!("{}", serde_json::to_string_pretty(&list)?);
         return Ok(());
     }
     if records.is_empty() {
-        say!("no credentials stored (add one with `pilot credentials set NAME --provider api_key`)");
+        outln!("no credentials stored (add one with `pilot credentials set NAME --provider api_key`)");
     }
     for record in &records {
-        say!("{:<24} {:<8} updated {}", record.name, record.provider, rfc3339_micros(record.updated_at));
+        outln!("{:<24} {:<8} updated {}", record.name, record.provider, rfc3339_micros(record.updated_at));
     }
     Ok(())
 }
@@ -198,7 +217,7 @@ async fn remove(name: &str) -> Result<(), Failure> {
     let home = PilotHome::from_env();
     match open_store(&home)?.remove_credential(name).await {
         Ok(()) => {
-            say!("removed credential `{name}`");
+            said(json!({ "name": name, "removed": true }), &format!("removed credential `{name}`"));
             Ok(())
         }
         Err(executor::store::StoreError::UnknownCredential { .. }) => {
@@ -214,10 +233,12 @@ async fn rotate_key() -> Result<(), Failure> {
     let new_env_key = std::env::var(ENV_NEW_MASTER_KEY).ok().filter(|v| !v.is_empty());
     let new_env_key = new_env_key.map(|text| MasterKey::from_env_text(&text));
     let count = credentials::rotate(&mut vault, &settings, new_env_key, now()).await?;
-    say!("re-encrypted {count} credentials; the new key is in {}", vault.key_source());
+    let key_source = vault.key_source().to_string();
+    let mut text = format!("re-encrypted {count} credentials; the new key is in {key_source}");
     if *vault.key_source() == credentials::KeySource::Environment {
-        say!("set PILOT_MASTER_KEY to the value of {ENV_NEW_MASTER_KEY} from now on");
+        text.push_str(&format!("\nset PILOT_MASTER_KEY to the value of {ENV_NEW_MASTER_KEY} from now on"));
     }
+    said(json!({ "re_encrypted": count, "key_source": key_source }), &text);
     Ok(())
 }
 
@@ -240,50 +261,11 @@ pub(crate) fn stored_credential_names() -> Option<BTreeSet<String>> {
 /// The secret from stdin (all of it, without the final line break) or, on a terminal, typed without echo.
 fn read_secret(prompt: &str) -> Result<String, Failure> {
     let stdin = std::io::stdin();
-    let mut text = String::new();
     if stdin.is_terminal() {
-        eprint!("{prompt}");
-        let _echo_off = EchoOff::new();
-        stdin.read_line(&mut text)?;
-        eprintln!();
-    } else {
-        stdin.lock().read_to_string(&mut text)?;
+        return Ok(rpassword::prompt_password(prompt)?);
     }
+    let mut text = String::new();
+    stdin.lock().read_to_string(&mut text)?;
     let trimmed = text.strip_suffix('\n').unwrap_or(&text);
     Ok(trimmed.strip_suffix('\r').unwrap_or(trimmed).to_owned())
-}
-
-/// Turns terminal echo off on stdin until dropped.
-struct EchoOff {
-    saved: Option<libc::termios>,
-}
-
-impl EchoOff {
-    fn new() -> EchoOff {
-        // SAFETY: termios is plain data; tcgetattr/tcsetattr only read/write the struct we pass for fd 0.
-        unsafe {
-            let mut current: libc::termios = std::mem::zeroed();
-            if libc::tcgetattr(libc::STDIN_FILENO, &mut current) != 0 {
-                return EchoOff { saved: None };
-            }
-            let mut quiet = current;
-            quiet.c_lflag &= !libc::ECHO;
-            quiet.c_lflag |= libc::ECHONL;
-            if libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) != 0 {
-                return EchoOff { saved: None };
-            }
-            EchoOff { saved: Some(current) }
-        }
-    }
-}
-
-impl Drop for EchoOff {
-    fn drop(&mut self) {
-        if let Some(saved) = &self.saved {
-            // SAFETY: restores the attributes read in `new` on the same fd.
-            unsafe {
-                libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, saved);
-            }
-        }
-    }
 }

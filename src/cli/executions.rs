@@ -1,6 +1,6 @@
 //! `pilot executions list [--workflow NAME] [--status S] [--limit N] [--json]` and
 //! `pilot executions show ID [--json]`: what ran, from the execution store (`$PILOT_HOME/pilot.db`).
-//! An id may be any unique prefix; an unknown or ambiguous one exits 2.
+//! An id may be any unique prefix or suffix; an unknown or ambiguous one exits 2.
 
 use std::process::ExitCode;
 
@@ -9,7 +9,9 @@ use executor::store::{
     StoreOptions, rfc3339_micros, utc_seconds,
 };
 
+use super::exit;
 use super::output::{out, outln};
+use super::ui;
 use crate::home::PilotHome;
 
 #[derive(Debug, clap::Args)]
@@ -37,24 +39,13 @@ pub struct ListArgs {
     /// At most this many.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
-    /// Print a JSON array of executions (with their steps) instead of a table.
-    #[arg(long)]
-    pub json: bool,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ShowArgs {
-    /// The execution id, or a unique prefix of it.
+    /// The execution id, or a unique prefix or suffix of it.
     pub id: String,
-    /// Print the execution as JSON.
-    #[arg(long)]
-    pub json: bool,
 }
-
-/// Exit status for an unknown or ambiguous execution id.
-pub const EXIT_UNKNOWN_ID: u8 = 2;
-/// Exit status when the store cannot be read.
-pub const EXIT_STORE: u8 = 1;
 
 pub fn run(args: &ExecutionsArgs) -> ExitCode {
     with_store(|store| async move {
@@ -73,10 +64,7 @@ where
 {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(runtime) => runtime,
-        Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::from(EXIT_STORE);
-        }
+        Err(error) => return ui::fail(exit::FAILED, &format!("cannot start the async runtime: {error}")),
     };
     let home = PilotHome::from_env();
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
@@ -88,8 +76,7 @@ where
 }
 
 pub(crate) fn store_failed(error: &StoreError) -> ExitCode {
-    eprintln!("error: {error}");
-    ExitCode::from(EXIT_STORE)
+    ui::fail(exit::FAILED, &error.to_string())
 }
 
 /// The full id for `prefix`, or the exit code after saying why there is none.
@@ -97,10 +84,7 @@ pub(crate) async fn resolve(store: &dyn Store, prefix: &str) -> Result<String, E
     match store.resolve_execution_id(prefix).await {
         Ok(id) => Ok(id),
         Err(LookupError::Store(error)) => Err(store_failed(&error)),
-        Err(error) => {
-            eprintln!("error: {error} (`pilot executions list` shows the ids)");
-            Err(ExitCode::from(EXIT_UNKNOWN_ID))
-        }
+        Err(error) => Err(ui::fail(exit::NOT_RUN, &format!("{error} (`pilot executions list` shows the ids)"))),
     }
 }
 
@@ -114,7 +98,7 @@ async fn run_list(store: &SqliteStore, args: &ListArgs) -> ExitCode {
         Ok(found) => found,
         Err(error) => return store_failed(&error),
     };
-    if !args.json {
+    if !ui::json() {
         out!("{}", summary_table(&found));
         return ExitCode::SUCCESS;
     }
@@ -136,13 +120,10 @@ async fn run_show(store: &SqliteStore, args: &ShowArgs) -> ExitCode {
     };
     let execution = match store.load_execution(&id).await {
         Ok(Some(execution)) => execution,
-        Ok(None) => {
-            eprintln!("error: execution {id} not found");
-            return ExitCode::from(EXIT_UNKNOWN_ID);
-        }
+        Ok(None) => return ui::fail(exit::NOT_RUN, &format!("execution {id} not found")),
         Err(error) => return store_failed(&error),
     };
-    if args.json {
+    if ui::json() {
         return print_json(&execution.to_json());
     }
     out!("{}", execution_text(&execution));
@@ -150,16 +131,8 @@ async fn run_show(store: &SqliteStore, args: &ShowArgs) -> ExitCode {
 }
 
 fn print_json(value: &serde_json::Value) -> ExitCode {
-    match serde_json::to_string_pretty(value) {
-        Ok(text) => {
-            outln!("{text}");
-            ExitCode::SUCCESS
-        }
-        Err(error) => {
-            eprintln!("error: cannot render JSON: {error}");
-            ExitCode::from(EXIT_STORE)
-        }
-    }
+    outln!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    ExitCode::SUCCESS
 }
 
 /// `1.234s`, `250ms`, `2m03s`, `1h02m`.

@@ -1,14 +1,19 @@
-//! One module per subcommand.
+//! The `pilot` command line: thin glue over the library crates. Each subcommand lives in its own module under
+//! `cli/`, parses nothing itself and holds no logic beyond printing. The global flags (`--json`, `--color`,
+//! `-q`, `-v`) are read through [`ui`], exit statuses come from [`exit`].
 
 pub mod check;
 pub mod compile;
 pub mod connectors;
 pub mod credentials;
 pub mod executions;
+pub mod exit;
 pub mod explain;
 pub mod logs;
 pub mod output;
 pub mod schema;
+pub mod shell;
+pub mod ui;
 
 // Running workflows: `pilot run`, `resume`, `retry`, `cancel` and what they share.
 mod active;
@@ -18,3 +23,92 @@ pub mod resume;
 pub mod retry;
 pub mod run;
 mod runner;
+
+use clap::{CommandFactory, Parser};
+use std::process::ExitCode;
+
+const AFTER_HELP: &str = "\
+Environment:
+  PILOT_HOME   where Pilot keeps its store, workflows, logs and settings (default ~/.dooz/pilot)
+  NO_COLOR     set to turn colour off (as --color never)
+  RUST_LOG     Pilot's own log events on stderr, e.g. RUST_LOG=executor=debug (overrides -v)
+";
+
+/// Dooz Pilot: local-first workflow automation.
+#[derive(Debug, Parser)]
+#[command(name = "pilot", version, about, after_help = after_help())]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+    /// Print one JSON document on stdout instead of text (also when the command fails: `{"error": ...}`).
+    #[arg(long, global = true)]
+    pub json: bool,
+    /// When to colour the output.
+    #[arg(long, global = true, value_enum, value_name = "WHEN", default_value_t = ui::ColorChoice::Auto)]
+    pub color: ui::ColorChoice,
+    /// Say less: no progress and no warnings, only results and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Say more of what Pilot does, on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+fn after_help() -> String {
+    format!("{AFTER_HELP}\n{}", exit::TABLE)
+}
+
+#[derive(Debug, clap::Subcommand)]
+pub enum Command {
+    /// Compile a workflow and print its plan (the step graph and bindings) as Graphviz dot or JSON.
+    Compile(compile::CompileArgs),
+    /// Check workflow files (or folders of them) and report every problem with its place and a hint.
+    Check(check::CheckArgs),
+    /// Print the JSON Schema of workflow files (for editors), with the installed custom connectors' actions.
+    Schema,
+    /// Explain a diagnostic code (e.g. `pilot explain E0101`), with a wrong and a right example.
+    Explain(explain::ExplainArgs),
+    /// List past executions or show one with its steps.
+    Executions(executions::ExecutionsArgs),
+    /// Print an execution's log (`--follow` to keep printing while it runs).
+    Logs(logs::LogsArgs),
+    /// Connectors and their actions (`pilot connectors list`), custom connectors (`install`, `remove`).
+    Connectors(connectors::ConnectorsArgs),
+    /// Run a workflow file now, showing its steps as they run.
+    Run(run::RunArgs),
+    /// Continue interrupted executions (all of them without an id), never re-running finished steps.
+    Resume(resume::ResumeArgs),
+    /// Cancel a running execution (also one running in another pilot process).
+    Cancel(cancel::CancelArgs),
+    /// Run a finished execution again from its failed step (or --from STEP), reusing earlier outputs.
+    Retry(retry::RetryArgs),
+    /// Encrypted credentials for steps: `set NAME --provider PROVIDER`, `list`, `rm NAME`, `rotate-key`.
+    Credentials(credentials::CredentialsArgs),
+    /// Print a shell completion script: `pilot completions bash > /etc/bash_completion.d/pilot`.
+    Completions(shell::CompletionsArgs),
+    /// Print the manual page (roff): `pilot man | man -l -`.
+    Man,
+}
+
+/// Parses the command line, applies the global flags and runs the command.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    ui::init(ui::Ui { color: cli.color, quiet: cli.quiet, verbose: cli.verbose, json: cli.json });
+    ui::install_tracing();
+    match cli.command {
+        Command::Compile(args) => compile::run(&args),
+        Command::Check(args) => check::run(&args),
+        Command::Schema => schema::run(),
+        Command::Explain(args) => explain::run(&args),
+        Command::Executions(args) => executions::run(&args),
+        Command::Logs(args) => logs::run(&args),
+        Command::Connectors(args) => connectors::run(&args),
+        Command::Run(args) => run::run(&args),
+        Command::Resume(args) => resume::run(&args),
+        Command::Cancel(args) => cancel::run(&args),
+        Command::Retry(args) => retry::run(&args),
+        Command::Credentials(args) => credentials::run(&args),
+        Command::Completions(args) => shell::completions(&args, &mut Cli::command()),
+        Command::Man => shell::man(&Cli::command()),
+    }
+}

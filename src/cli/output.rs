@@ -5,18 +5,15 @@
 
 use std::io::Write;
 
-/// The status of a process killed by SIGPIPE, as shells report it.
-pub const BROKEN_PIPE_STATUS: i32 = 128 + 13;
-
 /// Writes `text` to stdout and flushes it, so that a closed pipe shows here and not at exit.
 pub fn print(text: &str) {
     let mut stdout = std::io::stdout().lock();
     if let Err(error) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         if error.kind() == std::io::ErrorKind::BrokenPipe {
-            std::process::exit(BROKEN_PIPE_STATUS);
+            std::process::exit(i32::from(super::exit::BROKEN_PIPE));
         }
         eprintln!("error: cannot write the output: {error}");
-        std::process::exit(1);
+        std::process::exit(i32::from(super::exit::FAILED));
     }
 }
 

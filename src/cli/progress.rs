@@ -1,33 +1,37 @@
-//! The live view of `pilot run`, `resume` and `retry`: a line per step with its status and duration.
+//! The live view of `pilot run`, `resume` and `retry`, on stderr (results go to stdout).
 //!
-//! On a terminal the lines of the steps are redrawn in place, with a spinner on running ones. Elsewhere (a pipe,
-//! a file, CI) each step prints one plain line when it ends, so the output reads well in a log.
+//! On a terminal, each running step is a spinner line drawn by indicatif, which measures the terminal's width and
+//! cuts lines to it, so a narrow terminal or a long message never leaves stale lines behind. A finished step, a
+//! retry and every `log` line are printed above the spinners as ordinary lines, as cargo prints "Compiling".
+//! Elsewhere (a pipe, a file, CI) the same ordinary lines are printed without spinners. `--json` and `--quiet`
+//! show nothing.
 
-use super::runner::say;
+use super::ui;
 use executor::engine::{Progress, ProgressEvent};
 use executor::store::Status;
 use expr_grammar::Timestamp;
-use std::io::Write;
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::HashMap;
+use std::io::IsTerminal;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum View {
-    /// Redrawn in place, with spinners.
+    /// Spinners for running steps, redrawn in place.
     Live,
-    /// One line per finished step.
+    /// One line per finished step or log line.
     Plain,
-    /// Nothing (`--json`).
+    /// Nothing (`--json`, `--quiet`).
     Quiet,
 }
 
 impl View {
-    /// `Live` on a terminal, `Plain` otherwise; `Quiet` when the output is JSON.
-    pub(crate) fn for_stdout(json: bool) -> View {
-        use std::io::IsTerminal;
-        if json {
+    /// `Quiet` with `--json` or `--quiet`, else `Live` when stderr is a terminal, `Plain` otherwise.
+    pub(crate) fn choose() -> View {
+        if ui::json() || ui::quiet() {
             View::Quiet
-        } else if std::io::stdout().is_terminal() {
+        } else if std::io::stderr().is_terminal() {
             View::Live
         } else {
             View::Plain
@@ -35,125 +39,219 @@ impl View {
     }
 }
 
-const SPINNER: [&str; 10] = ["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏"];
+/// Most spinner lines shown at once; further running steps are counted in one more line.
+const MOST_SPINNERS: usize = 8;
 
-#[derive(Debug, Clone)]
-struct StepLine {
-    execution: String,
-    step_id: String,
-    status: Status,
+/// What the view knows of one step of one execution.
+#[derive(Debug, Clone, Default)]
+struct StepState {
     attempt: u32,
-    started: Option<std::time::Instant>,
-    duration: Option<Duration>,
-    note: Option<String>,
+    /// `done/total` items of a loop step.
+    items: Option<(usize, usize)>,
 }
 
 /// Renders events until every sender is gone.
 pub(crate) async fn render(mut events: UnboundedReceiver<ProgressEvent>, view: View, show_execution: bool) {
-    let mut lines: Vec<StepLine> = Vec::new();
-    let mut drawn = 0;
-    let mut frame = 0usize;
-    let mut tick = tokio::time::interval(Duration::from_millis(100));
-    loop {
-        tokio::select! {
-            event = events.recv() => match event {
-                Some(event) => {
-                    if let Some(header) = apply(&mut lines, event, view, show_execution) {
-                        drawn = print_header(view, drawn, &header);
-                    }
+    let mut screen = Screen::new(view, show_execution);
+    while let Some(event) = events.recv().await {
+        screen.apply(event);
+    }
+    screen.finish();
+}
+
+struct Screen {
+    view: View,
+    show_execution: bool,
+    multi: MultiProgress,
+    steps: HashMap<(String, String), StepState>,
+    /// Spinners of running steps, in the order they started.
+    spinners: Vec<((String, String), ProgressBar)>,
+    overflow: Option<ProgressBar>,
+    waiting: Vec<(String, String)>,
+}
+
+impl Screen {
+    fn new(view: View, show_execution: bool) -> Screen {
+        let target =
+            if view == View::Live { ProgressDrawTarget::stderr_with_hz(10) } else { ProgressDrawTarget::hidden() };
+        Screen {
+            view,
+            show_execution,
+            multi: MultiProgress::with_draw_target(target),
+            steps: HashMap::new(),
+            spinners: Vec::new(),
+            overflow: None,
+            waiting: Vec::new(),
+        }
+    }
+
+    fn apply(&mut self, event: ProgressEvent) {
+        if self.view == View::Quiet {
+            return;
+        }
+        let execution = event.execution_id;
+        match event.event {
+            Progress::Started { workflow, resumed, .. } => {
+                let verb = if resumed { "resuming" } else { "running" };
+                self.line(format!("{verb} {workflow} (execution {execution})"));
+            }
+            Progress::Reused { step_id, status } => {
+                let label = self.label(&execution, &step_id);
+                self.line(format!("  {} {label} {status} (done earlier)", symbol(status)));
+            }
+            Progress::StepStarted { step_id, .. } => {
+                let key = (execution, step_id);
+                self.steps.entry(key.clone()).or_default().attempt = 1;
+                self.start_spinner(key);
+            }
+            Progress::LoopItems { step_id, done, total } => {
+                let key = (execution, step_id);
+                self.steps.entry(key.clone()).or_default().items = Some((done, total));
+                self.refresh_spinner(&key);
+            }
+            Progress::Log { step_id, level, message } => {
+                let place = step_id.map(|id| format!("[{}] ", self.label(&execution, &id))).unwrap_or_default();
+                self.line(format!("    {} {place}{}", level.as_str(), one_line(&message)));
+            }
+            Progress::StepRetrying { step_id, failed_attempt, delay, error } => {
+                let label = self.label(&execution, &step_id);
+                self.line(format!(
+                    "  ! {label} attempt {failed_attempt} failed: {}; retrying in {}",
+                    one_line(&error),
+                    short(delay)
+                ));
+                let key = (execution, step_id);
+                self.steps.entry(key.clone()).or_default().attempt = failed_attempt + 1;
+                self.refresh_spinner(&key);
+            }
+            Progress::StepFinished { step_id, status, attempts, started_at, completed_at, error } => {
+                let key = (execution, step_id);
+                self.stop_spinner(&key);
+                let label = self.label(&key.0, &key.1);
+                let mut text = format!(
+                    "  {} {label} {status} {}",
+                    symbol(status),
+                    short(micros_between(started_at, completed_at))
+                );
+                if attempts > 1 {
+                    text.push_str(&format!(" (attempt {attempts})"));
                 }
-                None => break,
-            },
-            _ = tick.tick(), if view == View::Live => frame += 1,
-        }
-        if view == View::Live {
-            drawn = redraw(&lines, drawn, frame, show_execution);
+                if let Some(error) = error {
+                    text.push_str(&format!(": {}", one_line(&error)));
+                }
+                self.line(text);
+            }
+            Progress::Finished { .. } => {}
         }
     }
-    if view == View::Live {
-        redraw(&lines, drawn, frame, show_execution);
+
+    /// A permanent line: above the spinners on a terminal, a plain line elsewhere.
+    fn line(&self, text: String) {
+        match self.view {
+            View::Live => {
+                if self.multi.println(&text).is_err() {
+                    eprintln!("{text}");
+                }
+            }
+            View::Plain => eprintln!("{text}"),
+            View::Quiet => {}
+        }
+    }
+
+    /// The step id, after the execution's short id (its last 8 characters, random and accepted by every command
+    /// that takes an id) when several executions share the view.
+    fn label(&self, execution: &str, step_id: &str) -> String {
+        if self.show_execution { format!("{} {step_id}", short_id(execution)) } else { step_id.to_owned() }
+    }
+
+    fn start_spinner(&mut self, key: (String, String)) {
+        if self.view != View::Live {
+            return;
+        }
+        if self.spinners.len() >= MOST_SPINNERS {
+            self.waiting.push(key);
+            self.refresh_overflow();
+            return;
+        }
+        let bar = self.multi.add(ProgressBar::new_spinner());
+        bar.set_style(spinner_style());
+        bar.enable_steady_tick(Duration::from_millis(100));
+        self.spinners.push((key.clone(), bar));
+        self.refresh_spinner(&key);
+    }
+
+    fn refresh_spinner(&self, key: &(String, String)) {
+        let Some((_, bar)) = self.spinners.iter().find(|(k, _)| k == key) else { return };
+        let state = self.steps.get(key).cloned().unwrap_or_default();
+        let mut message = self.label(&key.0, &key.1);
+        if let Some((done, total)) = state.items {
+            message.push_str(&format!(" item {}/{total}", (done + 1).min(total)));
+        }
+        if state.attempt > 1 {
+            message.push_str(&format!(" (attempt {})", state.attempt));
+        }
+        bar.set_message(message);
+    }
+
+    fn stop_spinner(&mut self, key: &(String, String)) {
+        self.steps.remove(key);
+        if let Some(index) = self.spinners.iter().position(|(k, _)| k == key) {
+            let (_, bar) = self.spinners.remove(index);
+            bar.finish_and_clear();
+            self.multi.remove(&bar);
+            if !self.waiting.is_empty() {
+                let next = self.waiting.remove(0);
+                self.start_spinner(next);
+            }
+        } else {
+            self.waiting.retain(|k| k != key);
+        }
+        self.refresh_overflow();
+    }
+
+    fn refresh_overflow(&mut self) {
+        match (self.waiting.len(), &self.overflow) {
+            (0, Some(bar)) => {
+                bar.finish_and_clear();
+                self.multi.remove(bar);
+                self.overflow = None;
+            }
+            (0, None) => {}
+            (count, Some(bar)) => bar.set_message(format!("and {count} more running")),
+            (count, None) => {
+                let bar = self.multi.add(ProgressBar::new_spinner());
+                bar.set_style(spinner_style());
+                bar.set_message(format!("and {count} more running"));
+                self.overflow = Some(bar);
+            }
+        }
+    }
+
+    fn finish(self) {
+        for (_, bar) in &self.spinners {
+            bar.finish_and_clear();
+        }
+        if let Some(bar) = &self.overflow {
+            bar.finish_and_clear();
+        }
+        let _ = self.multi.clear();
     }
 }
 
-/// Updates the lines; returns a header line to print, if the event starts an execution.
-fn apply(lines: &mut Vec<StepLine>, event: ProgressEvent, view: View, show_execution: bool) -> Option<String> {
-    let execution = event.execution_id;
-    let find = |lines: &mut Vec<StepLine>, step_id: &str| -> usize {
-        match lines.iter().position(|l| l.execution == execution && l.step_id == step_id) {
-            Some(index) => index,
-            None => {
-                lines.push(StepLine {
-                    execution: execution.clone(),
-                    step_id: step_id.to_string(),
-                    status: Status::Pending,
-                    attempt: 1,
-                    started: None,
-                    duration: None,
-                    note: None,
-                });
-                lines.len() - 1
-            }
-        }
-    };
-    match event.event {
-        Progress::Started { workflow, steps, resumed } => {
-            let verb = if resumed { "resuming" } else { "running" };
-            for step_id in steps {
-                find(lines, &step_id);
-            }
-            return Some(format!("{verb} {workflow} (execution {execution})"));
-        }
-        Progress::Reused { step_id, status } => {
-            let index = find(lines, &step_id);
-            lines[index].status = status;
-            lines[index].note = Some("done earlier".to_string());
-            if view == View::Plain {
-                say!("{}", plain_line(&lines[index], show_execution));
-            }
-        }
-        Progress::StepStarted { step_id, .. } => {
-            let index = find(lines, &step_id);
-            lines[index].status = Status::Running;
-            lines[index].started = Some(std::time::Instant::now());
-        }
-        Progress::StepRetrying { step_id, failed_attempt, delay, error } => {
-            let index = find(lines, &step_id);
-            lines[index].attempt = failed_attempt + 1;
-            lines[index].note = Some(format!("attempt {failed_attempt} failed: {error}; retrying in {}", short(delay)));
-            if view == View::Plain {
-                say!("{}", plain_line(&lines[index], show_execution));
-            }
-        }
-        Progress::StepFinished { step_id, status, attempts, started_at, completed_at, error } => {
-            let index = find(lines, &step_id);
-            let line = &mut lines[index];
-            line.status = status;
-            line.attempt = attempts.max(1);
-            line.duration = Some(micros_between(started_at, completed_at));
-            line.note = error;
-            if view == View::Plain {
-                say!("{}", plain_line(line, show_execution));
-            }
-        }
-        Progress::Finished { .. } => {}
-    }
-    None
+fn spinner_style() -> ProgressStyle {
+    // `wide_msg` is cut to the terminal's width: a spinner line never wraps.
+    ProgressStyle::with_template("  {spinner} {wide_msg} {elapsed:>4}")
+        .unwrap_or_else(|_| ProgressStyle::default_spinner())
+        .tick_strings(&["⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏", "✓"])
 }
 
-/// Prints a header above the step lines (clearing them first in the live view); returns the lines on screen.
-fn print_header(view: View, drawn: usize, header: &str) -> usize {
-    match view {
-        View::Quiet => drawn,
-        View::Plain => {
-            say!("{header}");
-            0
-        }
-        View::Live => {
-            let up = if drawn > 0 { format!("\x1b[{drawn}A\x1b[J") } else { String::new() };
-            println!("{up}{header}");
-            0
-        }
-    }
+pub(crate) fn short_id(execution_id: &str) -> &str {
+    &execution_id[execution_id.len().saturating_sub(8)..]
+}
+
+/// A log message or error on one line: line breaks shown as `\n`.
+fn one_line(text: &str) -> String {
+    text.replace('\r', "\\r").replace('\n', "\\n")
 }
 
 fn micros_between(start: Timestamp, end: Timestamp) -> Duration {
@@ -183,53 +281,6 @@ fn symbol(status: Status) -> &'static str {
     }
 }
 
-fn describe(line: &StepLine, elapsed: Option<Duration>) -> String {
-    let mut text = line.status.as_str().to_string();
-    if let Some(duration) = line.duration.or(elapsed) {
-        text.push_str(&format!(" {}", short(duration)));
-    }
-    if line.attempt > 1 {
-        text.push_str(&format!(" (attempt {})", line.attempt));
-    }
-    if let Some(note) = &line.note {
-        text.push_str(&format!(": {note}"));
-    }
-    text
-}
-
-fn label(line: &StepLine, show_execution: bool) -> String {
-    if show_execution {
-        format!("{} {}", &line.execution[..line.execution.len().min(8)], line.step_id)
-    } else {
-        line.step_id.clone()
-    }
-}
-
-fn plain_line(line: &StepLine, show_execution: bool) -> String {
-    format!("{} {}", label(line, show_execution), describe(line, None))
-}
-
-/// Redraws every step line in place; returns how many lines are on screen now.
-fn redraw(lines: &[StepLine], drawn: usize, frame: usize, show_execution: bool) -> usize {
-    let width = lines.iter().map(|l| label(l, show_execution).chars().count()).max().unwrap_or(0);
-    let mut out = String::new();
-    if drawn > 0 {
-        out.push_str(&format!("\x1b[{drawn}A"));
-    }
-    for line in lines {
-        let (mark, elapsed) = match line.status {
-            Status::Running => (SPINNER[frame % SPINNER.len()], line.started.map(|s| s.elapsed())),
-            status => (symbol(status), None),
-        };
-        let name = label(line, show_execution);
-        out.push_str(&format!("\x1b[2K  {mark} {name:<width$}  {}\n", describe(line, elapsed)));
-    }
-    let mut stdout = std::io::stdout().lock();
-    let _ = stdout.write_all(out.as_bytes());
-    let _ = stdout.flush();
-    lines.len()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -242,17 +293,7 @@ mod tests {
     }
 
     #[test]
-    fn a_plain_line_names_the_step_status_duration_attempts_and_error() {
-        let line = StepLine {
-            execution: "0193abcd-ef".into(),
-            step_id: "copy_files".into(),
-            status: Status::Failed,
-            attempt: 3,
-            started: None,
-            duration: Some(Duration::from_millis(1500)),
-            note: Some("item 2: permission denied".into()),
-        };
-        assert_eq!(plain_line(&line, false), "copy_files failed 1.5s (attempt 3): item 2: permission denied");
-        assert_eq!(plain_line(&line, true), "0193abcd copy_files failed 1.5s (attempt 3): item 2: permission denied");
+    fn messages_with_line_breaks_stay_on_one_line() {
+        assert_eq!(one_line("a\nb\r\nc"), "a\\nb\\r\\nc");
     }
 }

@@ -3,12 +3,14 @@
 //!
 //! Finished steps are never run again: their stored outputs are reloaded. A step that was running when the
 //! process died is run again (at-least-once), unless it says `resume: fail`; then it is recorded failed and
-//! the execution fails. Exit status: 0 when every resumed execution succeeded (or there was nothing to
-//! resume), 1 when one failed, 2 for an unknown id.
+//! the execution fails. With `--json`, a JSON array of the resumed executions (`[]` when there was nothing to
+//! resume). Exit status: 0 when every resumed execution succeeded (or there was nothing to resume), 1 when one
+//! failed, 2 for an unknown id, 130 when Ctrl-C cancelled them.
 
+use super::output::outln;
 use super::progress::View;
-use super::runner::say;
-use super::runner::{EXIT_FAILED, Runner, engine_failed, fail, progress, report, supervise, with_runner};
+use super::runner::{Runner, engine_failed, fail, progress, report_all, supervise, with_runner};
+use super::ui;
 use executor::engine::Context;
 use executor::store::Store;
 use std::process::ExitCode;
@@ -18,16 +20,13 @@ use std::sync::Arc;
 pub struct ResumeArgs {
     /// The execution id (or a unique prefix). Without it, every interrupted execution.
     pub id: Option<String>,
-    /// Print each resumed execution as JSON when it ends instead of the live view.
-    #[arg(long)]
-    pub json: bool,
 }
 
 pub fn run(args: &ResumeArgs) -> ExitCode {
-    with_runner(|runner| resume(runner, args.id.clone(), args.json))
+    with_runner(|runner| resume(runner, args.id.clone()))
 }
 
-async fn resume(runner: Runner, id: Option<String>, json: bool) -> ExitCode {
+async fn resume(runner: Runner, id: Option<String>) -> ExitCode {
     let ids = match id {
         Some(prefix) => match runner.store.resolve_execution_id(&prefix).await {
             Ok(id) => vec![id],
@@ -43,14 +42,14 @@ async fn resume(runner: Runner, id: Option<String>, json: bool) -> ExitCode {
         return fail(&err);
     }
     let runner = Arc::new(runner);
-    let (sender, drawing) = progress(View::for_stdout(json), ids.len() > 1);
+    let (sender, drawing) = progress(View::choose(), ids.len() > 1);
     let mut running = tokio::task::JoinSet::new();
     let mut code = ExitCode::SUCCESS;
     for id in ids {
         let claim = match runner.active.claim(&id) {
             Ok(Ok(claim)) => claim,
             Ok(Err(pid)) => {
-                say!("execution {id} is still running in process {pid}: not resumed");
+                ui::warn(&format!("execution {id} is still running in process {pid}: not resumed"));
                 continue;
             }
             Err(err) => {
@@ -76,13 +75,9 @@ async fn resume(runner: Runner, id: Option<String>, json: bool) -> ExitCode {
         }
     }
     let _ = drawing.await;
-    if outcomes.is_empty() && code == ExitCode::SUCCESS {
-        say!("nothing to resume");
+    if outcomes.is_empty() && code == ExitCode::SUCCESS && !ui::json() {
+        outln!("nothing to resume");
     }
-    for outcome in &outcomes {
-        if report(&runner.store, outcome, json).await != ExitCode::SUCCESS {
-            code = ExitCode::from(EXIT_FAILED);
-        }
-    }
-    code
+    let reported = report_all(&runner.store, &outcomes).await;
+    if code == ExitCode::SUCCESS { reported } else { code }
 }

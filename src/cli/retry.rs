@@ -4,7 +4,8 @@
 //! The retry is a *new* execution of the same workflow version with the same inputs; its trigger links it to
 //! the old one (`{"type": "retry", "execution": OLD, "from": STEP}`), which stays as it was. Re-run are the
 //! failed (or not run) steps, STEP, and everything that depends on them; the other steps' records are copied.
-//! Exit status as `pilot run`: 0 success, 1 failed, 2 when nothing ran (unknown id or step, nothing to retry).
+//! Exit status as `pilot run`: 0 success, 1 failed, 2 when nothing ran (unknown id or step, nothing to retry),
+//! 130 when Ctrl-C cancelled it.
 
 use super::active::Claim;
 use super::progress::View;
@@ -21,9 +22,6 @@ pub struct RetryArgs {
     /// Re-run from this step (and everything depending on it) instead of from the failed steps.
     #[arg(long, value_name = "STEP")]
     pub from: Option<String>,
-    /// Print the new execution as JSON when it ends instead of the live view.
-    #[arg(long)]
-    pub json: bool,
     /// Fail the new execution when it has not ended after this long.
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
@@ -40,7 +38,7 @@ async fn retry(runner: Runner, args: &RetryArgs) -> ExitCode {
         Ok(Err(pid)) => return fail(&format!("execution {id} is already run by process {pid}")),
         Err(err) => return fail(&err.to_string()),
     };
-    let (sender, drawing) = progress(View::for_stdout(args.json), false);
+    let (sender, drawing) = progress(View::choose(), false);
     let mut context =
         Context { progress: Some(sender), execution_id: Some(id), timeout: args.timeout, ..Context::default() };
     if let Err(err) = super::runner::add_all_credentials(&runner, &mut context).await {
@@ -50,8 +48,8 @@ async fn retry(runner: Runner, args: &RetryArgs) -> ExitCode {
         Ok(handle) => handle,
         Err(err) => return engine_failed(&err),
     };
-    let outcome = supervise(&runner.engine, handle, &claim).await;
+    let supervised = supervise(&runner.engine, handle, &claim).await;
     let _ = drawing.await;
     drop(claim);
-    report(&runner.store, &outcome, args.json).await
+    report(&runner.store, &supervised).await
 }

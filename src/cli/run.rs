@@ -1,17 +1,20 @@
 //! `pilot run FILE [--var KEY=VALUE]... [--input JSON] [--json] [--timeout DURATION]`: compiles a workflow and
 //! runs it now, recording it in `$PILOT_HOME/pilot.db`.
 //!
-//! Shows a line per step as it runs (redrawn live on a terminal, plain lines otherwise). Exit status: 0 when the
-//! execution succeeded, 1 when it failed or was cancelled, 2 when it did not run (the workflow does not compile,
-//! or an input is missing or wrong). Ctrl-C, or `pilot cancel ID` from another terminal, cancels it.
+//! Shows its steps on stderr as they run (live on a terminal, plain lines otherwise) and how it ended on stdout
+//! (the execution as JSON with `--json`). Exit status: 0 when the execution succeeded, 1 when it failed or was
+//! cancelled, 2 when it did not run (the workflow does not compile, or an input is missing or wrong; with
+//! `--json` the diagnostics are printed as JSON on stdout), 130 when Ctrl-C cancelled it. `pilot cancel ID` from
+//! another terminal cancels it too.
 
+use super::exit;
 use super::progress::View;
-use super::runner::{EXIT_NOT_RUN, Runner, engine_failed, fail, progress, report, supervise, with_runner};
-use compiler::render::{RenderOptions, render_file, summary};
+use super::runner::{Runner, engine_failed, fail, progress, report, supervise, with_runner};
+use super::ui;
+use compiler::render::{RenderOptions, render_file};
 use executor::Workflow;
 use executor::engine::{Context, InputError, add_var, parse_input_json};
 use executor::store::new_execution_id;
-use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -26,9 +29,6 @@ pub struct RunArgs {
     /// Inputs as one JSON object, e.g. '{"folder": "/tmp", "limit": 3}'. `--var` overrides its keys.
     #[arg(long, value_name = "JSON")]
     pub input: Option<String>,
-    /// Print the execution as JSON when it ends instead of the live view.
-    #[arg(long)]
-    pub json: bool,
     /// Fail the execution when it has not ended after this long, e.g. `30s`, `5m`, `1h`.
     #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
@@ -47,10 +47,9 @@ pub fn run(args: &RunArgs) -> ExitCode {
     };
     let mut context = Context { timeout: args.timeout, ..Context::default() };
     if let Err(err) = collect_inputs(&workflow, args, &mut context) {
-        eprintln!("error: {err}");
-        return ExitCode::from(EXIT_NOT_RUN);
+        return ui::fail(exit::NOT_RUN, &err.to_string());
     }
-    with_runner(|runner| run_workflow(runner, workflow, context, args.json))
+    with_runner(|runner| run_workflow(runner, workflow, context))
 }
 
 fn collect_inputs(workflow: &Workflow, args: &RunArgs, context: &mut Context) -> Result<(), InputError> {
@@ -63,13 +62,11 @@ fn collect_inputs(workflow: &Workflow, args: &RunArgs, context: &mut Context) ->
     Ok(())
 }
 
-/// Reads and compiles a workflow file; on errors prints the diagnostics as `pilot check` does.
+/// Reads and compiles a workflow file; on errors prints the diagnostics as `pilot check` does (on stderr, and as
+/// JSON on stdout with `--json`).
 pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
     let display = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|err| {
-        eprintln!("error: cannot read {display}: {err}");
-        ExitCode::from(EXIT_NOT_RUN)
-    })?;
+    let bytes = std::fs::read(path).map_err(|err| ui::fail(exit::NOT_RUN, &format!("cannot read {display}: {err}")))?;
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
     let catalogue = crate::toolbox::Toolbox::load(&crate::home::PilotHome::from_env()).catalogue;
     let (source, plan, diagnostics) = match compiler::front_end::decode(&bytes) {
@@ -80,29 +77,25 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
         }
         Err(diagnostic) => (String::from_utf8_lossy(&bytes).into_owned(), None, vec![diagnostic]),
     };
-    if !diagnostics.is_empty() {
-        let options =
-            RenderOptions { color: std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none() };
-        let errors = diagnostics.iter().filter(|d| d.is_error()).count();
-        let mut out = render_file(&display, &source, &diagnostics, options);
-        out.push_str(&summary(1, errors, diagnostics.len() - errors));
-        eprintln!("{out}");
+    let Some(plan) = plan else {
+        return Err(super::compile::does_not_compile(&display, &source, &diagnostics));
+    };
+    if !diagnostics.is_empty() && !ui::quiet() {
+        eprintln!("{}", render_file(&display, &source, &diagnostics, RenderOptions { color: ui::color_stderr() }));
     }
-    let plan = plan.ok_or(ExitCode::from(EXIT_NOT_RUN))?;
     Ok(Workflow { id: plan.workflow.name.clone(), plan: Arc::new(plan), source: Arc::from(source), file_name: display })
 }
 
-async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context, json: bool) -> ExitCode {
+async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context) -> ExitCode {
     let id = new_execution_id();
     let claim = match runner.active.claim(&id) {
         Ok(Ok(claim)) => claim,
         Ok(Err(pid)) => return fail(&format!("execution {id} is already run by process {pid}")),
         Err(err) => return fail(&err.to_string()),
     };
-    let (sender, drawing) = progress(View::for_stdout(json), false);
+    let (sender, drawing) = progress(View::choose(), false);
     if let Err(err) = super::runner::add_credentials(&runner, &workflow.plan, &mut context).await {
-        eprintln!("error: {err}");
-        return ExitCode::from(EXIT_NOT_RUN);
+        return ui::fail(exit::NOT_RUN, &err);
     }
     context.progress = Some(sender);
     context.execution_id = Some(id);
@@ -110,8 +103,8 @@ async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context, 
         Ok(handle) => handle,
         Err(err) => return engine_failed(&err),
     };
-    let outcome = supervise(&runner.engine, handle, &claim).await;
+    let supervised = supervise(&runner.engine, handle, &claim).await;
     let _ = drawing.await;
     drop(claim);
-    report(&runner.store, &outcome, json).await
+    report(&runner.store, &supervised).await
 }

@@ -2,7 +2,10 @@
 //! execution for cancellation, and printing how it ended.
 
 use super::active::{ActiveRuns, Claim, runs_folder};
+use super::exit;
+use super::output::outln;
 use super::progress::{View, render, short};
+use super::ui;
 use crate::home::PilotHome;
 use executor::engine::{EngineError, ProgressEvent};
 use executor::store::{LogFolder, LookupError, SqliteStore, Status, Store, StoreOptions};
@@ -11,20 +14,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::mpsc::UnboundedSender;
-
-/// `println!` that ignores a closed stdout (`pilot run ... | head`) instead of panicking.
-macro_rules! say {
-    ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
-    }};
-}
-pub(crate) use say;
-
-/// The execution failed or was cancelled (or something went wrong while running it).
-pub(crate) const EXIT_FAILED: u8 = 1;
-/// Nothing ran: the workflow does not compile, an input is wrong, or the execution id is unknown.
-pub(crate) const EXIT_NOT_RUN: u8 = 2;
 
 /// How often a running execution looks for a `pilot cancel` request.
 const CANCEL_POLL: Duration = Duration::from_millis(100);
@@ -66,24 +55,22 @@ where
     })
 }
 
+/// Something went wrong while running (the work started): says so and returns status 1.
 pub(crate) fn fail(message: &str) -> ExitCode {
-    eprintln!("error: {message}");
-    ExitCode::from(EXIT_FAILED)
+    ui::fail(exit::FAILED, message)
 }
 
-/// The exit code and message for an engine error.
+/// The exit code and message for an engine error: 2 when nothing ran, else 1.
 pub(crate) fn engine_failed(err: &EngineError) -> ExitCode {
-    eprintln!("error: {err}");
-    match err {
+    let status = match err {
         EngineError::Input(_)
         | EngineError::DoesNotCompile { .. }
         | EngineError::UnknownStep { .. }
         | EngineError::NothingToRetry { .. }
-        | EngineError::Lookup(LookupError::NotFound { .. } | LookupError::Ambiguous { .. }) => {
-            ExitCode::from(EXIT_NOT_RUN)
-        }
-        _ => ExitCode::from(EXIT_FAILED),
-    }
+        | EngineError::Lookup(LookupError::NotFound { .. } | LookupError::Ambiguous { .. }) => exit::NOT_RUN,
+        _ => exit::FAILED,
+    };
+    ui::fail(status, &err.to_string())
 }
 
 /// A progress channel and the task drawing it.
@@ -95,8 +82,14 @@ pub(crate) fn progress(
     (sender, tokio::spawn(render(receiver, view, show_execution)))
 }
 
+/// How a supervised execution ended, and whether Ctrl-C ended it (then the exit status is 130).
+pub(crate) struct Supervised {
+    pub outcome: ExecutionOutcome,
+    pub interrupted: bool,
+}
+
 /// Waits for an execution, cancelling it on Ctrl-C or when `pilot cancel` asks (through the claim).
-pub(crate) async fn supervise(engine: &WorkflowEngine, handle: ExecutionHandle, claim: &Claim) -> ExecutionOutcome {
+pub(crate) async fn supervise(engine: &WorkflowEngine, handle: ExecutionHandle, claim: &Claim) -> Supervised {
     let id = handle.id.clone();
     let wait = handle.wait();
     tokio::pin!(wait);
@@ -104,46 +97,85 @@ pub(crate) async fn supervise(engine: &WorkflowEngine, handle: ExecutionHandle, 
         let mut poll = tokio::time::interval(CANCEL_POLL);
         loop {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => return,
-                _ = poll.tick() => if claim.cancel_requested() { return },
+                _ = tokio::signal::ctrl_c() => return true,
+                _ = poll.tick() => if claim.cancel_requested() { return false },
             }
         }
     };
-    tokio::select! {
-        outcome = &mut wait => return outcome,
-        _ = cancel_asked => {}
-    }
+    let interrupted = tokio::select! {
+        outcome = &mut wait => return Supervised { outcome, interrupted: false },
+        interrupted = cancel_asked => interrupted,
+    };
     // Only fails when the execution has just ended on its own.
     let _ = engine.cancel(&id).await;
-    wait.await
+    Supervised { outcome: wait.await, interrupted }
 }
 
-/// Prints how an execution ended (the execution JSON with `--json`) and returns the exit code for it.
-pub(crate) async fn report(store: &SqliteStore, outcome: &ExecutionOutcome, json: bool) -> ExitCode {
-    let code = if outcome.status == Status::Success { ExitCode::SUCCESS } else { ExitCode::from(EXIT_FAILED) };
+/// Prints how an execution ended (the execution JSON with `--json`) and returns the exit code for it:
+/// 0 success, 130 when Ctrl-C cancelled it, else 1.
+pub(crate) async fn report(store: &SqliteStore, supervised: &Supervised) -> ExitCode {
+    match ended(store, supervised).await {
+        Ok((code, json)) => {
+            if ui::json() {
+                outln!("{}", serde_json::to_string_pretty(&json).unwrap_or_default());
+            }
+            code
+        }
+        Err(code) => code,
+    }
+}
+
+/// [`report`] for several executions (`pilot resume`): a line each, or one JSON array. The worst status wins.
+pub(crate) async fn report_all(store: &SqliteStore, all: &[Supervised]) -> ExitCode {
+    let mut documents = Vec::new();
+    let mut worst = exit::SUCCESS;
+    for supervised in all {
+        let (code, json) = match ended(store, supervised).await {
+            Ok(found) => found,
+            Err(code) => (code, serde_json::Value::Null),
+        };
+        worst = worst.max(status_of(code));
+        documents.push(json);
+    }
+    if ui::json() {
+        outln!("{}", serde_json::to_string_pretty(&documents).unwrap_or_default());
+    }
+    exit::code(worst)
+}
+
+fn status_of(code: ExitCode) -> u8 {
+    [exit::SUCCESS, exit::FAILED, exit::INTERRUPTED]
+        .into_iter()
+        .find(|s| exit::code(*s) == code)
+        .unwrap_or(exit::FAILED)
+}
+
+/// The exit code and JSON of an ended execution; says how it ended unless `--json`.
+async fn ended(store: &SqliteStore, supervised: &Supervised) -> Result<(ExitCode, serde_json::Value), ExitCode> {
+    let outcome = &supervised.outcome;
+    let code = match outcome.status {
+        Status::Success => ExitCode::SUCCESS,
+        _ if supervised.interrupted => exit::code(exit::INTERRUPTED),
+        _ => exit::code(exit::FAILED),
+    };
     let record = match store.load_execution(&outcome.id).await {
         Ok(Some(record)) => record,
-        Ok(None) => return fail(&format!("execution {} is missing from the store", outcome.id)),
-        Err(err) => return fail(&err.to_string()),
+        Ok(None) => return Err(fail(&format!("execution {} is missing from the store", outcome.id))),
+        Err(err) => return Err(fail(&err.to_string())),
     };
-    if json {
-        match serde_json::to_string_pretty(&record.to_json()) {
-            Ok(text) => say!("{text}"),
-            Err(err) => return fail(&format!("cannot render JSON: {err}")),
+    if !ui::json() {
+        let took = match (record.started_at, record.completed_at) {
+            (Some(start), Some(end)) => {
+                format!(" in {}", short(Duration::from_micros(u64::try_from(end.0 - start.0).unwrap_or(0))))
+            }
+            _ => String::new(),
+        };
+        match &outcome.error {
+            None => outln!("execution {} {}{took}", outcome.id, outcome.status),
+            Some(error) => outln!("execution {} {}{took}: {error}", outcome.id, outcome.status),
         }
-        return code;
     }
-    let took = match (record.started_at, record.completed_at) {
-        (Some(start), Some(end)) => {
-            format!(" in {}", short(Duration::from_micros(u64::try_from(end.0 - start.0).unwrap_or(0))))
-        }
-        _ => String::new(),
-    };
-    match &outcome.error {
-        None => say!("execution {} {}{took}", outcome.id, outcome.status),
-        Some(error) => say!("execution {} {}{took}: {error}", outcome.id, outcome.status),
-    }
-    code
+    Ok((code, record.to_json()))
 }
 
 /// Decrypts the credentials and `secrets.NAME` values the plan uses into the run's context. Opens the vault only

@@ -22,16 +22,26 @@ pub enum Provider {
     ApiKey,
     Basic,
     OAuth2,
+    /// A bearer token (HTTP `Authorization: Bearer`, Slack's bot token).
+    Bearer,
+    /// A signing secret (`notify/webhook` signatures, webhook triggers).
+    Hmac,
+    /// An SMTP login (`notify/email`).
+    Smtp,
 }
 
 impl Provider {
-    pub const ALL: [Provider; 3] = [Provider::ApiKey, Provider::Basic, Provider::OAuth2];
+    pub const ALL: [Provider; 6] =
+        [Provider::ApiKey, Provider::Basic, Provider::OAuth2, Provider::Bearer, Provider::Hmac, Provider::Smtp];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Provider::ApiKey => "api_key",
             Provider::Basic => "basic",
             Provider::OAuth2 => "oauth2",
+            Provider::Bearer => "bearer",
+            Provider::Hmac => "hmac",
+            Provider::Smtp => "smtp",
         }
     }
 
@@ -43,17 +53,27 @@ impl Provider {
     pub fn main_field(self) -> &'static str {
         match self {
             Provider::ApiKey => "api_key",
-            Provider::Basic => "password",
+            Provider::Basic | Provider::Smtp => "password",
             Provider::OAuth2 => "access_token",
+            Provider::Bearer => "token",
+            Provider::Hmac => "secret",
         }
     }
 
-    fn required_fields(self) -> &'static [&'static str] {
+    /// The fields its data must hold as non-empty strings.
+    pub fn required_fields(self) -> &'static [&'static str] {
         match self {
+            Provider::Basic | Provider::Smtp => &["username", "password"],
             Provider::ApiKey => &["api_key"],
-            Provider::Basic => &["username", "password"],
             Provider::OAuth2 => &["access_token"],
+            Provider::Bearer => &["token"],
+            Provider::Hmac => &["secret"],
         }
+    }
+
+    /// Whether its data has a user name beside the secret.
+    pub fn has_username(self) -> bool {
+        matches!(self, Provider::Basic | Provider::Smtp)
     }
 }
 

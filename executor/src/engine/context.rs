@@ -69,6 +69,18 @@ pub enum Progress {
         step_id: String,
         at: Timestamp,
     },
+    /// A loop step's progress: `done` of its `total` items have finished (reported at its start with 0).
+    LoopItems {
+        step_id: String,
+        done: usize,
+        total: usize,
+    },
+    /// A line was written to the execution's log (already redacted).
+    Log {
+        step_id: Option<String>,
+        level: connectors::LogLevel,
+        message: String,
+    },
     /// An attempt failed and another follows after `delay`.
     StepRetrying {
         step_id: String,

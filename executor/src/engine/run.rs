@@ -85,9 +85,12 @@ impl ExecutionRun {
         first_failure
     }
 
-    /// Appends a (redacted) line to the execution's log.
+    /// Appends a (redacted) line to the execution's log and reports it to whoever watches.
     pub(crate) fn log(&self, line: LogLine) {
         let message = self.redactor.text(&line.message).into_owned();
+        if self.progress.is_some() {
+            self.report(Progress::Log { step_id: line.step_id.clone(), level: line.level, message: message.clone() });
+        }
         self.store.append_log(&self.id, LogLine { message, ..line });
     }
 }

@@ -115,13 +115,19 @@ async fn run_loop(
     let concurrency = run.step(step_ref).looping.as_ref().map_or(1, |looping| looping.concurrency.max(1));
     let mut outputs = Vec::with_capacity(items.len());
     let mut attempts = 1;
+    let (step_id, total) = (run.step(step_ref).id.clone(), items.len());
+    let report_items = |done| run.report(Progress::LoopItems { step_id: step_id.clone(), done, total });
+    report_items(0);
     let calls = futures::stream::iter(items)
         .map(|(binding, input)| async move { call_with_retries(run, step_ref, input, Some(&binding), cancel).await });
     let mut results = calls.buffered(concurrency);
     while let Some(call) = results.next().await {
         attempts = attempts.max(call.attempts);
         match call.result {
-            Ok(output) => outputs.push(output),
+            Ok(output) => {
+                outputs.push(output);
+                report_items(outputs.len());
+            }
             Err(CallFailure::Cancelled) => return CallResult { result: Err(CallFailure::Cancelled), attempts },
             Err(CallFailure::Failed(message)) => {
                 let message = format!("item {}: {message}", outputs.len());

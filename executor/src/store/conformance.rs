@@ -31,7 +31,7 @@ macro_rules! store_conformance_tests {
             list_filters_by_workflow_and_status_newest_first,
             list_respects_limit,
             interrupted_executions_are_the_pending_and_running_ones,
-            id_prefix_resolves_unique_and_reports_ambiguous_or_missing,
+            id_prefix_or_suffix_resolves_unique_and_reports_ambiguous_or_missing,
             json_values_round_trip_unchanged,
             log_records_lifecycle_and_appended_lines_in_order,
             concurrent_step_ends_are_all_recorded,
@@ -368,7 +368,7 @@ pub async fn interrupted_executions_are_the_pending_and_running_ones(store: &dyn
     assert_eq!(ids(&interrupted), ["r", "p"], "oldest first");
 }
 
-pub async fn id_prefix_resolves_unique_and_reports_ambiguous_or_missing(store: &dyn Store) {
+pub async fn id_prefix_or_suffix_resolves_unique_and_reports_ambiguous_or_missing(store: &dyn Store) {
     seed_workflow(store, "wf").await;
     for id in ["0193-aaaa", "0193-aabb", "0194-cccc"] {
         store.create_execution(execution(id, "wf", 1)).await.expect("create");
@@ -379,6 +379,9 @@ pub async fn id_prefix_resolves_unique_and_reports_ambiguous_or_missing(store: &
     let candidates = vec!["0193-aaaa".to_owned(), "0193-aabb".to_owned()];
     assert_eq!(ambiguous, Err(LookupError::Ambiguous { prefix: "0193-aa".to_owned(), candidates }));
     assert_eq!(store.resolve_execution_id("0195").await, Err(LookupError::NotFound { prefix: "0195".to_owned() }));
+    // The random end of an id is as good as its start.
+    assert_eq!(store.resolve_execution_id("cccc").await, Ok("0194-cccc".to_owned()));
+    assert_eq!(store.resolve_execution_id("abb").await, Ok("0193-aabb".to_owned()));
     for odd in ["", "%", "0193*", "0193_a%"] {
         assert!(matches!(store.resolve_execution_id(odd).await, Err(LookupError::NotFound { .. })), "{odd:?}");
     }

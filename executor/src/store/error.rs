@@ -77,7 +77,7 @@ pub enum StoreError {
 /// The answer to looking up an execution by a (possibly partial) id.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LookupError {
-    #[error("no execution has an id starting with `{prefix}`")]
+    #[error("no execution has an id starting or ending with `{prefix}`")]
     NotFound { prefix: String },
     #[error("`{prefix}` matches several executions ({}): give more of the id", candidates.join(", "))]
     Ambiguous { prefix: String, candidates: Vec<String> },

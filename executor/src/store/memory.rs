@@ -305,12 +305,13 @@ impl Store for MemoryStore {
         Ok(found)
     }
 
-    async fn execution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        if !log::is_valid_execution_id(prefix) {
+    async fn execution_ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        if !log::is_valid_execution_id(part) {
             return Ok(Vec::new());
         }
         let state = self.state();
-        let mut ids: Vec<String> = state.executions.keys().filter(|id| id.starts_with(prefix)).cloned().collect();
+        let matches = |id: &&String| id.starts_with(part) || id.ends_with(part);
+        let mut ids: Vec<String> = state.executions.keys().filter(matches).cloned().collect();
         ids.sort();
         ids.truncate(limit);
         Ok(ids)

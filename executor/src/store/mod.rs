@@ -154,15 +154,17 @@ pub trait Store: Send + Sync {
     /// Executions still pending or running: after a crash, the ones to resume or fail. Oldest first.
     async fn interrupted_executions(&self) -> Result<Vec<ExecutionSummary>, StoreError>;
 
-    /// Ids starting with `prefix`, at most `limit`, sorted.
-    async fn execution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError>;
+    /// Ids starting or ending with `part`, at most `limit`, sorted.
+    async fn execution_ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError>;
 
     /// The execution's log text, `None` if nothing was logged for it.
     async fn read_log(&self, execution_id: &str) -> Result<Option<String>, StoreError>;
 
-    /// The full id of the one execution whose id starts with `prefix` (a whole id works too).
+    /// The full id of the one execution whose id starts or ends with `prefix` (a whole id works too). Ids are
+    /// time-ordered UUIDs, so runs started close together share a long prefix; their last characters are random,
+    /// and a few of them (the short form the CLI shows) are enough.
     async fn resolve_execution_id(&self, prefix: &str) -> Result<String, LookupError> {
-        let mut ids = self.execution_ids_with_prefix(prefix, 10).await?;
+        let mut ids = self.execution_ids_matching(prefix, 10).await?;
         if ids.iter().any(|id| id == prefix) {
             return Ok(prefix.to_owned());
         }

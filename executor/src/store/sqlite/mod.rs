@@ -203,12 +203,12 @@ impl Store for SqliteStore {
         self.readers.run(|reader| reader.interrupted_executions()).await
     }
 
-    async fn execution_ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        if !is_valid_execution_id(prefix) {
+    async fn execution_ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        if !is_valid_execution_id(part) {
             return Ok(Vec::new());
         }
-        let prefix = prefix.to_owned();
-        self.readers.run(move |reader| reader.ids_with_prefix(&prefix, limit)).await
+        let part = part.to_owned();
+        self.readers.run(move |reader| reader.ids_matching(&part, limit)).await
     }
 
     async fn read_log(&self, execution_id: &str) -> Result<Option<String>, StoreError> {

@@ -264,14 +264,15 @@ impl Reader<'_> {
     }
 
     /// `prefix` must already be a valid id fragment (letters, digits, `-`, `_`): no GLOB wildcards.
-    pub(crate) fn ids_with_prefix(&self, prefix: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        let sql = "SELECT id FROM executions WHERE id GLOB ?1 || '*' ORDER BY id LIMIT ?2";
+    pub(crate) fn ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        // The prefix uses the primary key's index; the suffix scans, which a person typing an id never notices.
+        let sql = "SELECT id FROM executions WHERE id GLOB ?1 || '*' OR id GLOB '*' || ?1 ORDER BY id LIMIT ?2";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let read = || -> rusqlite::Result<Vec<String>> {
             let mut statement = self.conn.prepare_cached(sql)?;
-            let rows = statement.query_map(params![prefix, limit], |row| row.get(0))?;
+            let rows = statement.query_map(params![part, limit], |row| row.get(0))?;
             rows.collect()
         };
-        read().map_err(self.fail(&format!("looking up executions starting with {prefix}")))
+        read().map_err(self.fail(&format!("looking up executions whose id starts or ends with {part}")))
     }
 }
