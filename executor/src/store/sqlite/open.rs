@@ -100,6 +100,7 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
     if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         create_folder(folder)?;
     }
+    let _setup = SetupLock::take(path);
     check_header(path)?;
     let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, options.busy_timeout, &err);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
@@ -125,6 +126,22 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
             .map_err(fail("capping the size"))?;
     }
     Ok(conn)
+}
+
+/// An exclusive lock on `<database>.lock` while a process creates, switches to WAL or migrates the database.
+/// SQLite answers "busy" at once, without waiting out the busy timeout, when two connections change the journal
+/// mode of a new file together; this makes the second process wait its turn instead (a few milliseconds). The
+/// kernel drops the lock when the process dies. Where the file cannot be created (a read-only folder) there is
+/// nothing to set up and no lock is taken.
+struct SetupLock(#[allow(dead_code)] Option<std::fs::File>);
+
+impl SetupLock {
+    fn take(database: &Path) -> SetupLock {
+        let mut name = database.as_os_str().to_owned();
+        name.push(".lock");
+        let file = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(PathBuf::from(name));
+        SetupLock(file.ok().filter(|file| file.lock().is_ok()))
+    }
 }
 
 /// Opens a read connection (the file already exists and is migrated).
