@@ -3,4 +3,5 @@
 
 pub mod cli;
 pub mod home;
+pub mod settings;
 pub mod toolbox;

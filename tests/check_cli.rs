@@ -214,3 +214,27 @@ fn installed_custom_connectors_are_known_to_check() {
     assert_eq!(after.status.code(), Some(0), "{}", stdout(&after));
     assert_eq!(stdout(&after), "checked 1 file: no problems\n");
 }
+
+#[test]
+fn check_without_a_path_checks_settings_json_at_its_line() {
+    let home = tempfile::tempdir().unwrap();
+    std::fs::write(home.path().join("settings.json"), "{\n  \"ai\": {\n    \"timeout_secs\": 5\n  }\n}\n").unwrap();
+    let output = pilot(&["check"], home.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.contains("error[E0010]: unknown field `timeout_secs`"), "{text}");
+    assert!(text.contains(&format!("{}:3:5", home.path().join("settings.json").display())), "{text}");
+
+    std::fs::write(home.path().join("settings.json"), "{\"ai\": {\"timeout_seconds\": 5}}").unwrap();
+    let fixed = pilot(&["check"], home.path());
+    assert_eq!(fixed.status.code(), Some(0), "{}", stdout(&fixed));
+    assert_eq!(stdout(&fixed), "checked 1 file: no problems\n");
+}
+
+#[test]
+fn the_settings_schema_describes_every_section() {
+    let home = tempfile::tempdir().unwrap();
+    let output = pilot(&["schema", "--settings"], home.path());
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert!(schema["properties"]["ai"].is_object() && schema["properties"]["smtp"].is_object(), "{schema}");
+}

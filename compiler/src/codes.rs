@@ -156,6 +156,18 @@ Right:
 
     pilot check workflows/backup.yaml
 "#;
+    INVALID_SETTINGS = "E0010", "invalid settings.json", r#"`$PILOT_HOME/settings.json` holds a key Pilot does not know, a value of the wrong type, or a
+value out of range. `pilot check` without a path checks it beside the workflows; every command that reads a
+section would otherwise fail at run time. `pilot schema --settings` prints the whole format.
+
+Wrong:
+
+    {"ai": {"timeout_secs": 30}}
+
+Right:
+
+    {"ai": {"timeout_seconds": 30}}
+"#;
     // ---- E01xx: structure of the workflow ---------------------------------------------------------------------
     UNKNOWN_KEY = "E0101", "unknown key", r#"The mapping has a key the workflow format does not define, often a typo. The hint names the
 closest known key. `pilot schema` prints every key.

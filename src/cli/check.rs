@@ -61,10 +61,17 @@ impl FileReport {
 }
 
 pub fn run(args: &CheckArgs) -> ExitCode {
-    let roots = if args.paths.is_empty() { vec![PilotHome::from_env().workflows()] } else { args.paths.clone() };
+    let home = PilotHome::from_env();
+    let roots = if args.paths.is_empty() { vec![home.workflows()] } else { args.paths.clone() };
     let mut reports = Vec::new();
+    if args.paths.is_empty() && home.settings().exists() {
+        reports.push(check_settings(&home.settings()));
+    }
     let mut files = Vec::new();
     for root in &roots {
+        if args.paths.is_empty() && !root.exists() {
+            continue; // No workflows folder yet: nothing to check, nothing wrong.
+        }
         match collect_workflow_files(root) {
             Ok(found) => files.extend(found),
             Err((path, reason)) => reports.push(FileReport::unreadable(&path, &reason)),
@@ -141,6 +148,32 @@ fn check_file(path: &Path, catalogue: &Catalogue, options: &compiler::CompileOpt
         Err(diagnostic) => (String::from_utf8_lossy(&bytes).into_owned(), vec![diagnostic]),
     };
     FileReport { display, source, diagnostics, unreadable: false }
+}
+
+/// `settings.json`, with its problem (if any) at its line and column.
+fn check_settings(path: &Path) -> FileReport {
+    let source = match std::fs::read_to_string(path) {
+        Ok(source) => source,
+        Err(error) => return FileReport::unreadable(path, &error.to_string()),
+    };
+    let diagnostics = match crate::settings::Settings::parse(&source) {
+        Ok(_) => Vec::new(),
+        Err(problem) => {
+            let at = offset_of(&source, problem.line, problem.column) as u32;
+            let span = expr_grammar::Span { start: at, end: at + 1 };
+            let hint = "`pilot schema --settings` prints every section and key";
+            vec![Diagnostic::error(compiler::codes::INVALID_SETTINGS, problem.message, span).with_hint(hint)]
+        }
+    };
+    FileReport { display: path.display().to_string(), source, diagnostics, unreadable: false }
+}
+
+/// The byte offset of a 1-based line and column (in characters), clamped to the text.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let line_start: usize = text.split_inclusive('\n').take(line.saturating_sub(1)).map(str::len).sum();
+    let rest = &text[line_start.min(text.len())..];
+    let within = rest.char_indices().nth(column.saturating_sub(1)).map_or(rest.len(), |(at, _)| at);
+    (line_start + within).min(text.len().saturating_sub(1))
 }
 
 fn is_workflow_file(path: &Path) -> bool {

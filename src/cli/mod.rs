@@ -65,7 +65,7 @@ pub enum Command {
     /// Check workflow files (or folders of them) and report every problem with its place and a hint.
     Check(check::CheckArgs),
     /// Print the JSON Schema of workflow files (for editors), with the installed custom connectors' actions.
-    Schema,
+    Schema(schema::SchemaArgs),
     /// Explain a diagnostic code (e.g. `pilot explain E0101`), with a wrong and a right example.
     Explain(explain::ExplainArgs),
     /// List past executions or show one with its steps.
@@ -98,7 +98,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Compile(args) => compile::run(&args),
         Command::Check(args) => check::run(&args),
-        Command::Schema => schema::run(),
+        Command::Schema(args) => schema::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Executions(args) => executions::run(&args),
         Command::Logs(args) => logs::run(&args),

@@ -6,7 +6,9 @@ use std::path::Path;
 use std::time::Duration;
 
 /// The providers Pilot speaks to, each with its own wire format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
     OpenAi,
@@ -52,7 +54,7 @@ impl std::fmt::Display for Provider {
 }
 
 /// Defaults for one provider.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderSettings {
     /// Base URL without the API path, e.g. `http://127.0.0.1:11434`.
@@ -64,7 +66,7 @@ pub struct ProviderSettings {
 }
 
 /// The `ai` section of `settings.json`.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct AiSettings {
     /// Used when a step gives no `provider`.

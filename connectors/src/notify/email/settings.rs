@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// How the connection to the SMTP server is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum TlsMode {
     /// Plain connection upgraded with `STARTTLS` before anything else is sent; refused when the server does not
@@ -44,7 +44,7 @@ impl TlsMode {
 }
 
 /// The `smtp` section of `settings.json`. Every field is optional; a step's inputs take precedence.
-#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct SmtpSettings {
     pub host: Option<String>,

@@ -1,0 +1,140 @@
+//! `$PILOT_HOME/settings.json`: one JSON document with a section per concern. Every section and field is
+//! optional; an unknown key anywhere is an error (a typo must not silently do nothing). `pilot check` with no
+//! path checks it and points at the line and column of a problem; `pilot schema --settings` prints its JSON Schema.
+//!
+//! Sections: `ai` (defaults of the `ai/*` actions, see `connectors::ai`), `smtp` (defaults of `notify/email`).
+
+use connectors::ai::AiSettings;
+use connectors::notify::email::SmtpSettings;
+use std::path::Path;
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+#[schemars(title = "Dooz Pilot settings.json")]
+pub struct Settings {
+    /// Defaults of the `ai/*` actions: provider, base URLs, models, timeouts and retries.
+    pub ai: AiSettings,
+    /// Defaults of `notify/email`: server, port, TLS, sender.
+    pub smtp: SmtpSettings,
+}
+
+/// What is wrong with a settings file, and where (1-based line and column; the section's key for checks of values
+/// that JSON itself cannot express).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsProblem {
+    pub line: usize,
+    pub column: usize,
+    pub message: String,
+}
+
+impl Settings {
+    /// Reads `path`; a missing file gives the defaults.
+    pub fn load(path: &Path) -> Result<Settings, String> {
+        match std::fs::read_to_string(path) {
+            Ok(text) => Settings::parse(&text).map_err(|problem| {
+                format!("{}:{}:{}: {}", path.display(), problem.line, problem.column, problem.message)
+            }),
+            Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Settings::default()),
+            Err(err) => Err(format!("cannot read {}: {err}", path.display())),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Settings, SettingsProblem> {
+        let settings: Settings = serde_json::from_str(text).map_err(|err| {
+            let (line, column) = (err.line().max(1), err.column().max(1));
+            SettingsProblem {
+                line,
+                column: start_of_key(text, line, column),
+                message: without_position(&err.to_string()),
+            }
+        })?;
+        // Checks beyond types (positive timeouts, ...) are each section's own.
+        let document: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        let checks: [(&str, Result<(), String>); 2] = [
+            ("ai", AiSettings::from_settings_document(&document).map(drop)),
+            ("smtp", SmtpSettings::from_settings_document(&document).map(drop)),
+        ];
+        for (section, result) in checks {
+            if let Err(reason) = result {
+                let (line, column) = key_position(text, section);
+                return Err(SettingsProblem { line, column, message: format!("`{section}` section: {reason}") });
+            }
+        }
+        Ok(settings)
+    }
+
+    /// The JSON Schema of the whole file, for editors.
+    pub fn schema() -> serde_json::Value {
+        serde_json::to_value(schemars::schema_for!(Settings)).unwrap_or_default()
+    }
+}
+
+/// serde_json ends its messages with ` at line L column C`; the position is given separately.
+fn without_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(cut) => message[..cut].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// serde_json reports an unknown key just after its closing quote: point at its opening quote instead.
+fn start_of_key(text: &str, line: usize, column: usize) -> usize {
+    let Some(line_text) = text.lines().nth(line - 1) else { return column };
+    let before: Vec<char> = line_text.chars().take(column).collect();
+    if before.last() != Some(&'"') {
+        return column;
+    }
+    before[..before.len() - 1].iter().rposition(|c| *c == '"').map_or(column, |at| at + 1)
+}
+
+/// Line and column of the first `"key"` followed by `:`, or 1:1.
+fn key_position(text: &str, key: &str) -> (usize, usize) {
+    let quoted = format!("\"{key}\"");
+    let found = text.match_indices(&quoted).find(|(at, _)| text[at + quoted.len()..].trim_start().starts_with(':'));
+    let Some((offset, _)) = found else { return (1, 1) };
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |tail| tail.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_empty_object_gives_the_defaults() {
+        assert_eq!(Settings::parse("{}"), Ok(Settings::default()));
+    }
+
+    #[test]
+    fn an_unknown_key_is_reported_at_its_line() {
+        let text = "{\n  \"ai\": {\n    \"timeout_secs\": 5\n  }\n}";
+        let problem = Settings::parse(text).unwrap_err();
+        assert_eq!((problem.line, problem.column), (3, 5), "at the key's opening quote: {problem:?}");
+        assert!(problem.message.contains("unknown field `timeout_secs`"), "{problem:?}");
+        let section = Settings::parse("{\"smpt\": {}}").unwrap_err();
+        assert!(section.message.contains("unknown field `smpt`"), "{section:?}");
+    }
+
+    #[test]
+    fn a_wrong_type_is_reported_at_its_line() {
+        let problem = Settings::parse("{\n\"smtp\": {\"port\": \"25\"}\n}").unwrap_err();
+        assert_eq!(problem.line, 2, "{problem:?}");
+        assert!(problem.message.contains("invalid type"), "{problem:?}");
+    }
+
+    #[test]
+    fn a_value_json_cannot_refuse_is_reported_at_its_section() {
+        let problem = Settings::parse("{\n  \"ai\": {\"timeout_seconds\": -1}\n}").unwrap_err();
+        assert_eq!((problem.line, problem.column), (2, 3));
+        assert!(problem.message.contains("`timeout_seconds` must be a positive number"), "{problem:?}");
+    }
+
+    #[test]
+    fn the_schema_has_a_section_per_concern() {
+        let schema = Settings::schema();
+        assert!(schema["properties"]["ai"].is_object() && schema["properties"]["smtp"].is_object(), "{schema}");
+        assert_eq!(schema["additionalProperties"], false);
+    }
+}
