@@ -1,0 +1,3 @@
+//! Dooz Pilot's service layer and daemon. The CLI, `pilot serve` and the desktop app call the same functions here.
+
+pub mod schedule;
