@@ -1,7 +1,4 @@
-//! The `pilot` command line: thin glue over the library crates. Each subcommand lives in its own module under
-//! `cli/`, parses nothing itself and holds no logic beyond printing.
+//! The `pilot` command line: thin glue over the library crates (the service layer and daemon live in `server`).
+//! Each subcommand lives in its own module under `cli/`, parses nothing itself and holds no logic beyond printing.
 
 pub mod cli;
-pub mod home;
-pub mod settings;
-pub mod toolbox;

@@ -1,3 +1,6 @@
 //! Dooz Pilot's service layer and daemon. The CLI, `pilot serve` and the desktop app call the same functions here.
 
+pub mod home;
 pub mod schedule;
+pub mod settings;
+pub mod toolbox;

@@ -17,8 +17,7 @@ use rayon::prelude::*;
 use super::exit;
 use super::output::outln;
 use super::ui;
-use crate::home::PilotHome;
-use crate::toolbox::Toolbox;
+use server::home::PilotHome;
 
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
@@ -80,8 +79,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     files.sort();
     files.dedup();
     // Built-ins plus the installed custom connectors, as `pilot run` sees them.
-    let toolbox = Toolbox::load(&PilotHome::from_env());
-    toolbox.warn_about_problems();
+    let toolbox = super::toolbox(&home);
     let catalogue = &toolbox.catalogue;
     let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
     reports.par_extend(files.par_iter().map(|path| check_file(path, catalogue, &options)));
@@ -156,7 +154,7 @@ fn check_settings(path: &Path) -> FileReport {
         Ok(source) => source,
         Err(error) => return FileReport::unreadable(path, &error.to_string()),
     };
-    let diagnostics = match crate::settings::Settings::parse(&source) {
+    let diagnostics = match server::settings::Settings::parse(&source) {
         Ok(_) => Vec::new(),
         Err(problem) => {
             let at = offset_of(&source, problem.line, problem.column) as u32;

@@ -36,8 +36,7 @@ pub fn run(args: &CompileArgs) -> ExitCode {
         Ok(source) => source,
         Err(diagnostic) => return does_not_compile(&display, &String::from_utf8_lossy(&bytes), &[diagnostic]),
     };
-    let toolbox = crate::toolbox::Toolbox::load(&crate::home::PilotHome::from_env());
-    toolbox.warn_about_problems();
+    let toolbox = super::toolbox(&server::home::PilotHome::from_env());
     let catalogue = toolbox.catalogue;
     let compilation = compiler::compile_detailed(source, &display, &catalogue, &compiler::CompileOptions::default());
     let Some(plan) = &compilation.plan else {

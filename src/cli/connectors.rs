@@ -22,8 +22,7 @@ use executor::store::{
 use super::exit;
 use super::output::{out, outln};
 use super::ui;
-use crate::home::PilotHome;
-use crate::toolbox::Toolbox;
+use server::home::PilotHome;
 
 #[derive(Debug, clap::Args)]
 pub struct ConnectorsArgs {
@@ -66,8 +65,7 @@ pub fn run(args: &ConnectorsArgs) -> ExitCode {
 }
 
 fn run_list(home: &PilotHome) -> ExitCode {
-    let toolbox = Toolbox::load(home);
-    toolbox.warn_about_problems();
+    let toolbox = super::toolbox(home);
     let recorded = match recorded_connectors(home) {
         Ok(recorded) => recorded,
         Err(message) => return ui::fail(exit::FAILED, &message),

@@ -9,10 +9,10 @@
 use super::exit;
 use super::output::outln;
 use super::ui;
-use crate::home::PilotHome;
 use executor::credentials::{self, KeySettings, MasterKey, Provider, Vault};
 use executor::store::{LogFolder, SqliteStore, Store, StoreOptions, Timestamp, rfc3339_micros};
 use serde_json::{Value as Json, json};
+use server::home::PilotHome;
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;

@@ -12,7 +12,7 @@ use executor::store::{
 use super::exit;
 use super::output::{out, outln};
 use super::ui;
-use crate::home::PilotHome;
+use server::home::PilotHome;
 
 #[derive(Debug, clap::Args)]
 pub struct ExecutionsArgs {

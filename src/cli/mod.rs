@@ -90,6 +90,16 @@ pub enum Command {
     Man,
 }
 
+/// The built-in and installed actions; connectors that could not be loaded are warned about (they never stop a
+/// command: the rest still works).
+pub(crate) fn toolbox(home: &server::home::PilotHome) -> server::toolbox::Toolbox {
+    let toolbox = server::toolbox::Toolbox::load(home);
+    for problem in &toolbox.problems {
+        ui::warn(&format!("custom connector not loaded: {problem}"));
+    }
+    toolbox
+}
+
 /// Parses the command line, applies the global flags and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();

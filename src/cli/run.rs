@@ -68,7 +68,7 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
     let display = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|err| ui::fail(exit::NOT_RUN, &format!("cannot read {display}: {err}")))?;
     let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
-    let catalogue = crate::toolbox::Toolbox::load(&crate::home::PilotHome::from_env()).catalogue;
+    let catalogue = server::toolbox::Toolbox::load(&server::home::PilotHome::from_env()).catalogue;
     let (source, plan, diagnostics) = match compiler::front_end::decode(&bytes) {
         Ok(source) => {
             let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };

@@ -6,10 +6,10 @@ use super::exit;
 use super::output::outln;
 use super::progress::{View, render, short};
 use super::ui;
-use crate::home::PilotHome;
 use executor::engine::{EngineError, ProgressEvent};
 use executor::store::{LogFolder, LookupError, SqliteStore, Status, Store, StoreOptions};
 use executor::{ExecutionHandle, ExecutionOutcome, WorkflowEngine};
+use server::home::PilotHome;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,7 +29,7 @@ pub(crate) fn open_runner() -> Result<Runner, String> {
     let home = PilotHome::from_env();
     home.ensure_layout().map_err(|err| err.to_string())?;
     // Built-ins plus installed custom connectors; problems were already reported when the workflow was checked.
-    let toolbox = crate::toolbox::Toolbox::load(&home);
+    let toolbox = server::toolbox::Toolbox::load(&home);
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
     let store = Arc::new(SqliteStore::open(home.database(), options).map_err(|err| err.to_string())?);
     let engine =

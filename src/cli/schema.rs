@@ -12,7 +12,7 @@ pub struct SchemaArgs {
 }
 
 pub fn run(args: &SchemaArgs) -> ExitCode {
-    let schema = if args.settings { crate::settings::Settings::schema() } else { compiler::schema::workflow_schema() };
+    let schema = if args.settings { server::settings::Settings::schema() } else { compiler::schema::workflow_schema() };
     outln!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
     ExitCode::SUCCESS
 }

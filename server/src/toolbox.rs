@@ -46,11 +46,4 @@ impl Toolbox {
             Err(err) => self.problems.push(format!("connector `{id}`: {err}")),
         }
     }
-
-    /// Prints the load problems as warnings on stderr (they never stop a command: the rest still works).
-    pub fn warn_about_problems(&self) {
-        for problem in &self.problems {
-            crate::cli::ui::warn(&format!("custom connector not loaded: {problem}"));
-        }
-    }
 }
