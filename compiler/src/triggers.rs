@@ -53,10 +53,9 @@ fn check_timezone(timezone: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>)
         return;
     }
     let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
-    let hint = match crate::diagnostic::did_you_mean(&timezone.value, names) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None => "use an IANA time zone name such as `UTC`, `Europe/Paris` or `America/New_York`".to_string(),
-    };
+    let hint = expr_grammar::suggest::hint(&timezone.value, names).unwrap_or_else(|| {
+        "use an IANA time zone name such as `UTC`, `Europe/Paris` or `America/New_York`".to_string()
+    });
     diagnostics.push(
         Diagnostic::error(codes::UNKNOWN_TIMEZONE, format!("unknown time zone `{}`", timezone.value), timezone.span)
             .with_label("not in the IANA time zone database")

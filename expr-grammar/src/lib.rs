@@ -17,6 +17,7 @@ pub mod functions;
 mod parse;
 mod program;
 pub mod span;
+pub mod suggest;
 pub mod types;
 pub mod value;
 
