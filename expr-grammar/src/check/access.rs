@@ -134,12 +134,11 @@ impl Checker<'_> {
         if let Some(item) = ty.iteration_item_type() {
             return Some(item);
         }
-        if let Type::Object(object) = ty {
-            let unified = object.fields.values().cloned().reduce(|a, b| a.unify(&b));
-            return Some(if object.open { Type::Any } else { unified.unwrap_or(Type::Any) });
-        }
-        let message = format!("`[*]` needs a list, got {ty}");
-        self.error(CheckErrorKind::NotIterable, span, message, None);
+        let hint = match ty {
+            Type::Object(_) => Some("for the values of an object, write `values(...)[*]`".to_string()),
+            _ => None,
+        };
+        self.error(CheckErrorKind::NotIterable, span, format!("`[*]` needs a list, got {ty}"), hint);
         None
     }
 
