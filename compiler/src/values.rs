@@ -250,6 +250,17 @@ pub fn literal_value(value: &YamlValue) -> Value {
     }
 }
 
+/// An input parameter's default as a value of the parameter's type `ty`: for a `duration` parameter the text
+/// `30s` is a duration (checked by `typecheck::check_input_defaults`).
+pub fn default_value(value: &YamlValue, ty: &Type) -> Value {
+    match (ty, value) {
+        (Type::Duration, YamlValue::String(text)) => {
+            crate::front_end::parse_duration(&text.value).map_or_else(|| literal_value(value), Value::Duration)
+        }
+        _ => literal_value(value),
+    }
+}
+
 /// The static type of a literal value.
 pub fn literal_type(value: &YamlValue) -> Type {
     match value {

@@ -522,6 +522,27 @@ steps:
 }
 
 #[test]
+fn a_duration_input_takes_a_default_written_with_a_unit() {
+    let plan = plan_of(
+        r#"
+name: durations
+inputs:
+  wait: { type: duration, default: 30s }
+  quoted: { type: duration, default: "1m30s" }
+steps:
+  - id: pause
+    action: sleep
+    input: { duration: "${inputs.wait + inputs.quoted}" }
+"#,
+    );
+    assert_eq!(plan.inputs[0].default, Some(Value::Duration(expr_grammar::Duration(30_000_000))));
+    assert_eq!(plan.inputs[1].default, Some(Value::Duration(expr_grammar::Duration(90_000_000))));
+    let errors = errors_of("name: d\ninputs:\n  wait: { type: duration, default: 30000 }\nsteps: []\n");
+    assert_eq!(codes(&errors), vec!["E0105"]);
+    assert_eq!(errors[0].hint.as_deref(), Some("add a unit: `30000s` for seconds"));
+}
+
+#[test]
 fn run_information_and_environment_variables_resolve() {
     let plan = plan_of(
         r#"

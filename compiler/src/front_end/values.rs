@@ -56,6 +56,11 @@ pub(crate) fn duration(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Span
     }
 }
 
+/// A duration written as text (`30s`) for `place`, or the diagnostic saying why it is not one; `span` is the text's.
+pub(crate) fn duration_text(text: &str, place: &str, span: Span) -> Result<Duration, Diagnostic> {
+    parse_duration(text).map_err(|reason| bad_duration(text, place, span, reason))
+}
+
 fn bad_duration(text: &str, place: &str, span: Span, reason: DurationError) -> Diagnostic {
     let message = format!("invalid duration `{text}` for {place}");
     let diagnostic = Diagnostic::error(codes::INVALID_DURATION, message, span);
