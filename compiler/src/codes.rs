@@ -605,7 +605,9 @@ Right:
 "#;
     // ---- E04xx: the step graph ---------------------------------------------------------------------------------
     DEPENDENCY_CYCLE = "E0401", "dependency cycle", r#"The steps wait for each other in a circle, through `needs:` and results read, so none can
-start. The message lists the cycle. Remove one of the `needs:` (or the read) in it.
+start. The message lists the cycle and the carets show what makes each link: a `needs:` entry, or the id
+of a step that reads another's result. A step that lists itself under `needs:` is the shortest cycle.
+Remove one of the `needs:` (or the read) in it.
 
 Wrong:
 
