@@ -11,6 +11,7 @@ use expr_grammar::{Program, SlotRef, Type};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::expressions::TextForm;
+use crate::front_end::duration_problem;
 use crate::model::{InputParam, Spanned, Step, Workflow, YamlValue};
 use crate::plan::{CompiledValue, LoopPlan, SlotKind};
 use crate::scope::{ItemBinding, Position};
@@ -78,9 +79,9 @@ fn check_duration_default(name: &str, default: &Spanned<YamlValue>, diagnostics:
     let place = format!("the default of input `{name}`");
     let problem = match &default.value {
         YamlValue::Null => None,
-        YamlValue::String(text) => crate::front_end::duration_text(&text.value, &place, text.span).err(),
-        YamlValue::Int(number) => crate::front_end::duration_text(&number.to_string(), &place, default.span).err(),
-        YamlValue::Float(number) => crate::front_end::duration_text(&number.to_string(), &place, default.span).err(),
+        YamlValue::String(text) => duration_problem(&text.value, &place, text.span),
+        YamlValue::Int(number) => duration_problem(&number.to_string(), &place, default.span),
+        YamlValue::Float(number) => duration_problem(&number.to_string(), &place, default.span),
         other => Some(
             Diagnostic::error(
                 codes::INPUT_TYPE_MISMATCH,

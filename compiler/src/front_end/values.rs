@@ -56,9 +56,9 @@ pub(crate) fn duration(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Span
     }
 }
 
-/// A duration written as text (`30s`) for `place`, or the diagnostic saying why it is not one; `span` is the text's.
-pub(crate) fn duration_text(text: &str, place: &str, span: Span) -> Result<Duration, Diagnostic> {
-    parse_duration(text).map_err(|reason| bad_duration(text, place, span, reason))
+/// Why `text` (at `span`) is not a duration for `place`, as a diagnostic; `None` when it is one.
+pub(crate) fn duration_problem(text: &str, place: &str, span: Span) -> Option<Diagnostic> {
+    parse_duration(text).err().map(|reason| bad_duration(text, place, span, reason))
 }
 
 fn bad_duration(text: &str, place: &str, span: Span, reason: DurationError) -> Diagnostic {
