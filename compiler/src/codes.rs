@@ -332,7 +332,9 @@ Right:
     UNKNOWN_ACTION = "E0204", "unknown action", r#"The step's `action` is not a built-in action nor an installed custom one. Actions are named
 `connector/action` (`fs/list`, `http/get`, `notify/desktop`; `notification/*` is accepted for
 `notify/*`) or are core actions (`filter`, `transform`, `log`, `sleep`). The hint names the
-closest known action; `pilot connectors list` shows them all.
+closest known action; `pilot connectors list` shows them all. When no installed connector has the
+name before the `/`, the message says that connector is not installed: install a custom connector
+with `pilot connectors install PATH` (PATH is its folder, holding `manifest.json`).
 
 Wrong:
 
