@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use compiler::{CompileOptions, CompiledValue, Diagnostic, EdgeReason, Plan, SlotKind};
+use compiler::{CompileOptions, CompiledValue, Diagnostic, EdgeReason, KnownCredentials, Plan, SlotKind};
 use connectors::catalogue::Catalogue;
 use expr_grammar::{Type, Value};
 
@@ -446,12 +446,17 @@ steps:
 "#;
     let (plan, diagnostics) = compile(source);
     assert!(plan.is_some() && diagnostics.is_empty(), "{diagnostics:#?}");
-    let options = CompileOptions { known_credentials: Some(BTreeSet::from(["github_token".to_string()])) };
+    let stored = KnownCredentials::Stored(BTreeSet::from(["github_token".to_string()]));
+    let options = CompileOptions { known_credentials: stored };
     let (plan, diagnostics) = compiler::compile_with(source, "t.yaml", &Catalogue::builtin(), &options);
     let plan = plan.expect("warnings do not stop the plan");
     assert_eq!(codes(&diagnostics), vec!["W0201", "W0201"]);
     assert_eq!(diagnostics[1].hint.as_deref(), Some("did you mean `github_token`?"));
     assert!(plan.slots.iter().any(|slot| slot.kind == SlotKind::Secret { name: "github_tokn".into() }));
+    // A store that holds no credential yet is still a known list: both names are warned about.
+    let empty = CompileOptions { known_credentials: KnownCredentials::Stored(BTreeSet::new()) };
+    let (_, diagnostics) = compiler::compile_with(source, "t.yaml", &Catalogue::builtin(), &empty);
+    assert_eq!(codes(&diagnostics), vec!["W0201", "W0201"]);
 }
 
 #[test]
