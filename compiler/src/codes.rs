@@ -659,9 +659,13 @@ Right:
           destination: "/backup/${item.name}"
 "#;
     // ---- E05xx: triggers ---------------------------------------------------------------------------------------
-    INVALID_CRON = "E0501", "invalid cron expression", r#"A schedule's `cron` does not parse. It has five fields, minute hour day-of-month month
-day-of-week (a sixth, leading field is seconds), each a number, `*`, a range `1-5`, a list
-`1,15` or a step `*/10`.
+    INVALID_CRON = "E0501", "invalid cron expression", r#"A schedule's `cron` does not parse. Three forms are read:
+- 5 fields: minute hour day-of-month month day-of-week (`0 2 * * *`: 2 AM daily);
+- 6 fields: a seconds field first (`30 0 2 * * *`: 2:00:30 AM daily);
+- 7 fields: seconds first and a year last (`0 0 2 * * * 2030`: 2 AM daily in 2030).
+Each field is a number, `*`, a range `1-5`, a list `1,15` or a step `*/10`; months and days of the
+week may be names (`JAN`, `MON`), and `@daily`, `@hourly`, `@weekly`, `@monthly`, `@yearly` stand
+for a whole expression.
 
 Wrong:
 
@@ -732,6 +736,20 @@ Right:
     - type: schedule
       cron: "0 2 * * *"
       timezone: Europe/Paris
+"#;
+    CRON_NEVER_FIRES = "E0506", "schedule never fires", r#"A schedule's `cron` parses, but no time from now on matches it, so the workflow would never run
+from it: its year field (the seventh) names years that are over, or its day of the month does not
+exist in its month (February 30). Checked against the current time when the workflow is compiled.
+
+Wrong:
+
+    - type: schedule
+      cron: "0 30 9 * * 1-5 2025"
+
+Right:
+
+    - type: schedule
+      cron: "0 30 9 * * 1-5"
 "#;
     // ---- W0xxx: warnings --------------------------------------------------------------------------------------
     NO_STEPS = "W0101", "workflow has no steps", r#"The workflow's `steps` list is empty: running it does nothing.

@@ -21,6 +21,8 @@ pub struct CompileOptions {
     /// Which credentials are stored: `secrets.NAME` and `credential:` naming any other one are warned about
     /// (W0201), unless the store was not checked.
     pub known_credentials: KnownCredentials,
+    /// The time a schedule must fire after (a `cron` with no later occurrence is E0506); `None`: the clock's.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// What the caller knows of the credential store.

@@ -92,7 +92,8 @@ fn invalid_fixtures_render_their_expected_diagnostics() {
 
 #[test]
 fn with_an_empty_credential_store_every_credential_name_is_warned_about() {
-    let options = CompileOptions { known_credentials: KnownCredentials::Stored(Default::default()) };
+    let options =
+        CompileOptions { known_credentials: KnownCredentials::Stored(Default::default()), ..Default::default() };
     compare_with_expected("empty_store", &options, false);
 }
 

@@ -447,14 +447,15 @@ steps:
     let (plan, diagnostics) = compile(source);
     assert!(plan.is_some() && diagnostics.is_empty(), "{diagnostics:#?}");
     let stored = KnownCredentials::Stored(BTreeSet::from(["github_token".to_string()]));
-    let options = CompileOptions { known_credentials: stored };
+    let options = CompileOptions { known_credentials: stored, ..CompileOptions::default() };
     let (plan, diagnostics) = compiler::compile_with(source, "t.yaml", &Catalogue::builtin(), &options);
     let plan = plan.expect("warnings do not stop the plan");
     assert_eq!(codes(&diagnostics), vec!["W0201", "W0201"]);
     assert_eq!(diagnostics[1].hint.as_deref(), Some("did you mean `github_token`?"));
     assert!(plan.slots.iter().any(|slot| slot.kind == SlotKind::Secret { name: "github_tokn".into() }));
     // A store that holds no credential yet is still a known list: both names are warned about.
-    let empty = CompileOptions { known_credentials: KnownCredentials::Stored(BTreeSet::new()) };
+    let empty =
+        CompileOptions { known_credentials: KnownCredentials::Stored(BTreeSet::new()), ..CompileOptions::default() };
     let (_, diagnostics) = compiler::compile_with(source, "t.yaml", &Catalogue::builtin(), &empty);
     assert_eq!(codes(&diagnostics), vec!["W0201", "W0201"]);
 }

@@ -59,7 +59,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let toolbox = Toolbox::load(&PilotHome::from_env());
     toolbox.warn_about_problems();
     let catalogue = &toolbox.catalogue;
-    let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names().into() };
+    let options = compiler::CompileOptions {
+        known_credentials: super::credentials::stored_credential_names().into(),
+        ..Default::default()
+    };
     let reports: Vec<FileReport> = files.par_iter().map(|path| check_file(path, catalogue, &options)).collect();
     for report in &reports {
         if let Err(error) = &report.outcome {
