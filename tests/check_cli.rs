@@ -238,3 +238,15 @@ fn the_settings_schema_describes_every_section() {
     let schema: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert!(schema["properties"]["ai"].is_object() && schema["properties"]["smtp"].is_object(), "{schema}");
 }
+
+#[test]
+fn an_unknown_credential_is_warned_about_before_any_is_stored() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("uses-a-credential.yaml");
+    let yaml = "name: calls\nsteps:\n  - id: call\n    action: http/get\n    credential: github\n    input:\n      url: http://127.0.0.1:9/\n";
+    std::fs::write(&file, yaml).unwrap();
+    let output = pilot(&["check", file.to_str().unwrap()], home.path());
+    assert_eq!(output.status.code(), Some(0), "a warning is no error: {}", stdout(&output));
+    assert!(stdout(&output).contains("warning[W0201]"), "{}", stdout(&output));
+    assert!(!home.path().join("pilot.db").exists(), "checking creates no store");
+}

@@ -8,7 +8,7 @@ use crate::plan::{InputParam, Plan, PlanStep, RetryPolicy, TriggerPlan, Variable
 use crate::render::LineIndex;
 use crate::scope::Names;
 use crate::typecheck::BoundStep;
-use crate::values::{Bound, literal_value};
+use crate::values::{Bound, default_value};
 
 /// Everything the passes produced, in [`Names::steps`] order (main steps, then `on_failure`).
 pub struct Parts<'a> {
@@ -116,10 +116,11 @@ fn input_params(workflow: &Workflow) -> Vec<InputParam> {
         .iter()
         .map(|entry| {
             let param = &entry.value;
-            let default = param.default.as_ref().map(|d| literal_value(&d.value));
+            let ty = param.ty.value.to_type();
+            let default = param.default.as_ref().map(|d| default_value(&d.value, &ty));
             InputParam {
                 name: entry.key.value.clone(),
-                ty: param.ty.value.to_type(),
+                ty,
                 required: param.required.as_ref().map_or(default.is_none(), |r| r.value),
                 default,
                 description: text_of(&param.description),

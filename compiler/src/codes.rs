@@ -356,7 +356,9 @@ Right:
     UNKNOWN_ACTION = "E0204", "unknown action", r#"The step's `action` is not a built-in action nor an installed custom one. Actions are named
 `connector/action` (`fs/list`, `http/get`, `notify/desktop`; `notification/*` is accepted for
 `notify/*`) or are core actions (`filter`, `transform`, `log`, `sleep`). The hint names the
-closest known action; `pilot connectors list` shows them all.
+closest known action; `pilot connectors list` shows them all. When no installed connector has the
+name before the `/`, the message says that connector is not installed: install a custom connector
+with `pilot connectors install PATH` (PATH is its folder, holding `manifest.json`).
 
 Wrong:
 
@@ -629,7 +631,9 @@ Right:
 "#;
     // ---- E04xx: the step graph ---------------------------------------------------------------------------------
     DEPENDENCY_CYCLE = "E0401", "dependency cycle", r#"The steps wait for each other in a circle, through `needs:` and results read, so none can
-start. The message lists the cycle. Remove one of the `needs:` (or the read) in it.
+start. The message lists the cycle and the carets show what makes each link: a `needs:` entry, or the id
+of a step that reads another's result. A step that lists itself under `needs:` is the shortest cycle.
+Remove one of the `needs:` (or the read) in it.
 
 Wrong:
 
@@ -679,9 +683,13 @@ Right:
           destination: "/backup/${item.name}"
 "#;
     // ---- E05xx: triggers ---------------------------------------------------------------------------------------
-    INVALID_CRON = "E0501", "invalid cron expression", r#"A schedule's `cron` does not parse. It has five fields, minute hour day-of-month month
-day-of-week (a sixth, leading field is seconds), each a number, `*`, a range `1-5`, a list
-`1,15` or a step `*/10`.
+    INVALID_CRON = "E0501", "invalid cron expression", r#"A schedule's `cron` does not parse. Three forms are read:
+- 5 fields: minute hour day-of-month month day-of-week (`0 2 * * *`: 2 AM daily);
+- 6 fields: a seconds field first (`30 0 2 * * *`: 2:00:30 AM daily);
+- 7 fields: seconds first and a year last (`0 0 2 * * * 2030`: 2 AM daily in 2030).
+Each field is a number, `*`, a range `1-5`, a list `1,15` or a step `*/10`; months and days of the
+week may be names (`JAN`, `MON`), and `@daily`, `@hourly`, `@weekly`, `@monthly`, `@yearly` stand
+for a whole expression.
 
 Wrong:
 
@@ -752,6 +760,20 @@ Right:
     - type: schedule
       cron: "0 2 * * *"
       timezone: Europe/Paris
+"#;
+    CRON_NEVER_FIRES = "E0506", "schedule never fires", r#"A schedule's `cron` parses, but no time from now on matches it, so the workflow would never run
+from it: its year field (the seventh) names years that are over, or its day of the month does not
+exist in its month (February 30). Checked against the current time when the workflow is compiled.
+
+Wrong:
+
+    - type: schedule
+      cron: "0 30 9 * * 1-5 2025"
+
+Right:
+
+    - type: schedule
+      cron: "0 30 9 * * 1-5"
 "#;
     // ---- W0xxx: warnings --------------------------------------------------------------------------------------
     NO_STEPS = "W0101", "workflow has no steps", r#"The workflow's `steps` list is empty: running it does nothing.

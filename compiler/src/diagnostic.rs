@@ -86,10 +86,10 @@ impl Diagnostic {
         self
     }
 
-    /// Adds `did you mean `X`?` when `candidates` holds a name close to `wrong`.
+    /// Adds `did you mean `X`?` when `candidates` holds a name close to `wrong` ([`expr_grammar::suggest`]).
     pub fn with_suggestion<'a>(self, wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Diagnostic {
-        match did_you_mean(wrong, candidates) {
-            Some(best) => self.with_hint(format!("did you mean `{best}`?")),
+        match expr_grammar::suggest::hint(wrong, candidates) {
+            Some(hint) => self.with_hint(hint),
             None => self,
         }
     }
@@ -97,20 +97,6 @@ impl Diagnostic {
     pub fn is_error(&self) -> bool {
         self.severity == Severity::Error
     }
-}
-
-/// The candidate closest to `wrong`, when it is close enough to be a likely typo (Jaro-Winkler >= 0.8, or one
-/// contains the other).
-pub fn did_you_mean<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
-    let wrong_lower = wrong.to_lowercase();
-    candidates
-        .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(&wrong_lower, &candidate.to_lowercase()), candidate))
-        .filter(|(score, candidate)| {
-            *score >= 0.8 || (wrong.len() >= 3 && (candidate.contains(wrong) || wrong.contains(candidate)))
-        })
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, candidate)| candidate)
 }
 
 /// Whether any diagnostic is an error.

@@ -100,7 +100,10 @@ pub fn compile_parsed(
 }
 
 fn syntax_diagnostic(text: &Text, error: SyntaxError) -> Diagnostic {
-    let diagnostic = Diagnostic::error(codes::EXPR_SYNTAX, error.message, text.file_span(error.span));
+    let mut diagnostic = Diagnostic::error(codes::EXPR_SYNTAX, error.message, text.file_span(error.span));
+    if let Some((span, label)) = error.related {
+        diagnostic = diagnostic.with_secondary(text.file_span(span), label);
+    }
     match error.hint {
         Some(hint) => diagnostic.with_hint(hint),
         None => diagnostic,

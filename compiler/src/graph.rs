@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use connectors::Effect;
+use expr_grammar::Span;
 
 use crate::codes;
 use crate::dag::{self, Cycle, StepDeps, StepGraph};
@@ -114,21 +115,37 @@ pub fn build(
     }
 }
 
+/// A cycle, underlined where the file makes each of its edges: the `needs:` entry, or the id of the step that
+/// reads an earlier one's result. The primary label is the edge into the cycle's first step.
 fn cycle_diagnostic(cycle: &Cycle, inputs: &[GraphInput<'_>]) -> Diagnostic {
     let ids: Vec<&str> = cycle.0.iter().map(|&i| inputs[i].step.id.value.as_str()).collect();
-    let first = inputs[cycle.0[0]].step;
+    // Edge `from -> to`: `to` waits for `from`. The edge into the first step comes from the last one.
+    let edges: Vec<(usize, usize)> =
+        (0..cycle.0.len()).map(|k| (cycle.0[(k + cycle.0.len() - 1) % cycle.0.len()], cycle.0[k])).collect();
+    let labels: Vec<(Span, String)> =
+        edges.iter().map(|&(from, to)| edge_label(inputs[from].step, inputs[to].step)).collect();
+    if let [(span, _)] = labels.as_slice() {
+        let id = ids[0];
+        return Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("step `{id}` needs itself"), *span)
+            .with_label("a step cannot wait for itself")
+            .with_hint(format!("remove `{id}` from its own `needs:`"));
+    }
     let path = ids.iter().chain(ids.first()).map(|id| format!("`{id}`")).collect::<Vec<_>>().join(" -> ");
-    let message = if ids.len() == 1 {
-        format!("step `{}` depends on itself", ids[0])
-    } else {
-        format!("dependency cycle: {path}")
-    };
-    let mut diagnostic = Diagnostic::error(codes::DEPENDENCY_CYCLE, message, first.id.span)
-        .with_label("this step waits for itself through the cycle")
+    let mut labels = labels.into_iter();
+    let (span, label) = labels.next().expect("a cycle has an edge");
+    let mut diagnostic = Diagnostic::error(codes::DEPENDENCY_CYCLE, format!("dependency cycle: {path}"), span)
+        .with_label(label)
         .with_hint("remove one of the `needs:` (or the read of an output) so the steps can run in some order");
-    for &index in &cycle.0[1..] {
-        let step = inputs[index].step;
-        diagnostic = diagnostic.with_secondary(step.id.span, format!("`{}` is in the cycle", step.id.value));
+    for (span, label) in labels {
+        diagnostic = diagnostic.with_secondary(span, label);
     }
     diagnostic
+}
+
+/// Where `to` comes to wait for `from`: its `needs:` entry naming `from`, else (it reads `from`'s result) its id.
+fn edge_label(from: &Step, to: &Step) -> (Span, String) {
+    match to.needs.iter().find(|need| need.value == from.id.value) {
+        Some(need) => (need.span, format!("`{}` needs `{}`", to.id.value, from.id.value)),
+        None => (to.id.span, format!("`{}` reads the result of `{}`", to.id.value, from.id.value)),
+    }
 }

@@ -30,7 +30,7 @@ pub use diagnostic::{Diagnostic, Label, Severity};
 pub use front_end::parse_workflow;
 pub use pipeline::{Compilation, slot_name};
 pub use plan::*;
-pub use values::CompileOptions;
+pub use values::{CompileOptions, KnownCredentials};
 
 /// Compile a workflow file's text against the action catalogue: the plan when the file has no error, and
 /// every diagnostic of the file (errors and warnings, sorted by position). `file_name` names the workflow when

@@ -242,7 +242,8 @@ pub enum Trigger {
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleTrigger {
-    /// A cron expression: `minute hour day-of-month month day-of-week` (e.g. `"0 2 * * *"`: 2 AM daily).
+    /// A cron expression: `minute hour day-of-month month day-of-week` (e.g. `"0 2 * * *"`: 2 AM daily); 6 fields
+    /// add a leading seconds field, 7 also a trailing year. It must have a time to come.
     pub cron: Spanned<String>,
     /// An IANA time zone such as `Europe/Paris`; default: the machine's local time.
     pub timezone: Option<Spanned<String>>,

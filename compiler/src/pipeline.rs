@@ -92,7 +92,7 @@ fn analyze(
 
 /// A step's `credential:` should name a stored credential, when the caller says which exist.
 fn check_credentials(steps: &[&Step], options: &CompileOptions, diagnostics: &mut Vec<Diagnostic>) {
-    let Some(known) = &options.known_credentials else { return };
+    let Some(known) = options.known_credentials.stored() else { return };
     for step in steps {
         let Some(credential) = &step.credential else { continue };
         if known.contains(&credential.value) {

@@ -1,20 +1,27 @@
 //! Diagnostics as text, the way rustc shows them, and as JSON.
 //!
 //! ```text
-//! error[E0203]: unknown step `list_file`
-//!   --> workflows/backup.yaml:17:15
+//! error[E0206]: unknown name `list_file`
+//!   --> workflows/backup.yaml:17:17
 //!    |
 //! 17 |       items: "${list_file.files}"
-//!    |                 ^^^^^^^^^ no step or output named `list_file`
+//!    |                 ^^^^^^^^^
 //!    |
 //!    = help: did you mean `list_files`?
 //! ```
 //!
 //! Lines and columns are 1-based; a column counts characters (not bytes) from the start of the line, a tab
-//! counting as one character. In the snippet a tab is shown as four spaces and the carets follow. Output is
+//! counting as one character. In the snippet a tab is shown as four spaces and the carets follow; the carets are
+//! placed by display width (a CJK character or an emoji takes two columns, see `unicode-width`). Output is
 //! deterministic: colour only when asked for ([`RenderOptions::color`]).
+//!
+//! Why our own renderer rather than annotate-snippets, codespan-reporting or miette: a workflow file may hold an
+//! 8 MiB line or binary junk, and `pilot check` must still answer at once; this one lays out only a window of a
+//! long line around the marks, leaves out lines with control characters, caps the diagnostics shown per file,
+//! and its exact output is pinned by the golden files in `compiler/tests/data/`.
 
 use expr_grammar::Span;
+use unicode_width::UnicodeWidthStr;
 
 use crate::codes;
 use crate::diagnostic::{Diagnostic, Label, Severity};
@@ -228,11 +235,12 @@ fn layout_line(raw: &str, line: &mut SnippetLine) {
         boundaries.push((from + i, text.len()));
         if c == '\t' { text.push_str("    ") } else { text.push(c) }
     }
-    let text_end = text.chars().count();
+    // Columns on screen: a CJK character or an emoji takes two, a combining mark none.
+    let text_end = text.width();
     let display_at = |byte: usize| -> usize {
         match boundaries.binary_search_by_key(&byte, |&(b, _)| b) {
-            Ok(i) => text[..boundaries[i].1].chars().count(),
-            Err(i) if i < boundaries.len() => text[..boundaries[i].1].chars().count(),
+            Ok(i) => text[..boundaries[i].1].width(),
+            Err(i) if i < boundaries.len() => text[..boundaries[i].1].width(),
             Err(_) => text_end,
         }
     };

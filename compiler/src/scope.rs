@@ -274,17 +274,10 @@ fn element_may_have_field(element: &Type) -> bool {
 
 /// The candidates close enough to `wrong` to be a likely typo, best first (the expression crate hints the first).
 fn ranked(wrong: &str, candidates: Vec<String>) -> Vec<String> {
-    let wrong_lower = wrong.to_lowercase();
-    let mut scored: Vec<(f64, String)> = candidates
+    expr_grammar::suggest::ranked(wrong, candidates.iter().map(String::as_str))
         .into_iter()
-        .map(|candidate| (strsim::jaro_winkler(&wrong_lower, &candidate.to_lowercase()), candidate))
-        .filter(|(score, candidate)| {
-            *score >= 0.8 || (wrong.len() >= 3 && (candidate.contains(wrong) || wrong.contains(candidate.as_str())))
-        })
-        .collect();
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(&b.1)));
-    scored.dedup_by(|a, b| a.1 == b.1);
-    scored.into_iter().map(|(_, candidate)| candidate).collect()
+        .map(str::to_string)
+        .collect()
 }
 
 fn is_env_var_name(name: &str) -> bool {

@@ -17,11 +17,12 @@ use crate::values::{Binder, Place};
 
 /// Checks every trigger; returns their plans (meaningful only when no error was reported).
 pub fn check_triggers(workflow: &Workflow, binder: &mut Binder<'_>) -> Vec<TriggerPlan> {
+    let now = binder.options.now.unwrap_or_else(chrono::Utc::now);
     let mut webhooks: HashMap<(String, String), Span> = HashMap::new();
     let mut plans = Vec::with_capacity(workflow.triggers.len());
     for trigger in &workflow.triggers {
         let plan = match &trigger.value {
-            Trigger::Schedule(schedule) => check_schedule(schedule, &mut binder.diagnostics),
+            Trigger::Schedule(schedule) => check_schedule(schedule, now, &mut binder.diagnostics),
             Trigger::Webhook(webhook) => check_webhook(webhook, &mut webhooks, binder),
             Trigger::FileWatch(watch) => check_file_watch(watch, &mut binder.diagnostics),
             Trigger::Manual(_) => TriggerPlan::Manual,
@@ -31,37 +32,63 @@ pub fn check_triggers(workflow: &Workflow, binder: &mut Binder<'_>) -> Vec<Trigg
     plans
 }
 
-fn check_schedule(schedule: &ScheduleTrigger, diagnostics: &mut Vec<Diagnostic>) -> TriggerPlan {
+/// The cron forms croner (and so the scheduler) reads.
+const CRON_FORMS: &str = "5 fields: minute hour day-of-month month day-of-week, e.g. `0 2 * * *` (2 AM daily); \
+                          6 fields: a seconds field first; 7 fields: seconds first and a year last";
+
+fn check_schedule(
+    schedule: &ScheduleTrigger,
+    now: chrono::DateTime<chrono::Utc>,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> TriggerPlan {
     let cron = &schedule.cron;
-    if let Err(error) = croner::Cron::from_str(&cron.value) {
-        diagnostics.push(
+    let timezone = schedule.timezone.as_ref().and_then(|timezone| check_timezone(timezone, diagnostics));
+    match croner::Cron::from_str(&cron.value) {
+        Err(error) => diagnostics.push(
             Diagnostic::error(codes::INVALID_CRON, format!("invalid cron expression `{}`", cron.value), cron.span)
                 .with_label(cron_reason(&error))
-                .with_hint("five fields: minute hour day-of-month month day-of-week, e.g. `0 2 * * *` (2 AM daily)"),
-        );
-    }
-    if let Some(timezone) = &schedule.timezone {
-        check_timezone(timezone, diagnostics);
+                .with_hint(CRON_FORMS),
+        ),
+        Ok(parsed) => {
+            let timezone = timezone.unwrap_or(chrono_tz::UTC);
+            if parsed.find_next_occurrence(&now.with_timezone(&timezone), false).is_err() {
+                diagnostics.push(never_fires(&cron.value, cron.span));
+            }
+        }
     }
     TriggerPlan::Schedule { cron: cron.value.clone(), timezone: schedule.timezone.as_ref().map(|tz| tz.value.clone()) }
 }
 
+/// A schedule that parses but has no time to come: a year that is over, or a day no month has.
+fn never_fires(cron: &str, span: Span) -> Diagnostic {
+    let fields: Vec<&str> = cron.split_whitespace().collect();
+    let hint = match fields.as_slice() {
+        [.., year] if fields.len() == 7 => {
+            format!("the seventh field is the year (`{year}`): write a year to come, or remove it (any year)")
+        }
+        _ => "check that the day of the month exists in the month (`30 2` is February 30)".to_string(),
+    };
+    Diagnostic::error(codes::CRON_NEVER_FIRES, format!("the schedule `{cron}` never fires again"), span)
+        .with_label("no time from now on matches it")
+        .with_hint(hint)
+}
+
 /// A schedule's `timezone` is an IANA name (`Europe/Paris`, `UTC`), checked against the tz database the
 /// scheduler uses (chrono-tz), so a typo fails now and not silently at 2 AM.
-fn check_timezone(timezone: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) {
-    if chrono_tz::Tz::from_str(&timezone.value).is_ok() {
-        return;
+fn check_timezone(timezone: &Spanned<String>, diagnostics: &mut Vec<Diagnostic>) -> Option<chrono_tz::Tz> {
+    if let Ok(zone) = chrono_tz::Tz::from_str(&timezone.value) {
+        return Some(zone);
     }
     let names = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name());
-    let hint = match crate::diagnostic::did_you_mean(&timezone.value, names) {
-        Some(best) => format!("did you mean `{best}`?"),
-        None => "use an IANA time zone name such as `UTC`, `Europe/Paris` or `America/New_York`".to_string(),
-    };
+    let hint = expr_grammar::suggest::hint(&timezone.value, names).unwrap_or_else(|| {
+        "use an IANA time zone name such as `UTC`, `Europe/Paris` or `America/New_York`".to_string()
+    });
     diagnostics.push(
         Diagnostic::error(codes::UNKNOWN_TIMEZONE, format!("unknown time zone `{}`", timezone.value), timezone.span)
             .with_label("not in the IANA time zone database")
             .with_hint(hint),
     );
+    None
 }
 
 /// croner's message, lower-cased first letter and without its final period, to fit our style.
@@ -187,6 +214,36 @@ fn check_file_watch(watch: &FileWatchTrigger, diagnostics: &mut Vec<Diagnostic>)
 #[cfg(test)]
 mod tests {
     use super::webhook_path_problem;
+    use crate::codes;
+    use crate::{CompileOptions, compile_with};
+    use connectors::catalogue::Catalogue;
+
+    fn schedule_codes(cron: &str, now: &str) -> Vec<&'static str> {
+        let source = format!("name: s\ntriggers:\n  - type: schedule\n    cron: \"{cron}\"\nsteps: []\n");
+        let now = chrono::DateTime::parse_from_rfc3339(now).expect("a time").to_utc();
+        let options = CompileOptions { now: Some(now), ..CompileOptions::default() };
+        let (_, diagnostics) = compile_with(&source, "s", &Catalogue::builtin(), &options);
+        diagnostics.iter().map(|d| d.code).filter(|code| code.starts_with('E')).collect()
+    }
+
+    #[test]
+    fn a_schedule_must_fire_after_the_compile_time() {
+        let year_2025 = "0 30 9 * * 1-5 2025";
+        assert_eq!(schedule_codes(year_2025, "2025-12-31T09:00:00Z"), Vec::<&str>::new());
+        assert_eq!(schedule_codes(year_2025, "2026-01-01T00:00:00Z"), vec![codes::CRON_NEVER_FIRES]);
+        assert_eq!(schedule_codes("0 0 30 2 *", "2025-01-01T00:00:00Z"), vec![codes::CRON_NEVER_FIRES]);
+        assert_eq!(schedule_codes("0 0 29 2 *", "2025-03-01T00:00:00Z"), Vec::<&str>::new(), "the next leap year");
+    }
+
+    #[test]
+    fn five_six_and_seven_field_schedules_are_read() {
+        for cron in ["0 2 * * *", "30 0 2 * * *", "0 0 2 * * * 2030", "@daily", "0 9 * JAN MON-FRI"] {
+            assert_eq!(schedule_codes(cron, "2026-01-01T00:00:00Z"), Vec::<&str>::new(), "{cron}");
+        }
+        for cron in ["0 2 * *", "0 0 2 * * * 2030 1", "0 25 * * *"] {
+            assert_eq!(schedule_codes(cron, "2026-01-01T00:00:00Z"), vec![codes::INVALID_CRON], "{cron}");
+        }
+    }
 
     #[test]
     fn webhook_paths_accept_plain_url_paths() {

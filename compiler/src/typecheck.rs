@@ -11,6 +11,7 @@ use expr_grammar::{Program, SlotRef, Type};
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::expressions::TextForm;
+use crate::front_end::duration_problem;
 use crate::model::{InputParam, Spanned, Step, Workflow, YamlValue};
 use crate::plan::{CompiledValue, LoopPlan, SlotKind};
 use crate::scope::{ItemBinding, Position};
@@ -54,6 +55,10 @@ pub fn check_input_defaults(workflow: &Workflow, diagnostics: &mut Vec<Diagnosti
         let param: &InputParam = &entry.value;
         let Some(default) = &param.default else { continue };
         let want = param.ty.value.to_type();
+        if want == Type::Duration {
+            check_duration_default(&entry.key.value, default, diagnostics);
+            continue;
+        }
         let have = literal_type(&default.value);
         if !have.is_assignable_to(&want) && !matches!(default.value, YamlValue::Null) {
             diagnostics.push(
@@ -66,6 +71,27 @@ pub fn check_input_defaults(workflow: &Workflow, diagnostics: &mut Vec<Diagnosti
             );
         }
     }
+}
+
+/// A duration parameter's default is written like `timeout:`, as text with a unit (`30s`); a bare number is
+/// refused for the same reason (seconds or milliseconds?).
+fn check_duration_default(name: &str, default: &Spanned<YamlValue>, diagnostics: &mut Vec<Diagnostic>) {
+    let place = format!("the default of input `{name}`");
+    let problem = match &default.value {
+        YamlValue::Null => None,
+        YamlValue::String(text) => duration_problem(&text.value, &place, text.span),
+        YamlValue::Int(number) => duration_problem(&number.to_string(), &place, default.span),
+        YamlValue::Float(number) => duration_problem(&number.to_string(), &place, default.span),
+        other => Some(
+            Diagnostic::error(
+                codes::INPUT_TYPE_MISMATCH,
+                format!("the default of input `{name}` is {}, not duration", literal_type(other)),
+                default.span,
+            )
+            .with_label("expected a duration such as `30s`"),
+        ),
+    };
+    diagnostics.extend(problem);
 }
 
 /// Compile step `index` (of [`crate::scope::Names::steps`]) and record its result type for later steps.

@@ -14,12 +14,42 @@ use crate::plan::CompiledValue;
 use crate::preparse::Preparsed;
 use crate::scope::{ExprScope, ItemBinding, Names, Position};
 
-/// What the compiler knows from outside the file.
+/// What the compiler knows from outside the file. Build it with `..CompileOptions::default()` so that fields
+/// added later keep their defaults.
 #[derive(Debug, Clone, Default)]
 pub struct CompileOptions {
-    /// Names of the stored credentials. When given, `secrets.NAME` and `credential:` naming anything else is
-    /// warned about; when `None` no such check is made.
-    pub known_credentials: Option<BTreeSet<String>>,
+    /// Which credentials are stored: `secrets.NAME` and `credential:` naming any other one are warned about
+    /// (W0201), unless the store was not checked.
+    pub known_credentials: KnownCredentials,
+    /// The time a schedule must fire after (a `cron` with no later occurrence is E0506); `None`: the clock's.
+    pub now: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// What the caller knows of the credential store.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum KnownCredentials {
+    /// The store was not asked (or could not be read): credential names are not checked.
+    #[default]
+    Unchecked,
+    /// The store was read and holds exactly these credentials, possibly none: every other name is warned about.
+    Stored(BTreeSet<String>),
+}
+
+impl KnownCredentials {
+    /// The stored names, when the store was read.
+    pub fn stored(&self) -> Option<&BTreeSet<String>> {
+        match self {
+            KnownCredentials::Unchecked => None,
+            KnownCredentials::Stored(names) => Some(names),
+        }
+    }
+}
+
+/// `None` (not read) is [`KnownCredentials::Unchecked`]; `Some(names)`, even empty, is what the store holds.
+impl From<Option<BTreeSet<String>>> for KnownCredentials {
+    fn from(names: Option<BTreeSet<String>>) -> Self {
+        names.map_or(KnownCredentials::Unchecked, KnownCredentials::Stored)
+    }
 }
 
 /// Where an expression is, and the `item` it may read.
@@ -90,7 +120,7 @@ impl<'o> Binder<'o> {
                 continue;
             }
             self.names.secret_slot(&name.name);
-            if let Some(known) = &self.options.known_credentials
+            if let Some(known) = self.options.known_credentials.stored()
                 && !known.contains(&name.name)
             {
                 let span = text.file_span(name.span);
@@ -247,6 +277,17 @@ pub fn literal_value(value: &YamlValue) -> Value {
         YamlValue::Map(mapping) => Value::Object(Arc::new(
             mapping.iter().map(|entry| (entry.key.value.clone(), literal_value(&entry.value.value))).collect(),
         )),
+    }
+}
+
+/// An input parameter's default as a value of the parameter's type `ty`: for a `duration` parameter the text
+/// `30s` is a duration (checked by `typecheck::check_input_defaults`).
+pub fn default_value(value: &YamlValue, ty: &Type) -> Value {
+    match (ty, value) {
+        (Type::Duration, YamlValue::String(text)) => {
+            crate::front_end::parse_duration(&text.value).map_or_else(|| literal_value(value), Value::Duration)
+        }
+        _ => literal_value(value),
     }
 }
 

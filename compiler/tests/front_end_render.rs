@@ -40,6 +40,22 @@ fn tabs_are_shown_as_four_spaces_and_the_carets_follow() {
 }
 
 #[test]
+fn carets_after_wide_characters_follow_their_display_width() {
+    // Each of 日本 and 🎉 takes two columns on screen; the combining accent of é takes none.
+    let source = "m: \"日本 🎉 e\u{301} ${x}\"\n";
+    let x = span_of(source, "x}");
+    let diagnostic = Diagnostic::error("E0206", "unknown name `x`", Span::new(x.start as usize, x.start as usize + 1));
+    let rendered = render_file("w.yaml", source, &[diagnostic], RenderOptions::default());
+    let lines: Vec<&str> = rendered.lines().collect();
+    assert_eq!(lines[1], " --> w.yaml:1:15", "the column counts characters");
+    let text = lines[3].strip_prefix("1 | ").expect("source line");
+    let carets = lines[4].strip_prefix("  | ").expect("caret line");
+    let before: usize = text.split("${").next().map(unicode_width::UnicodeWidthStr::width).expect("text");
+    assert_eq!(before, 14);
+    assert_eq!(carets, format!("{}^", " ".repeat(before + 2)));
+}
+
+#[test]
 fn a_secondary_label_on_the_same_line_gets_its_own_underline() {
     let source = "{a: 1, a: 2}\n";
     let diagnostic = Diagnostic::error("E0104", "duplicate key `a`", Span::new(7, 8))

@@ -1,12 +1,14 @@
 //! Golden tests: every `tests/data/invalid/<kind>.{yaml,yml,json}` is compiled and its rendered diagnostics are
 //! compared with `<kind>.stderr` next to it; every file in `tests/data/valid/` must compile without errors.
+//! `tests/data/empty_store/` holds fixtures compiled as `pilot check` does when the credential store is reachable
+//! and holds no credential yet (their diagnostics may be warnings only).
 //! `UPDATE_EXPECT=1 cargo test -p compiler --test golden` rewrites the `.stderr` files.
 
 use std::path::{Path, PathBuf};
 
 use compiler::diagnostic::has_errors;
 use compiler::render::{RenderOptions, render_file};
-use compiler::{Diagnostic, front_end};
+use compiler::{CompileOptions, Diagnostic, KnownCredentials, front_end};
 use connectors::catalogue::Catalogue;
 
 fn data_dir(kind: &str) -> PathBuf {
@@ -25,11 +27,15 @@ fn workflow_files(dir: &Path) -> Vec<PathBuf> {
 
 /// Compiles a file as `pilot check` does: the text (lossy when not UTF-8, for display) and its diagnostics.
 fn check(path: &Path) -> (String, Vec<Diagnostic>) {
+    check_with(path, &CompileOptions::default())
+}
+
+fn check_with(path: &Path, options: &CompileOptions) -> (String, Vec<Diagnostic>) {
     let bytes = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     match front_end::decode(&bytes) {
         Ok(source) => {
             let name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("workflow");
-            let (_, diagnostics) = compiler::compile(source, name, &Catalogue::builtin());
+            let (_, diagnostics) = compiler::compile_with(source, name, &Catalogue::builtin(), options);
             (source.to_string(), diagnostics)
         }
         Err(diagnostic) => (String::from_utf8_lossy(&bytes).into_owned(), vec![diagnostic]),
@@ -42,18 +48,21 @@ fn display_name(path: &Path) -> String {
     format!("{kind}/{file}")
 }
 
-#[test]
-fn invalid_fixtures_render_their_expected_diagnostics() {
+/// Renders every fixture of `tests/data/<kind>/` and compares it with its `.stderr` file.
+fn compare_with_expected(kind: &str, options: &CompileOptions, errors_expected: bool) {
     let update = std::env::var_os("UPDATE_EXPECT").is_some_and(|v| v == "1");
-    let files = workflow_files(&data_dir("invalid"));
-    assert!(!files.is_empty(), "no fixtures in tests/data/invalid");
+    let files = workflow_files(&data_dir(kind));
+    assert!(!files.is_empty(), "no fixtures in tests/data/{kind}");
     let mut failures = Vec::new();
     for path in &files {
-        let (source, diagnostics) = check(path);
+        let (source, diagnostics) = check_with(path, options);
         let rendered = render_file(&display_name(path), &source, &diagnostics, RenderOptions::default());
         let expected_path = path.with_extension("stderr");
-        if !has_errors(&diagnostics) {
+        if errors_expected && !has_errors(&diagnostics) {
             failures.push(format!("{}: expected at least one error, got none", display_name(path)));
+        }
+        if diagnostics.is_empty() {
+            failures.push(format!("{}: expected diagnostics, got none", display_name(path)));
         }
         if update {
             std::fs::write(&expected_path, &rendered).expect("write expected file");
@@ -77,14 +86,28 @@ fn invalid_fixtures_render_their_expected_diagnostics() {
 }
 
 #[test]
+fn invalid_fixtures_render_their_expected_diagnostics() {
+    compare_with_expected("invalid", &CompileOptions::default(), true);
+}
+
+#[test]
+fn with_an_empty_credential_store_every_credential_name_is_warned_about() {
+    let options =
+        CompileOptions { known_credentials: KnownCredentials::Stored(Default::default()), ..Default::default() };
+    compare_with_expected("empty_store", &options, false);
+}
+
+#[test]
 fn every_expected_file_has_its_fixture() {
-    let dir = data_dir("invalid");
-    let fixtures = workflow_files(&dir);
-    for entry in std::fs::read_dir(&dir).expect("read invalid/") {
-        let path = entry.expect("entry").path();
-        if path.extension().and_then(|e| e.to_str()) == Some("stderr") {
-            let has_fixture = fixtures.iter().any(|f| f.with_extension("stderr") == path);
-            assert!(has_fixture, "{} has no fixture next to it", path.display());
+    for kind in ["invalid", "empty_store"] {
+        let dir = data_dir(kind);
+        let fixtures = workflow_files(&dir);
+        for entry in std::fs::read_dir(&dir).expect("read the fixture folder") {
+            let path = entry.expect("entry").path();
+            if path.extension().and_then(|e| e.to_str()) == Some("stderr") {
+                let has_fixture = fixtures.iter().any(|f| f.with_extension("stderr") == path);
+                assert!(has_fixture, "{} has no fixture next to it", path.display());
+            }
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeSet;
 
-use compiler::{CompileOptions, CompiledValue, Diagnostic, EdgeReason, Plan, SlotKind};
+use compiler::{CompileOptions, CompiledValue, Diagnostic, EdgeReason, KnownCredentials, Plan, SlotKind};
 use connectors::catalogue::Catalogue;
 use expr_grammar::{Type, Value};
 
@@ -446,12 +446,18 @@ steps:
 "#;
     let (plan, diagnostics) = compile(source);
     assert!(plan.is_some() && diagnostics.is_empty(), "{diagnostics:#?}");
-    let options = CompileOptions { known_credentials: Some(BTreeSet::from(["github_token".to_string()])) };
+    let stored = KnownCredentials::Stored(BTreeSet::from(["github_token".to_string()]));
+    let options = CompileOptions { known_credentials: stored, ..CompileOptions::default() };
     let (plan, diagnostics) = compiler::compile_with(source, "t.yaml", &Catalogue::builtin(), &options);
     let plan = plan.expect("warnings do not stop the plan");
     assert_eq!(codes(&diagnostics), vec!["W0201", "W0201"]);
     assert_eq!(diagnostics[1].hint.as_deref(), Some("did you mean `github_token`?"));
     assert!(plan.slots.iter().any(|slot| slot.kind == SlotKind::Secret { name: "github_tokn".into() }));
+    // A store that holds no credential yet is still a known list: both names are warned about.
+    let empty =
+        CompileOptions { known_credentials: KnownCredentials::Stored(BTreeSet::new()), ..CompileOptions::default() };
+    let (_, diagnostics) = compiler::compile_with(source, "t.yaml", &Catalogue::builtin(), &empty);
+    assert_eq!(codes(&diagnostics), vec!["W0201", "W0201"]);
 }
 
 #[test]
@@ -519,6 +525,27 @@ steps:
     assert_eq!(codes(&errors), vec!["E0303"]);
     let errors = errors_of(&ok.replace("${inputs.count + 1}", "${inputs.cuont}"));
     assert_eq!(errors[0].hint.as_deref(), Some("did you mean `count`?"));
+}
+
+#[test]
+fn a_duration_input_takes_a_default_written_with_a_unit() {
+    let plan = plan_of(
+        r#"
+name: durations
+inputs:
+  wait: { type: duration, default: 30s }
+  quoted: { type: duration, default: "1m30s" }
+steps:
+  - id: pause
+    action: sleep
+    input: { duration: "${inputs.wait + inputs.quoted}" }
+"#,
+    );
+    assert_eq!(plan.inputs[0].default, Some(Value::Duration(expr_grammar::Duration(30_000_000))));
+    assert_eq!(plan.inputs[1].default, Some(Value::Duration(expr_grammar::Duration(90_000_000))));
+    let errors = errors_of("name: d\ninputs:\n  wait: { type: duration, default: 30000 }\nsteps: []\n");
+    assert_eq!(codes(&errors), vec!["E0105"]);
+    assert_eq!(errors[0].hint.as_deref(), Some("add a unit: `30000s` for seconds"));
 }
 
 #[test]

@@ -17,6 +17,7 @@ pub mod functions;
 mod parse;
 mod program;
 pub mod span;
+pub mod suggest;
 pub mod types;
 pub mod value;
 
@@ -87,6 +88,8 @@ pub struct SyntaxError {
     pub span: Span,
     pub message: String,
     pub hint: Option<String>,
+    /// Another place that explains the error, with its label: the `(` a missing `)` should close.
+    pub related: Option<(Span, String)>,
 }
 
 /// What went wrong while checking an expression; the compiler maps each kind to a diagnostic code.

@@ -106,6 +106,12 @@ fn operator_type_errors() {
     rejects("items['x']", CheckErrorKind::TypeMismatch, "'x'", None);
     rejects("count.x", CheckErrorKind::TypeMismatch, "x", None);
     rejects("count[*]", CheckErrorKind::NotIterable, "count[*]", None);
+    rejects(
+        "workflow[*]",
+        CheckErrorKind::NotIterable,
+        "workflow[*]",
+        Some("for the values of an object, write `values(...)[*]`"),
+    );
 }
 
 #[test]

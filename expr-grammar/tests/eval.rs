@@ -114,7 +114,7 @@ fn wildcard_projection_maps_the_following_accesses() {
     give("recent_files[*].name", json!(["a.txt", "b.txt"]));
     give("len(recent_files[*].size)", json!(2));
     give("[[1, 2], [3]][*][0]", json!([1, 3]));
-    give("{a: 1, b: 2}[*]", json!([1, 2]));
+    give("values({a: 1, b: 2})[*]", json!([1, 2]));
 }
 
 #[test]
@@ -188,6 +188,7 @@ fn run_time_errors_carry_the_span() {
     let error = fails_at_run_time("1 + data.users[0].name", "cannot apply `+` to int and string");
     assert_eq!(error.span, expr_grammar::Span::new(0, 22));
     fails_at_run_time("data.total[*]", "`[*]` needs a list");
+    fails_at_run_time("data[*]", "`[*]` needs a list, got object");
     fails_at_run_time("data.total.x", "cannot read field `x` of int");
     fails_at_run_time("count / (data.total - 2)", "division by zero");
     fails_at_run_time("data.total && true", "`&&` needs bool operands");

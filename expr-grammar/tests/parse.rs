@@ -232,8 +232,31 @@ fn template_reports_every_broken_expression() {
 #[test]
 fn syntax_error_messages_name_what_was_expected() {
     let error = &parse_expression("len(items").unwrap_err()[0];
-    assert_eq!(error.message, "expected an operator, `.field` or `[index]`");
-    assert_eq!(error.hint.as_deref(), Some("a bracket is not closed"));
+    assert_eq!(error.message, "expected `)` to close `(`, found the end of the expression");
+    assert_eq!(error.hint.as_deref(), Some("add the missing `)`"));
+    assert_eq!(error.related, Some((Span::new(3, 4), "this `(` is not closed".to_string())));
     let error = &parse_expression("1 +").unwrap_err()[0];
     assert!(error.message.starts_with("expected a prefix operator"), "{}", error.message);
+}
+
+#[test]
+fn an_unclosed_bracket_is_named_where_the_parser_stops() {
+    // A comma inside a group: the `(` before `a` was never closed.
+    let error = &parse_expression("max((a, b)").unwrap_err()[0];
+    assert_eq!(error.message, "expected `)` to close `(`, found `,`");
+    assert_eq!(error.span, Span::new(6, 7));
+    assert_eq!(error.related, Some((Span::new(4, 5), "this `(` is not closed".to_string())));
+    let error = &parse_expression("(a + b]").unwrap_err()[0];
+    assert_eq!(error.message, "expected `)` to close `(`, found `]`");
+    let error = &parse_expression("[1, 2").unwrap_err()[0];
+    assert_eq!(error.message, "expected `]` to close `[`, found the end of the expression");
+    // A missing operand is still the first thing to say, with the open bracket shown too.
+    let error = &parse_expression("len(a +").unwrap_err()[0];
+    assert!(error.message.starts_with("expected a prefix operator"), "{}", error.message);
+    assert_eq!(error.related, Some((Span::new(3, 4), "this `(` is not closed".to_string())));
+    // Commas belong in calls and lists; brackets inside strings do not count.
+    let error = &parse_expression("f(a,, b)").unwrap_err()[0];
+    assert!(error.related.is_none(), "{error:?}");
+    let error = &parse_expression("'(' +").unwrap_err()[0];
+    assert!(error.related.is_none(), "{error:?}");
 }

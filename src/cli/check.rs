@@ -81,7 +81,10 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     // Built-ins plus the installed custom connectors, as `pilot run` sees them.
     let toolbox = super::toolbox(&home);
     let catalogue = &toolbox.catalogue;
-    let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
+    let options = compiler::CompileOptions {
+        known_credentials: super::credentials::stored_credential_names().into(),
+        ..Default::default()
+    };
     reports.par_extend(files.par_iter().map(|path| check_file(path, catalogue, &options)));
     reports.sort_by(|a, b| a.display.cmp(&b.display));
     let errors = count(&reports, Diagnostic::is_error);

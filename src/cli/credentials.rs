@@ -242,12 +242,12 @@ async fn rotate_key() -> Result<(), Failure> {
     Ok(())
 }
 
-/// The names of the stored credentials, for the compiler's unknown-name warning; `None` when there is no
-/// database yet or it cannot be read (then no such warning is given).
+/// The names of the stored credentials, for the compiler's unknown-name warning: none when there is no database
+/// yet (no credential exists, so every name is unknown); `None` when it cannot be read (then no such warning).
 pub(crate) fn stored_credential_names() -> Option<BTreeSet<String>> {
     let home = PilotHome::from_env();
     if !home.database().exists() {
-        return None;
+        return Some(BTreeSet::new());
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
     runtime.block_on(async {

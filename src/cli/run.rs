@@ -71,7 +71,10 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
     let catalogue = server::toolbox::Toolbox::load(&server::home::PilotHome::from_env()).catalogue;
     let (source, plan, diagnostics) = match compiler::front_end::decode(&bytes) {
         Ok(source) => {
-            let options = compiler::CompileOptions { known_credentials: super::credentials::stored_credential_names() };
+            let options = compiler::CompileOptions {
+                known_credentials: super::credentials::stored_credential_names().into(),
+                ..Default::default()
+            };
             let (plan, diagnostics) = compiler::compile_with(source, name, &catalogue, &options);
             (source.to_string(), plan, diagnostics)
         }

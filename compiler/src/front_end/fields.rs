@@ -8,7 +8,7 @@ use expr_grammar::Span;
 use super::scalars::{self, Resolved};
 use super::tree::{Node, NodeKind};
 use crate::codes;
-use crate::diagnostic::{Diagnostic, did_you_mean};
+use crate::diagnostic::Diagnostic;
 use crate::model::{Spanned, Text};
 
 /// What the converter carries: the source (for spans of scalar content) and the diagnostics so far.
@@ -280,8 +280,8 @@ fn duplicate_key(key: &Spanned<String>, first: Span, place: &str) -> Diagnostic 
 fn unknown_key(key: &Spanned<String>, place: &str, known: &[&str]) -> Diagnostic {
     let diagnostic = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown key `{}` in {place}", key.value), key.span)
         .with_label("not a key of this mapping");
-    if let Some(best) = did_you_mean(&key.value, known.iter().copied()) {
-        return diagnostic.with_hint(format!("did you mean `{best}`?"));
+    if let Some(hint) = expr_grammar::suggest::hint(&key.value, known.iter().copied()) {
+        return diagnostic.with_hint(hint);
     }
     if let Some((_, hint)) = MISPLACED.iter().find(|(name, _)| *name == key.value) {
         return diagnostic.with_hint(*hint);

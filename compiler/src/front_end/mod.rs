@@ -20,6 +20,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::Workflow;
 
 pub use tree::{MAX_ALIAS_NODES, MAX_DEPTH};
+pub(crate) use values::duration_problem;
 pub use values_api::parse_duration;
 
 /// HTTP methods a webhook trigger accepts.

@@ -56,6 +56,11 @@ pub(crate) fn duration(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Span
     }
 }
 
+/// Why `text` (at `span`) is not a duration for `place`, as a diagnostic; `None` when it is one.
+pub(crate) fn duration_problem(text: &str, place: &str, span: Span) -> Option<Diagnostic> {
+    parse_duration(text).err().map(|reason| bad_duration(text, place, span, reason))
+}
+
 fn bad_duration(text: &str, place: &str, span: Span, reason: DurationError) -> Diagnostic {
     let message = format!("invalid duration `{text}` for {place}");
     let diagnostic = Diagnostic::error(codes::INVALID_DURATION, message, span);

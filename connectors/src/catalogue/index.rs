@@ -108,22 +108,9 @@ impl Catalogue {
         self.actions.push(def);
     }
 
-    /// Up to three known names near `wanted`, comparing whole names and the part after the `/` (so that
-    /// `file/list` still finds `fs/list`).
+    /// Up to three known names near `wanted`, best first ([`expr_grammar::suggest`]).
     fn suggestions(&self, wanted: &str) -> Vec<String> {
-        let wanted_action = wanted.rsplit('/').next().unwrap_or(wanted);
-        let mut scored: Vec<(f64, &str)> = self
-            .names()
-            .map(|name| {
-                let action = name.rsplit('/').next().unwrap_or(name);
-                let whole = strsim::normalized_damerau_levenshtein(wanted, name);
-                let tail = strsim::normalized_damerau_levenshtein(wanted_action, action) * 0.9;
-                (whole.max(tail), name)
-            })
-            .filter(|(score, _)| *score >= 0.6)
-            .collect();
-        scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-        scored.into_iter().take(3).map(|(_, name)| name.to_string()).collect()
+        expr_grammar::suggest::ranked(wanted, self.names()).into_iter().take(3).map(str::to_string).collect()
     }
 }
 

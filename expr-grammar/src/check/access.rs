@@ -5,7 +5,7 @@
 //! remaining accessors are applied to the resolved type. After `[*]`, the following accessors map over the
 //! elements (a projection), and the result is a list.
 
-use super::{Checker, Flags, Node, did_you_mean, hint_from};
+use super::{Checker, Flags, Node};
 use crate::ast::{Expr, ExprKind, Ident};
 use crate::program::Op;
 use crate::types::Type;
@@ -89,7 +89,7 @@ impl Checker<'_> {
             }
             Resolution::Unknown { segment, message, suggestions } => {
                 let span = segments.get(segment).or(segments.last()).map_or(name.span, |(ident, _)| ident.span);
-                let hint = hint_from(suggestions.first().map(String::as_str));
+                let hint = suggestions.first().map(|best| crate::suggest::hint_for(best));
                 self.error(CheckErrorKind::UnknownName, span, message, hint);
                 return (Node::poisoned(), segments.len() - 1);
             }
@@ -134,12 +134,11 @@ impl Checker<'_> {
         if let Some(item) = ty.iteration_item_type() {
             return Some(item);
         }
-        if let Type::Object(object) = ty {
-            let unified = object.fields.values().cloned().reduce(|a, b| a.unify(&b));
-            return Some(if object.open { Type::Any } else { unified.unwrap_or(Type::Any) });
-        }
-        let message = format!("`[*]` needs a list, got {ty}");
-        self.error(CheckErrorKind::NotIterable, span, message, None);
+        let hint = match ty {
+            Type::Object(_) => Some("for the values of an object, write `values(...)[*]`".to_string()),
+            _ => None,
+        };
+        self.error(CheckErrorKind::NotIterable, span, format!("`[*]` needs a list, got {ty}"), hint);
         None
     }
 
@@ -158,7 +157,7 @@ impl Checker<'_> {
                 Some(field_ty) => field_ty.clone(),
                 None if object.open => Type::Any,
                 None => {
-                    let hint = did_you_mean(name, object.fields.keys().map(String::as_str));
+                    let hint = crate::suggest::hint(name, object.fields.keys().map(String::as_str));
                     let known: Vec<&str> = object.fields.keys().map(String::as_str).collect();
                     let message = format!("unknown field `{name}`; known fields: {}", known.join(", "));
                     self.error(CheckErrorKind::UnknownField, span, message, hint);

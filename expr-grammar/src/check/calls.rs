@@ -1,7 +1,7 @@
 //! Function calls: look the function up, check the argument count and each argument's type, and compile
 //! the special forms (`if`, `default`, `now`, `env`) to their own program nodes.
 
-use super::{Checker, Flags, Node, did_you_mean};
+use super::{Checker, Flags, Node};
 use crate::ast::{Expr, Ident};
 use crate::functions::{self, Body, FunctionDef};
 use crate::program::Op;
@@ -14,7 +14,7 @@ impl Checker<'_> {
         let errors_before = self.errors.len();
         let nodes: Vec<Node> = args.iter().map(|arg| self.expr(arg)).collect();
         let Some(def) = functions::lookup(&function.name) else {
-            let hint = did_you_mean(&function.name, functions::all().map(|f| f.name));
+            let hint = crate::suggest::hint(&function.name, functions::all().map(|f| f.name));
             let message = format!("unknown function `{}`", function.name);
             self.error(CheckErrorKind::UnknownFunction, function.span, message, hint);
             return Node::poisoned();

@@ -224,21 +224,6 @@ fn literal_node(literal: &Literal) -> Node {
     Node::constant(value, ty)
 }
 
-/// "did you mean `name`?" for the closest candidate, if one is close enough.
-pub(crate) fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<String> {
-    let best = candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(name, c), c))
-        .filter(|(score, c)| *score >= 0.8 || strsim::levenshtein(name, c) <= (name.len() / 3).max(1))
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    hint_from(best.map(|(_, c)| c))
-}
-
-/// The hint for the best suggestion (the scope lists its suggestions best first).
-pub(crate) fn hint_from(best: Option<&str>) -> Option<String> {
-    best.map(|name| format!("did you mean `{name}`?"))
-}
-
 /// The context constant folding evaluates in. Folding never reaches a slot, the clock or the environment
 /// (those sub-trees are marked dynamic), so these answers are never used.
 struct NoContext;

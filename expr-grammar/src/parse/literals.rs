@@ -34,6 +34,7 @@ pub(crate) fn unescape(raw: &str, start: usize) -> Result<String, SyntaxError> {
                     span,
                     message: format!("unknown escape `\\{other}` in string"),
                     hint: Some(r#"known escapes: \n \t \r \0 \\ \' \" \$ \/ \u{1F600}; a backslash is written \\ (in a regex: '\\d+')"#.to_string()),
+                    related: None,
                 });
             }
         };
@@ -48,6 +49,7 @@ fn unicode_escape(chars: &mut std::str::CharIndices<'_>, at: usize) -> Result<ch
         span: Span::new(at, at + len),
         message: "invalid unicode escape".to_string(),
         hint: Some(r"write it as \u{e9} (1 to 6 hex digits in braces)".to_string()),
+        related: None,
     };
     if chars.next().map(|(_, c)| c) != Some('{') {
         return Err(bad(2));

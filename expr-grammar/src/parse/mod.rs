@@ -106,11 +106,12 @@ fn too_deep(span: Span) -> SyntaxError {
         span,
         message: format!("expression is nested deeper than {MAX_DEPTH} levels"),
         hint: Some("split it into smaller expressions".to_string()),
+        related: None,
     }
 }
 
 fn error_at(span: Span, message: &str, hint: Option<String>) -> SyntaxError {
-    SyntaxError { span, message: message.to_string(), hint }
+    SyntaxError { span, message: message.to_string(), hint, related: None }
 }
 
 fn pest_error(error: pest::error::Error<Rule>, text: &str, offset: usize) -> SyntaxError {
@@ -118,12 +119,102 @@ fn pest_error(error: pest::error::Error<Rule>, text: &str, offset: usize) -> Syn
         pest::error::InputLocation::Pos(p) => (p, next_char_end(text, p)),
         pest::error::InputLocation::Span((s, e)) => (s, e.max(next_char_end(text, s))),
     };
-    let message = match &error.variant {
-        pest::error::ErrorVariant::ParsingError { positives, .. } => expected_message(positives),
-        pest::error::ErrorVariant::CustomError { message } => message.clone(),
+    let (mut message, wants_operand) = match &error.variant {
+        pest::error::ErrorVariant::ParsingError { positives, .. } => {
+            (expected_message(positives), positives.iter().any(starts_operand))
+        }
+        pest::error::ErrorVariant::CustomError { message } => (message.clone(), false),
     };
-    let hint = unclosed_hint(text, start);
-    SyntaxError { span: Span::new(offset + start, offset + end), message, hint }
+    let span = Span::new(offset + start, offset + end);
+    let Some((open_at, open)) = open_brackets(text, start).pop() else {
+        return SyntaxError { span, message, hint: None, related: None };
+    };
+    let close = closer_of(open);
+    let opened = Span::new(offset + open_at, offset + open_at + 1);
+    // Where the parser stopped, the bracket should have been closed: name it instead of listing operators.
+    let found = text[start..].chars().next();
+    let should_close = match found {
+        None => !wants_operand,
+        Some(',') => open == '(' && !is_call_paren(text, open_at),
+        Some(c) => ")]}".contains(c) && c != close,
+    };
+    if should_close {
+        let found = found.map_or("the end of the expression".to_string(), |c| format!("`{c}`"));
+        message = format!("expected `{close}` to close `{open}`, found {found}");
+    } else if found.is_some() {
+        return SyntaxError { span, message, hint: None, related: None };
+    }
+    SyntaxError {
+        span,
+        message,
+        hint: Some(format!("add the missing `{close}`")),
+        related: Some((opened, format!("this `{open}` is not closed"))),
+    }
+}
+
+/// Whether the parser, failing on `rule`, wanted an operand (an operator was just read): then the end of the text
+/// is a missing operand, not a missing bracket.
+fn starts_operand(rule: &Rule) -> bool {
+    matches!(
+        rule,
+        Rule::expr
+            | Rule::name
+            | Rule::call
+            | Rule::list
+            | Rule::object
+            | Rule::null
+            | Rule::boolean
+            | Rule::duration
+            | Rule::float
+            | Rule::int
+            | Rule::string
+            | Rule::neg
+            | Rule::not
+            | Rule::pair
+            | Rule::word
+    )
+}
+
+/// The brackets still open just before byte `at` (outside string literals), innermost last, with their position.
+fn open_brackets(text: &str, at: usize) -> Vec<(usize, char)> {
+    let mut open = Vec::new();
+    let (mut quote, mut escaped) = (None::<char>, false);
+    for (i, c) in text[..at.min(text.len())].char_indices() {
+        if let Some(q) = quote {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                _ if c == q => quote = None,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            '\'' | '"' => quote = Some(c),
+            '(' | '[' | '{' => open.push((i, c)),
+            ')' | ']' | '}' if open.last().is_some_and(|&(_, o)| closer_of(o) == c) => {
+                open.pop();
+            }
+            _ => {}
+        }
+    }
+    open
+}
+
+fn closer_of(open: char) -> char {
+    match open {
+        '(' => ')',
+        '[' => ']',
+        _ => '}',
+    }
+}
+
+/// Whether the `(` at `at` starts a call's arguments (it follows a function name), where commas belong.
+fn is_call_paren(text: &str, at: usize) -> bool {
+    let before = text[..at].trim_end();
+    let word_start = before.rfind(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).map_or(0, |i| i + 1);
+    let word = &before[word_start..];
+    word.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && word != "in"
 }
 
 /// "expected an expression or `)`", each alternative named once.
@@ -144,16 +235,6 @@ fn expected_message(positives: &[Rule]) -> String {
 
 fn next_char_end(text: &str, at: usize) -> usize {
     text[at.min(text.len())..].chars().next().map_or(at, |c| at + c.len_utf8())
-}
-
-/// A hint for the most common mistake: an unterminated string or bracket.
-fn unclosed_hint(text: &str, at: usize) -> Option<String> {
-    if at < text.len() {
-        return None;
-    }
-    let open = text.chars().filter(|c| "([{".contains(*c)).count();
-    let close = text.chars().filter(|c| ")]}".contains(*c)).count();
-    (open > close).then(|| "a bracket is not closed".to_string())
 }
 
 fn rule_description(rule: &Rule) -> String {

@@ -76,5 +76,6 @@ fn unclosed(at: usize) -> SyntaxError {
         hint: Some(
             "end the expression with `}` (check for an unterminated string), or write `$${` for a literal `${`".into(),
         ),
+        related: None,
     }
 }

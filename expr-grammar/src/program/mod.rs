@@ -267,13 +267,8 @@ fn project(ctx: &dyn EvalContext, source: &Value, body: &Op, span: Span) -> Resu
             let mapped: Result<Vec<Value>, EvalError> = items.iter().map(|item| body.eval(ctx, Some(item))).collect();
             Ok(Value::from(mapped?))
         }
-        Value::Object(object) => {
-            let mapped: Result<Vec<Value>, EvalError> =
-                object.values().map(|item| body.eval(ctx, Some(item))).collect();
-            Ok(Value::from(mapped?))
-        }
         Value::Null => Ok(Value::Null),
-        other => Err(fail(span, format!("`[*]` needs a list or an object, got {}", other.kind_name()))),
+        other => Err(fail(span, format!("`[*]` needs a list, got {}", other.kind_name()))),
     }
 }
 
