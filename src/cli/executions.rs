@@ -36,6 +36,12 @@ pub struct ListArgs {
     /// Only executions with this status.
     #[arg(long, value_parser = ["pending", "running", "success", "failed", "skipped", "cancelled"])]
     pub status: Option<String>,
+    /// Only executions started by this kind of trigger: manual, schedule, webhook, file_watch, retry.
+    #[arg(long, value_name = "TYPE")]
+    pub trigger: Option<String>,
+    /// The next page: executions listed after this one (give the last id of the previous page).
+    #[arg(long, value_name = "ID")]
+    pub after: Option<String>,
     /// At most this many.
     #[arg(long, default_value_t = 20)]
     pub limit: usize,
@@ -92,6 +98,8 @@ async fn run_list(store: &SqliteStore, args: &ListArgs) -> ExitCode {
     let filter = ExecutionFilter {
         workflow_name: args.workflow.clone(),
         status: args.status.as_deref().and_then(Status::parse),
+        trigger_type: args.trigger.clone(),
+        after: args.after.clone(),
         limit: args.limit,
     };
     let found = match store.list_executions(&filter).await {

@@ -8,6 +8,9 @@
 use super::*;
 use serde_json::json;
 
+mod daemon;
+pub use daemon::*;
+
 /// Generates one `#[tokio::test]` per conformance case for a store factory `fn() -> (S, G)`.
 #[macro_export]
 macro_rules! store_conformance_tests {
@@ -41,6 +44,14 @@ macro_rules! store_conformance_tests {
             recording_connectors_lists_them_by_id_with_their_manifest,
             recording_a_connector_again_replaces_its_version,
             removing_a_connector_forgets_it_and_unknown_ids_fail,
+            an_accepted_trigger_is_a_pending_execution_with_its_owner,
+            a_schedule_slot_is_accepted_once,
+            an_idempotency_key_returns_the_first_execution_until_it_expires,
+            a_skipped_acceptance_is_recorded_skipped_with_its_reason,
+            adopting_an_execution_is_a_compare_and_set_on_its_owner,
+            instances_register_renew_and_go,
+            triggers_are_replaced_per_workflow_and_workflows_enable,
+            listing_filters_by_trigger_type_and_pages_with_a_cursor,
         );
     };
     (@cases $make:path; $($case:ident),* $(,)?) => {
@@ -69,7 +80,7 @@ fn workflow(id: &str, name: &str, definition: &str, saved_at: i64) -> WorkflowDe
     }
 }
 
-fn execution(id: &str, workflow_id: &str, started_at: i64) -> NewExecution {
+pub(crate) fn execution(id: &str, workflow_id: &str, started_at: i64) -> NewExecution {
     NewExecution {
         id: id.to_owned(),
         workflow_id: workflow_id.to_owned(),
@@ -105,7 +116,7 @@ fn step_end(execution_id: &str, step_id: &str, status: Status, attempts: u32, co
     }
 }
 
-fn finish(execution_id: &str, status: Status, completed_at: i64) -> ExecutionEnd {
+pub(crate) fn finish(execution_id: &str, status: Status, completed_at: i64) -> ExecutionEnd {
     ExecutionEnd {
         execution_id: execution_id.to_owned(),
         status,
@@ -121,12 +132,12 @@ async fn seed_execution(store: &dyn Store, id: &str, started_at: i64) {
     store.create_execution(execution(id, "wf", started_at)).await.expect("create execution");
 }
 
-async fn seed_workflow(store: &dyn Store, id: &str) {
+pub(crate) async fn seed_workflow(store: &dyn Store, id: &str) {
     let name = format!("{id}-name");
     store.save_workflow(workflow(id, &name, "steps: []", 0)).await.expect("save workflow");
 }
 
-async fn load(store: &dyn Store, id: &str) -> ExecutionRecord {
+pub(crate) async fn load(store: &dyn Store, id: &str) -> ExecutionRecord {
     store.load_execution(id).await.expect("load execution").expect("execution exists")
 }
 
@@ -194,6 +205,8 @@ pub async fn created_execution_loads_back_with_every_field(store: &dyn Store) {
         completed_at: None,
         error: None,
         context: None,
+        owner: None,
+        slot: None,
         steps: Vec::new(),
     };
     assert_eq!(loaded, expected);

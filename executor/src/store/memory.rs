@@ -21,6 +21,11 @@ struct MemoryState {
     logs: HashMap<String, String>,
     credentials: std::collections::BTreeMap<String, CredentialRecord>,
     connectors: std::collections::BTreeMap<String, ConnectorRecord>,
+    instances: std::collections::BTreeMap<String, InstanceRecord>,
+    /// By workflow id.
+    triggers: std::collections::BTreeMap<String, Vec<TriggerRecord>>,
+    /// (scope, key) -> (execution id, recorded at).
+    idempotency: HashMap<(String, String), (String, Timestamp)>,
 }
 
 impl MemoryStore {
@@ -96,10 +101,44 @@ impl MemoryState {
             completed_at: None,
             error: None,
             context: None,
+            owner: None,
+            slot: None,
             steps: Vec::new(),
         };
         self.executions.insert(new.id, record);
         Ok(())
+    }
+
+    /// Checks everything before changing anything, as the SQLite store's savepoint would undo a half write.
+    fn accept(&mut self, acceptance: Acceptance) -> Result<Accepted, StoreError> {
+        let Acceptance { execution, owner, slot, idempotency, skipped } = acceptance;
+        if let Some(key) = &idempotency
+            && let Some((execution_id, at)) = self.idempotency.get(&(key.scope.clone(), key.key.clone()))
+            && *at >= key.expired_before
+        {
+            return Ok(Accepted::Existing { execution_id: execution_id.clone() });
+        }
+        if let (Some(trigger_id), Some(slot)) = (&execution.trigger_id, slot) {
+            let holder =
+                self.executions.values().find(|e| e.trigger_id.as_ref() == Some(trigger_id) && e.slot == Some(slot));
+            if let Some(holder) = holder {
+                return Ok(Accepted::Existing { execution_id: holder.id.clone() });
+            }
+        }
+        let (id, at) = (execution.id.clone(), execution.started_at);
+        self.create_execution(execution)?;
+        let record = self.execution_mut(&id)?;
+        record.owner = owner;
+        record.slot = slot;
+        if let Some(reason) = skipped {
+            record.status = Status::Skipped;
+            record.error = Some(reason);
+            record.completed_at = Some(at);
+        }
+        if let Some(key) = idempotency {
+            self.idempotency.insert((key.scope, key.key), (id, at));
+        }
+        Ok(Accepted::New)
     }
 
     fn mark_running(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
@@ -252,6 +291,78 @@ impl Store for MemoryStore {
         WriteAck::ready(removed.map(|_| ()).ok_or_else(|| StoreError::UnknownConnector { id: id.to_owned() }))
     }
 
+    fn register_instance(&self, instance: InstanceRecord) -> WriteAck<()> {
+        self.state().instances.insert(instance.id.clone(), instance);
+        WriteAck::ready(Ok(()))
+    }
+
+    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
+        let mut state = self.state();
+        let renewed = state.instances.get_mut(id).map(|instance| instance.lease_expires_at = lease_expires_at);
+        WriteAck::ready(
+            renewed.ok_or_else(|| StoreError::Invalid { reason: format!("instance {id} is not registered") }),
+        )
+    }
+
+    fn remove_instance(&self, id: &str) -> WriteAck<()> {
+        self.state().instances.remove(id);
+        WriteAck::ready(Ok(()))
+    }
+
+    fn accept_execution(&self, acceptance: Acceptance) -> WriteAck<Accepted> {
+        WriteAck::ready(self.state().accept(acceptance))
+    }
+
+    fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool> {
+        let mut state = self.state();
+        let adopted = match state.executions.get_mut(execution_id) {
+            Some(record) if !record.status.is_finished() && record.owner.as_deref() == from => {
+                record.owner = Some(owner.to_owned());
+                true
+            }
+            _ => false,
+        };
+        WriteAck::ready(Ok(adopted))
+    }
+
+    fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()> {
+        self.state().triggers.insert(workflow_id.to_owned(), triggers);
+        WriteAck::ready(Ok(()))
+    }
+
+    fn set_workflow_enabled(&self, workflow_id: &str, enabled: bool) -> WriteAck<()> {
+        let mut state = self.state();
+        let set = state.workflows.get_mut(workflow_id).map(|workflow| workflow.is_enabled = enabled);
+        WriteAck::ready(set.ok_or_else(|| StoreError::UnknownWorkflow { id: workflow_id.to_owned() }))
+    }
+
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError> {
+        let mut all: Vec<WorkflowRecord> = self.state().workflows.values().cloned().collect();
+        all.sort_by(|a, b| (&a.name, &a.id).cmp(&(&b.name, &b.id)));
+        Ok(all)
+    }
+
+    async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
+        Ok(self.state().instances.values().cloned().collect())
+    }
+
+    async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError> {
+        let state = self.state();
+        let mut all: Vec<TriggerRecord> = state.triggers.values().flatten().cloned().collect();
+        all.sort_by(|a, b| (&a.workflow_id, &a.id).cmp(&(&b.workflow_id, &b.id)));
+        Ok(all)
+    }
+
+    async fn last_slot(&self, trigger_id: &str) -> Result<Option<Timestamp>, StoreError> {
+        let state = self.state();
+        Ok(state
+            .executions
+            .values()
+            .filter(|e| e.trigger_id.as_deref() == Some(trigger_id))
+            .filter_map(|e| e.slot)
+            .max())
+    }
+
     async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {
         Ok(self.state().connectors.values().cloned().collect())
     }
@@ -291,8 +402,13 @@ impl Store for MemoryStore {
             .filter(|e| filter.workflow_name.as_ref().is_none_or(|name| &e.workflow_name == name))
             .filter(|e| filter.status.is_none_or(|status| e.status == status))
             .map(ExecutionRecord::summary)
+            .filter(|e| filter.trigger_type.is_none() || e.trigger_type == filter.trigger_type)
             .collect();
         found.sort_by(newest_first);
+        if let Some(after) = &filter.after {
+            let cursor = state.executions.get(after).map(|e| (e.started_at, e.id.clone()));
+            found.retain(|e| cursor.as_ref().is_some_and(|(at, id)| (e.started_at, &e.id) < (*at, id)));
+        }
         found.truncate(filter.limit);
         Ok(found)
     }

@@ -58,6 +58,7 @@ mod ack;
 pub mod conformance;
 mod connectors;
 mod credentials;
+mod daemon;
 mod error;
 mod log;
 mod memory;
@@ -67,6 +68,7 @@ mod sqlite;
 pub use ack::{AckSender, WriteAck};
 pub use connectors::ConnectorRecord;
 pub use credentials::{CredentialDataChange, CredentialRecord};
+pub use daemon::{Acceptance, Accepted, IdempotencyKey, InstanceRecord, TriggerRecord};
 pub use error::{LookupError, StoreError};
 pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
 pub use memory::MemoryStore;
@@ -126,6 +128,40 @@ pub trait Store: Send + Sync {
 
     /// Forgets an installed connector (every row of its id); [`StoreError::UnknownConnector`] if none has it.
     fn remove_connector(&self, id: &str) -> WriteAck<()>;
+
+    /// Registers (or replaces) a daemon instance with its lease (ownership rules: the `daemon` module docs).
+    fn register_instance(&self, instance: InstanceRecord) -> WriteAck<()>;
+
+    /// Extends an instance's lease; fails if the instance is not registered.
+    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()>;
+
+    fn remove_instance(&self, id: &str) -> WriteAck<()>;
+
+    /// Records an accepted trigger as one execution, in one transaction with its slot and idempotency key; or
+    /// answers the execution that already holds the slot or the (unexpired) key, creating nothing.
+    fn accept_execution(&self, acceptance: Acceptance) -> WriteAck<Accepted>;
+
+    /// Makes `owner` the owner of a pending or running execution if its owner is still `from`; answers whether
+    /// it did.
+    fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool>;
+
+    /// Replaces the triggers recorded for a workflow.
+    fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()>;
+
+    /// Enables or disables a saved workflow ([`StoreError::UnknownWorkflow`] if none has this id).
+    fn set_workflow_enabled(&self, workflow_id: &str, enabled: bool) -> WriteAck<()>;
+
+    /// Every saved workflow, by name.
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError>;
+
+    /// Every registered instance, by id.
+    async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError>;
+
+    /// Every recorded trigger, by workflow and id.
+    async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError>;
+
+    /// The latest schedule slot an execution was accepted for by this trigger.
+    async fn last_slot(&self, trigger_id: &str) -> Result<Option<Timestamp>, StoreError>;
 
     /// The installed connectors, by id.
     async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError>;

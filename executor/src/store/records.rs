@@ -156,6 +156,10 @@ pub struct ExecutionRecord {
     pub completed_at: Option<Timestamp>,
     pub error: Option<String>,
     pub context: Option<Json>,
+    /// The daemon instance that runs it, if the daemon accepted it.
+    pub owner: Option<String>,
+    /// The schedule slot it was due for.
+    pub slot: Option<Timestamp>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -169,6 +173,10 @@ pub struct ExecutionSummary {
     pub started_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
     pub error: Option<String>,
+    /// The daemon instance that runs it (accepted through the daemon); `None` for `pilot run`.
+    pub owner: Option<String>,
+    /// `manual`, `schedule`, `webhook`, `file_watch`, `retry`, ... (the `type` of its trigger data).
+    pub trigger_type: Option<String>,
 }
 
 impl ExecutionSummary {
@@ -183,12 +191,16 @@ impl ExecutionSummary {
 pub struct ExecutionFilter {
     pub workflow_name: Option<String>,
     pub status: Option<Status>,
+    /// Only those whose trigger data has this `type`.
+    pub trigger_type: Option<String>,
+    /// A cursor: only executions listed after this one (older, or started at the same time with a smaller id).
+    pub after: Option<String>,
     pub limit: usize,
 }
 
 impl Default for ExecutionFilter {
     fn default() -> Self {
-        ExecutionFilter { workflow_name: None, status: None, limit: 20 }
+        ExecutionFilter { workflow_name: None, status: None, trigger_type: None, after: None, limit: 20 }
     }
 }
 
@@ -228,6 +240,8 @@ impl ExecutionRecord {
             started_at: self.started_at,
             completed_at: self.completed_at,
             error: self.error.clone(),
+            owner: self.owner.clone(),
+            trigger_type: self.trigger.get("type").and_then(Json::as_str).map(str::to_owned),
         }
     }
 
@@ -333,6 +347,8 @@ mod tests {
             completed_at: None,
             error: None,
             context: Some(json!({"x": 1})),
+            owner: None,
+            slot: None,
             steps: vec![StepRecord {
                 step_id: "a".to_owned(),
                 status: Status::Failed,

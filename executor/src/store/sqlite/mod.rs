@@ -4,6 +4,7 @@
 mod apply;
 mod connectors;
 mod credentials;
+mod daemon;
 mod open;
 mod read;
 mod schema;
@@ -16,6 +17,7 @@ pub use open::{LogFolder, StoreOptions};
 
 use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
+use crate::store::daemon::{DaemonAck, DaemonWrite};
 use crate::store::*;
 use read::ReadPool;
 use std::path::{Path, PathBuf};
@@ -159,6 +161,59 @@ impl Store for SqliteStore {
 
     fn remove_connector(&self, id: &str) -> WriteAck<()> {
         self.queue(|ack| Write::Connector(ConnectorWrite::Remove(id.to_owned()), ack))
+    }
+
+    fn register_instance(&self, instance: InstanceRecord) -> WriteAck<()> {
+        self.queue(|ack| Write::Daemon(DaemonWrite::RegisterInstance(instance), DaemonAck::Done(ack)))
+    }
+
+    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
+        let write = DaemonWrite::RenewInstance { id: id.to_owned(), lease_expires_at };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
+    }
+
+    fn remove_instance(&self, id: &str) -> WriteAck<()> {
+        self.queue(|ack| Write::Daemon(DaemonWrite::RemoveInstance(id.to_owned()), DaemonAck::Done(ack)))
+    }
+
+    fn accept_execution(&self, acceptance: Acceptance) -> WriteAck<Accepted> {
+        self.queue(|ack| Write::Daemon(DaemonWrite::Accept(acceptance), DaemonAck::Accepted(ack)))
+    }
+
+    fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool> {
+        let write = DaemonWrite::Adopt {
+            execution_id: execution_id.to_owned(),
+            owner: owner.to_owned(),
+            from: from.map(str::to_owned),
+        };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
+    }
+
+    fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()> {
+        let write = DaemonWrite::SyncTriggers { workflow_id: workflow_id.to_owned(), triggers };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
+    }
+
+    fn set_workflow_enabled(&self, workflow_id: &str, enabled: bool) -> WriteAck<()> {
+        let write = DaemonWrite::SetWorkflowEnabled { workflow_id: workflow_id.to_owned(), enabled };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
+    }
+
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError> {
+        self.readers.run(|reader| reader.workflows()).await
+    }
+
+    async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
+        self.readers.run(|reader| reader.instances()).await
+    }
+
+    async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError> {
+        self.readers.run(|reader| reader.triggers()).await
+    }
+
+    async fn last_slot(&self, trigger_id: &str) -> Result<Option<Timestamp>, StoreError> {
+        let trigger_id = trigger_id.to_owned();
+        self.readers.run(move |reader| reader.last_slot(&trigger_id)).await
     }
 
     async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {

@@ -100,8 +100,8 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
     if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         create_folder(folder)?;
     }
-    let _setup = SetupLock::take(path);
     check_header(path)?;
+    let _setup = needs_setup(path).then(|| SetupLock::take(path));
     let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, options.busy_timeout, &err);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(fail("opening"))?;
@@ -126,6 +126,15 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
             .map_err(fail("capping the size"))?;
     }
     Ok(conn)
+}
+
+/// Whether the file is missing, empty or not yet in WAL mode (header bytes 18 and 19 are 2 in WAL mode): only then
+/// can two processes race to set it up.
+fn needs_setup(path: &Path) -> bool {
+    use std::io::Read;
+    let mut header = [0u8; 20];
+    let read = std::fs::File::open(path).and_then(|mut file| file.read_exact(&mut header));
+    read.is_err() || header[18] != 2 || header[19] != 2
 }
 
 /// An exclusive lock on `<database>.lock` while a process creates, switches to WAL or migrates the database.

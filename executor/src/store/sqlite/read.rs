@@ -68,9 +68,11 @@ struct ExecutionRow {
     trigger: Option<String>,
     input: Option<String>,
     context: Option<String>,
+    slot: Option<i64>,
 }
 
-const SUMMARY_COLUMNS: &str = "id, workflow_id, workflow_name, status, started_at, completed_at, error";
+const SUMMARY_COLUMNS: &str = "id, workflow_id, workflow_name, status, started_at, completed_at, error, owner,
+     json_extract(trigger_info, '$.type')";
 
 fn status_of(text: &str, index: usize) -> rusqlite::Result<Status> {
     Status::parse(text).ok_or_else(|| {
@@ -88,6 +90,8 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionSummar
         started_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),
         completed_at: row.get::<_, Option<i64>>(5)?.map(Timestamp),
         error: row.get(6)?,
+        owner: row.get(7)?,
+        trigger_type: row.get(8)?,
     })
 }
 
@@ -169,24 +173,27 @@ impl Reader<'_> {
             started_at: row.summary.started_at,
             completed_at: row.summary.completed_at,
             error: row.summary.error,
+            owner: row.summary.owner,
+            slot: row.slot.map(Timestamp),
             steps,
         }))
     }
 
     fn execution_row(&self, id: &str) -> rusqlite::Result<Option<ExecutionRow>> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, workflow_version, trigger_id, trigger_info, input, context
+            "SELECT {SUMMARY_COLUMNS}, workflow_version, trigger_id, trigger_info, input, context, slot
              FROM executions WHERE id = ?1"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
         let row = statement.query_row([id], |row| {
             Ok(ExecutionRow {
                 summary: summary_from_row(row)?,
-                workflow_version: row.get(7)?,
-                trigger_id: row.get(8)?,
-                trigger: row.get(9)?,
-                input: row.get(10)?,
-                context: row.get(11)?,
+                workflow_version: row.get(9)?,
+                trigger_id: row.get(10)?,
+                trigger: row.get(11)?,
+                input: row.get(12)?,
+                context: row.get(13)?,
+                slot: row.get(14)?,
             })
         });
         row.optional()
@@ -238,6 +245,14 @@ impl Reader<'_> {
             clauses.push("status = ?");
             values.push(status);
         }
+        if let Some(kind) = &filter.trigger_type {
+            clauses.push("json_extract(trigger_info, '$.type') = ?");
+            values.push(kind);
+        }
+        if let Some(after) = &filter.after {
+            clauses.push("(started_at, id) < (SELECT started_at, id FROM executions WHERE id = ?)");
+            values.push(after);
+        }
         values.push(&limit);
         let filters = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let sql =
@@ -261,6 +276,38 @@ impl Reader<'_> {
             rows.collect()
         };
         read().map_err(self.fail("listing interrupted executions"))
+    }
+
+    pub(crate) fn workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError> {
+        let sql = "SELECT id, name, description, definition, COALESCE(version, 1), COALESCE(is_enabled, 1),
+                          COALESCE(created_at, 0), COALESCE(updated_at, 0)
+                   FROM workflows ORDER BY name, id";
+        let read = || -> rusqlite::Result<Vec<WorkflowRecord>> {
+            let mut statement = self.conn.prepare_cached(sql)?;
+            let rows = statement.query_map([], workflow_from_row)?;
+            rows.collect()
+        };
+        read().map_err(self.fail("listing workflows"))
+    }
+
+    pub(crate) fn instances(&self) -> Result<Vec<crate::store::InstanceRecord>, StoreError> {
+        super::daemon::instances(self.conn).map_err(self.fail("reading the instances"))
+    }
+
+    pub(crate) fn triggers(&self) -> Result<Vec<crate::store::TriggerRecord>, StoreError> {
+        let rows = super::daemon::triggers(self.conn).map_err(self.fail("reading the triggers"))?;
+        rows.into_iter()
+            .map(|(mut record, config)| {
+                let what = || format!("config of trigger `{}`", record.id);
+                record.config = self.json(config, what)?.unwrap_or_default();
+                Ok(record)
+            })
+            .collect()
+    }
+
+    pub(crate) fn last_slot(&self, trigger_id: &str) -> Result<Option<Timestamp>, StoreError> {
+        super::daemon::last_slot(self.conn, trigger_id)
+            .map_err(self.fail(&format!("reading the slots of {trigger_id}")))
     }
 
     /// `prefix` must already be a valid id fragment (letters, digits, `-`, `_`): no GLOB wildcards.

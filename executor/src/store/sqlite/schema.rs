@@ -2,7 +2,7 @@
 //! runs in its own transaction together with the version bump, so a database is never half migrated.
 
 /// Migration `n` (1-based) brings a database from version `n - 1` to `n`. Append only: never edit a shipped one.
-pub(crate) const MIGRATIONS: &[&str] = &[SEED_SCHEMA, EXECUTION_DETAILS];
+pub(crate) const MIGRATIONS: &[&str] = &[SEED_SCHEMA, EXECUTION_DETAILS, DAEMON];
 
 /// Version 1: the product spec's schema, exactly.
 const SEED_SCHEMA: &str = "
@@ -97,4 +97,28 @@ CREATE TABLE workflow_versions (
 );
 INSERT INTO workflow_versions (workflow_id, version, definition, created_at)
     SELECT id, COALESCE(version, 1), definition, COALESCE(updated_at, created_at, 0) FROM workflows;
+";
+
+/// Version 3: what the daemon needs (see `store::daemon`): instances with leases, the owner and schedule slot of
+/// an execution ((trigger, slot) unique: a slot never runs twice), and webhook idempotency keys.
+const DAEMON: &str = "
+CREATE TABLE instances (
+    id TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    pid INTEGER NOT NULL,
+    host TEXT NOT NULL,
+    started_at INTEGER NOT NULL,
+    lease_expires_at INTEGER NOT NULL
+);
+ALTER TABLE executions ADD COLUMN owner TEXT;
+ALTER TABLE executions ADD COLUMN slot INTEGER;
+CREATE UNIQUE INDEX executions_by_trigger_slot ON executions (trigger_id, slot) WHERE slot IS NOT NULL;
+CREATE INDEX executions_by_owner ON executions (owner, status) WHERE owner IS NOT NULL;
+CREATE TABLE idempotency_keys (
+    scope TEXT NOT NULL,
+    key TEXT NOT NULL,
+    execution_id TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    PRIMARY KEY (scope, key)
+);
 ";

@@ -7,6 +7,7 @@ use super::apply::{self, ApplyError};
 use super::open::classify;
 use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
+use crate::store::daemon::{DaemonAck, DaemonAnswer, DaemonWrite};
 use crate::store::log::lifecycle;
 use crate::store::{
     AckSender, ExecutionEnd, ExecutionLogFiles, LogLine, NewExecution, StepEnd, StepStart, StoreError,
@@ -33,12 +34,14 @@ pub(crate) enum Write {
     Flush(AckSender<()>),
     Credential(CredentialWrite, AckSender<()>),
     Connector(ConnectorWrite, AckSender<()>),
+    Daemon(DaemonWrite, DaemonAck),
 }
 
 /// What a successful write gives back.
 enum Done {
     Nothing,
     Workflow(WorkflowRecord),
+    Daemon(DaemonAnswer),
 }
 
 type Outcome = Result<Done, StoreError>;
@@ -60,7 +63,8 @@ impl Write {
             | Write::Log(..)
             | Write::Flush(_)
             | Write::Credential(..)
-            | Write::Connector(..) => None,
+            | Write::Connector(..)
+            | Write::Daemon(..) => None,
         }
     }
 
@@ -76,6 +80,7 @@ impl Write {
             Write::Flush(_) => None,
             Write::Credential(write, _) => write.at(),
             Write::Connector(write, _) => write.at(),
+            Write::Daemon(write, _) => write.at(),
         }
     }
 
@@ -94,6 +99,7 @@ impl Write {
             Write::Flush(_) => "flushing".to_owned(),
             Write::Credential(write, _) => write.describe(),
             Write::Connector(write, _) => write.describe(),
+            Write::Daemon(write, _) => write.describe(),
         }
     }
 
@@ -107,6 +113,7 @@ impl Write {
             Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
             Write::Credential(write, _) => super::credentials::apply(conn, write).map(|()| Done::Nothing),
             Write::Connector(write, _) => super::connectors::apply(conn, write).map(|()| Done::Nothing),
+            Write::Daemon(write, _) => super::daemon::apply(conn, write).map(Done::Daemon),
             Write::Log(..) | Write::Flush(_) => Ok(Done::Nothing),
         }
     }
@@ -120,6 +127,9 @@ impl Write {
             Write::StartStep(start, _) => Some((&start.execution_id, lifecycle::step_started(start))),
             Write::EndStep(end, _) => Some((&end.execution_id, lifecycle::step_ended(end))),
             Write::Log(id, line) => Some((id, line.clone())),
+            Write::Daemon(write, _) => {
+                write.accepted_execution().map(|new| (new.id.as_str(), lifecycle::execution_created(new)))
+            }
             Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) | Write::Connector(..) => None,
         }
     }
@@ -130,7 +140,7 @@ impl Write {
             Write::SaveWorkflow(_, ack) => {
                 let result = outcome.and_then(|done| match done {
                     Done::Workflow(record) => Ok(record),
-                    Done::Nothing => Err(StoreError::WriterStopped),
+                    _ => Err(StoreError::WriterStopped),
                 });
                 let error = result.as_ref().err().cloned();
                 (ack.send(result).is_ok(), error)
@@ -146,6 +156,14 @@ impl Write {
                 let result = unit(outcome);
                 let error = result.as_ref().err().cloned();
                 (ack.send(result).is_ok(), error)
+            }
+            Write::Daemon(_, ack) => {
+                let result = outcome.and_then(|done| match done {
+                    Done::Daemon(answer) => Ok(answer),
+                    _ => Err(StoreError::WriterStopped),
+                });
+                let error = result.as_ref().err().cloned();
+                (ack.send(result), error)
             }
             Write::Log(..) => (true, None),
         };

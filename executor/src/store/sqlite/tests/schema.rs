@@ -37,8 +37,10 @@ async fn new_database_has_the_spec_tables_and_the_current_version() {
         .collect();
     let expected = [
         "execution_steps_by_execution",
+        "executions_by_owner",
         "executions_by_start",
         "executions_by_status",
+        "executions_by_trigger_slot",
         "executions_by_workflow",
         "triggers_by_workflow",
     ];
