@@ -60,6 +60,7 @@ async fn fixture(kind: &str) -> Fixture {
         input: json!({}),
         status: Status::Running,
         started_at: Timestamp(0),
+        retry_of: None,
     };
     store.create_execution(execution).await.expect("create execution");
     Fixture { store, sqlite, _folder: folder }

@@ -54,6 +54,7 @@ async fn create(store: &SqliteStore, id: &str, workflow: &str, started: i64) {
         input: json!({}),
         status: Status::Running,
         started_at: at(started),
+        retry_of: None,
     };
     store.create_execution(execution).await.expect("create execution");
 }

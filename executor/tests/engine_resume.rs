@@ -125,7 +125,9 @@ async fn retry_reruns_the_failed_step_and_its_dependents_in_a_new_linked_executi
     assert_ne!(outcome.id, failed.id);
     assert_eq!(harness.probe.calls(), ["first", "first-second", "first-second", "first-second-third"]);
     let record = harness.record(&outcome.id).await;
-    assert_eq!(record.trigger, json!({"type": "retry", "execution": failed.id, "from": null}));
+    assert_eq!(record.trigger, json!({"type": "manual"}), "the original trigger data stays");
+    let lineage = executor::store::RetryOf { execution_id: failed.id.clone(), from_step: None };
+    assert_eq!(record.retry_of, Some(lineage));
     assert_eq!(step(&record, "first").output, Some(json!({"tag": "first", "call": 1})), "copied from the old run");
     assert_eq!(step(&record, "third").output, Some(json!({"tag": "first-second-third", "call": 1})));
     assert_eq!(harness.record(&failed.id).await.status, Status::Failed, "the old execution is unchanged");

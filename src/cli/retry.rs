@@ -1,9 +1,9 @@
 //! `pilot retry ID [--from STEP] [--json] [--timeout DURATION]`: runs a finished execution again from its failed
 //! step (or from STEP), reusing the outputs of the steps before it.
 //!
-//! The retry is a *new* execution of the same workflow version with the same inputs; its trigger links it to
-//! the old one (`{"type": "retry", "execution": OLD, "from": STEP}`), which stays as it was. Re-run are the
-//! failed (or not run) steps, STEP, and everything that depends on them; the other steps' records are copied.
+//! The retry is a *new* execution of the same workflow version with the same inputs and trigger data; its lineage
+//! (`retry_of`: OLD and STEP) links it to the old one, which stays as it was. Re-run are the failed (or not run)
+//! steps, STEP, and everything that depends on them; the other steps' records are copied.
 //! Exit status as `pilot run`: 0 success, 1 failed, 2 when nothing ran (unknown id or step, nothing to retry),
 //! 130 when Ctrl-C cancelled it.
 

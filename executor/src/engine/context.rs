@@ -29,7 +29,7 @@ pub struct Context {
 #[derive(Debug, Clone, PartialEq)]
 pub struct TriggerInfo {
     pub trigger_id: Option<String>,
-    /// `{"type": "manual"}`, `{"type": "schedule", "cron": ...}`, `{"type": "retry", "execution": ...}`.
+    /// `{"type": "manual"}`, `{"type": "schedule", "cron": ...}`, `{"type": "webhook", "body": ...}`.
     pub data: Json,
 }
 

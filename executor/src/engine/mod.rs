@@ -31,7 +31,8 @@
 //!
 //! # Retry
 //! [`WorkflowEngine::retry`] starts a *new* execution of the same workflow version with the same inputs,
-//! linked to the old one by its trigger (`{"type": "retry", "execution": OLD, "from": STEP}`). Steps before the
+//! linked to the old one by its lineage (`retry_of`: OLD and STEP); its trigger data stays the original's (a
+//! retried webhook run still has its body). Steps before the
 //! retried ones are not run: their records (input, output, times, attempts) are copied from the old execution.
 //! Re-run are: STEP (or, without `--from`, every step that did not succeed) and everything depending on them.
 
@@ -221,6 +222,7 @@ impl WorkflowEngine {
             input: run.redactor.json(Json::Object(inputs.stored)),
             status: Status::Running,
             started_at: run.now(),
+            retry_of: None,
         };
         let started_at = new.started_at;
         self.store.create_execution(new).await?;

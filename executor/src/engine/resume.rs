@@ -9,10 +9,12 @@ use super::run::ExecutionRun;
 use super::schedule::{Finished, successors_of};
 use super::{ExecutionHandle, Launch, Workflow, WorkflowEngine, fill_start_slots};
 use crate::store::new_execution_id;
-use crate::store::{ExecutionRecord, LogLine, LookupError, NewExecution, Status, StepEnd, StepRecord, StepStart};
+use crate::store::{
+    ExecutionRecord, LogLine, LookupError, NewExecution, RetryOf, Status, StepEnd, StepRecord, StepStart,
+};
 use compiler::{PlanStep, ResumePolicy};
 use expr_grammar::Value;
-use serde_json::{Map, Value as Json, json};
+use serde_json::{Map, Value as Json};
 use std::collections::{HashMap, HashSet};
 
 impl WorkflowEngine {
@@ -67,8 +69,8 @@ impl WorkflowEngine {
         let workflow = self.stored_workflow(&old).await?;
         let rerun = steps_to_rerun(&workflow, &old, from)?;
         let inputs = type_inputs(&workflow.plan, &as_object(&old.input))?;
-        let trigger =
-            TriggerInfo { trigger_id: None, data: json!({"type": "retry", "execution": old.id, "from": from}) };
+        // The original trigger data (a webhook's body, a schedule's slot) stays; the lineage has its own field.
+        let trigger = TriggerInfo { trigger_id: old.trigger_id.clone(), data: old.trigger.clone() };
         let id = context.execution_id.clone().unwrap_or_else(new_execution_id);
         let run = self.new_run(id, &workflow, &context)?;
         let new = NewExecution {
@@ -76,11 +78,12 @@ impl WorkflowEngine {
             workflow_id: old.workflow_id.clone(),
             workflow_name: old.workflow_name.clone(),
             workflow_version: old.workflow_version,
-            trigger_id: None,
+            trigger_id: trigger.trigger_id.clone(),
             trigger: trigger.data.clone(),
             input: old.input.clone(),
             status: Status::Running,
             started_at: run.now(),
+            retry_of: Some(RetryOf { execution_id: old.id.clone(), from_step: from.map(str::to_owned) }),
         };
         let started_at = new.started_at;
         self.store.create_execution(new).await?;

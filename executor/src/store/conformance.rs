@@ -91,6 +91,7 @@ pub(crate) fn execution(id: &str, workflow_id: &str, started_at: i64) -> NewExec
         input: json!({"path": "/tmp/in.txt"}),
         status: Status::Running,
         started_at: at(started_at),
+        retry_of: None,
     }
 }
 
@@ -188,6 +189,7 @@ pub async fn created_execution_loads_back_with_every_field(store: &dyn Store) {
         trigger_id: Some("trigger-1".to_owned()),
         trigger: json!({"type": "webhook", "path": "/hooks/in"}),
         status: Status::Pending,
+        retry_of: Some(RetryOf { execution_id: "e0".to_owned(), from_step: Some("copy".to_owned()) }),
         ..execution("e1", "wf", 7)
     };
     store.create_execution(new.clone()).await.expect("create");
@@ -207,6 +209,7 @@ pub async fn created_execution_loads_back_with_every_field(store: &dyn Store) {
         context: None,
         owner: None,
         slot: None,
+        retry_of: new.retry_of,
         steps: Vec::new(),
     };
     assert_eq!(loaded, expected);

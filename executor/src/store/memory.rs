@@ -103,6 +103,7 @@ impl MemoryState {
             context: None,
             owner: None,
             slot: None,
+            retry_of: new.retry_of,
             steps: Vec::new(),
         };
         self.executions.insert(new.id, record);

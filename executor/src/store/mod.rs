@@ -73,8 +73,8 @@ pub use error::{LookupError, StoreError};
 pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
 pub use memory::MemoryStore;
 pub use records::{
-    ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Status, StepEnd, StepRecord,
-    StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros, utc_seconds,
+    ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, RetryOf, Status, StepEnd,
+    StepRecord, StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros, utc_seconds,
 };
 pub use sqlite::{LogFolder, SCHEMA_VERSION, SqliteStore, StoreOptions};
 

@@ -87,6 +87,16 @@ pub struct NewExecution {
     /// `Pending` or `Running`.
     pub status: Status,
     pub started_at: Timestamp,
+    /// A retry's lineage: the execution it retries and the step it re-runs from (its trigger data stays the
+    /// original's, so a retried webhook run still has its body).
+    pub retry_of: Option<RetryOf>,
+}
+
+/// Which execution a retry re-runs, and from which step (`None`: from the failed steps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryOf {
+    pub execution_id: String,
+    pub from_step: Option<String>,
 }
 
 /// The end of an execution (or a status change to a finished status).
@@ -160,6 +170,7 @@ pub struct ExecutionRecord {
     pub owner: Option<String>,
     /// The schedule slot it was due for.
     pub slot: Option<Timestamp>,
+    pub retry_of: Option<RetryOf>,
     pub steps: Vec<StepRecord>,
 }
 
@@ -349,6 +360,7 @@ mod tests {
             context: Some(json!({"x": 1})),
             owner: None,
             slot: None,
+            retry_of: None,
             steps: vec![StepRecord {
                 step_id: "a".to_owned(),
                 status: Status::Failed,

@@ -135,8 +135,8 @@ pub(crate) fn create_execution(conn: &Connection, new: &NewExecution) -> Applied
     }
     conn.prepare_cached(
         "INSERT INTO executions (id, workflow_id, trigger_id, status, started_at, workflow_name, workflow_version,
-                                 input, trigger_info)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                                 input, trigger_info, retry_of, retry_from)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
     )?
     .execute(params![
         new.id,
@@ -148,6 +148,8 @@ pub(crate) fn create_execution(conn: &Connection, new: &NewExecution) -> Applied
         new.workflow_version,
         json_text(&new.input),
         json_text(&new.trigger),
+        new.retry_of.as_ref().map(|retry| &retry.execution_id),
+        new.retry_of.as_ref().and_then(|retry| retry.from_step.as_ref()),
     ])?;
     Ok(())
 }

@@ -4,7 +4,7 @@
 use super::apply::{load_workflow, workflow_from_row};
 use super::open::{classify, open_reader};
 use crate::store::{
-    ExecutionFilter, ExecutionRecord, ExecutionSummary, Status, StepRecord, StoreError, WorkflowRecord,
+    ExecutionFilter, ExecutionRecord, ExecutionSummary, RetryOf, Status, StepRecord, StoreError, WorkflowRecord,
 };
 use expr_grammar::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -69,6 +69,8 @@ struct ExecutionRow {
     input: Option<String>,
     context: Option<String>,
     slot: Option<i64>,
+    retry_of: Option<String>,
+    retry_from: Option<String>,
 }
 
 const SUMMARY_COLUMNS: &str = "id, workflow_id, workflow_name, status, started_at, completed_at, error, owner,
@@ -175,13 +177,15 @@ impl Reader<'_> {
             error: row.summary.error,
             owner: row.summary.owner,
             slot: row.slot.map(Timestamp),
+            retry_of: row.retry_of.map(|execution_id| RetryOf { execution_id, from_step: row.retry_from }),
             steps,
         }))
     }
 
     fn execution_row(&self, id: &str) -> rusqlite::Result<Option<ExecutionRow>> {
         let sql = format!(
-            "SELECT {SUMMARY_COLUMNS}, workflow_version, trigger_id, trigger_info, input, context, slot
+            "SELECT {SUMMARY_COLUMNS}, workflow_version, trigger_id, trigger_info, input, context, slot, retry_of,
+                    retry_from
              FROM executions WHERE id = ?1"
         );
         let mut statement = self.conn.prepare_cached(&sql)?;
@@ -194,6 +198,8 @@ impl Reader<'_> {
                 input: row.get(12)?,
                 context: row.get(13)?,
                 slot: row.get(14)?,
+                retry_of: row.get(15)?,
+                retry_from: row.get(16)?,
             })
         });
         row.optional()

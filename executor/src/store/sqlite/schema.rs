@@ -100,7 +100,8 @@ INSERT INTO workflow_versions (workflow_id, version, definition, created_at)
 ";
 
 /// Version 3: what the daemon needs (see `store::daemon`): instances with leases, the owner and schedule slot of
-/// an execution ((trigger, slot) unique: a slot never runs twice), and webhook idempotency keys.
+/// an execution ((trigger, slot) unique: a slot never runs twice), webhook idempotency keys; and a retry's lineage
+/// in its own columns (its trigger data stays the original's).
 const DAEMON: &str = "
 CREATE TABLE instances (
     id TEXT PRIMARY KEY,
@@ -112,6 +113,8 @@ CREATE TABLE instances (
 );
 ALTER TABLE executions ADD COLUMN owner TEXT;
 ALTER TABLE executions ADD COLUMN slot INTEGER;
+ALTER TABLE executions ADD COLUMN retry_of TEXT;    -- the execution a retry re-runs
+ALTER TABLE executions ADD COLUMN retry_from TEXT;  -- and the step it re-runs from
 CREATE UNIQUE INDEX executions_by_trigger_slot ON executions (trigger_id, slot) WHERE slot IS NOT NULL;
 CREATE INDEX executions_by_owner ON executions (owner, status) WHERE owner IS NOT NULL;
 CREATE TABLE idempotency_keys (

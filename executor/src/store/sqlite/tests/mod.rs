@@ -37,6 +37,7 @@ async fn seed(store: &dyn Store, id: &str) {
         input: json!({}),
         status: Status::Running,
         started_at: at(1),
+        retry_of: None,
     };
     store.create_execution(execution).await.expect("create execution");
 }
