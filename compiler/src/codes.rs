@@ -775,6 +775,23 @@ Right:
     - type: schedule
       cron: "0 30 9 * * 1-5"
 "#;
+    DUPLICATE_WORKFLOW = "E0520", "workflow refused by the daemon", r#"`pilot serve` loads every file of `$PILOT_HOME/workflows/` and knows each workflow by its
+`name:`. When two files define the same name, or two workflows listen on the same webhook path and method, the
+file later in sorted order is refused (the earlier one keeps running) and this diagnostic is served for it by
+the API (`GET /api/v1/workflows/{name}` and the file list).
+
+Wrong (two files):
+
+    # workflows/backup.yaml
+    name: backup
+    # workflows/backup-copy.yaml
+    name: backup
+
+Right:
+
+    # workflows/backup-copy.yaml
+    name: backup-weekly
+"#;
     // ---- W0xxx: warnings --------------------------------------------------------------------------------------
     NO_STEPS = "W0101", "workflow has no steps", r#"The workflow's `steps` list is empty: running it does nothing.
 

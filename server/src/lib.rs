@@ -1,5 +1,6 @@
 //! Dooz Pilot's service layer and daemon. The CLI, `pilot serve` and the desktop app call the same functions here.
 
+pub mod daemon;
 pub mod home;
 pub mod schedule;
 pub mod settings;

@@ -42,6 +42,12 @@ pub(crate) fn type_inputs(plan: &Plan, given: &Map<String, Json>) -> Result<Type
     Ok(typed)
 }
 
+/// Checks inputs against the plan as a run would (unknown, missing, mistyped), without running anything; the
+/// inputs as they would be stored (defaults filled). The daemon answers a webhook 422 with this error.
+pub fn check_inputs(plan: &Plan, given: &Map<String, Json>) -> Result<Map<String, Json>, InputError> {
+    type_inputs(plan, given).map(|typed| typed.stored)
+}
+
 fn input_slot(plan: &Plan, name: &str) -> Option<SlotRef> {
     let index = plan.slots.iter().position(|slot| matches!(&slot.kind, SlotKind::Input { name: n } if n == name))?;
     u32::try_from(index).ok().map(SlotRef)

@@ -60,7 +60,7 @@ pub use clock::{Clock, FixedClock, SystemClock, TokioClock};
 pub use context::{Context, Progress, ProgressEvent, ProgressSender, TriggerInfo};
 pub use error::{EngineError, InputError};
 pub use filter::PARALLEL_THRESHOLD as FILTER_PARALLEL_THRESHOLD;
-pub use inputs::{add_var, parse_input_json};
+pub use inputs::{add_var, check_inputs, parse_input_json};
 pub use json::from_json_typed;
 pub use redact::MIN_SECRET_LEN;
 pub use slots::EnvSnapshot;
@@ -149,6 +149,9 @@ pub struct WorkflowEngine {
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
     /// Workflow versions already saved by this engine: (definition text, version) by workflow id.
     saved: Mutex<HashMap<String, (Arc<str>, i64)>>,
+    /// Stored definitions already compiled, by (workflow id, version): running queued executions (the daemon)
+    /// and resuming need not compile the same text again.
+    compiled: Mutex<HashMap<(String, i64), Workflow>>,
 }
 
 /// What [`launch`] needs besides the run itself.
@@ -171,6 +174,7 @@ impl WorkflowEngine {
             env: Arc::new(EnvSnapshot::capture()),
             running: Arc::default(),
             saved: Mutex::default(),
+            compiled: Mutex::default(),
         }
     }
 
@@ -289,8 +293,25 @@ impl WorkflowEngine {
         Ok(record.version)
     }
 
-    /// Compiles a stored definition (resume, retry, execute_saved).
+    /// Saves a workflow's definition (a new version when its text changed) and remembers its compiled plan for
+    /// executions of that version; answers the version. The daemon calls this when it loads a workflow file.
+    pub async fn register(&self, workflow: &Workflow) -> Result<i64, EngineError> {
+        let version = self.save_workflow(workflow).await?;
+        self.compiled
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert((workflow.id.clone(), version), workflow.clone());
+        Ok(version)
+    }
+
+    /// Compiles a stored definition (resume, retry, execute_saved), or takes it from the ones already compiled.
     fn recompile(&self, workflow_id: &str, version: i64, text: &str) -> Result<Workflow, EngineError> {
+        let key = (workflow_id.to_owned(), version);
+        if let Some(workflow) = self.compiled.lock().unwrap_or_else(|p| p.into_inner()).get(&key)
+            && *workflow.source == *text
+        {
+            return Ok(workflow.clone());
+        }
         let file_name = format!("{workflow_id} (version {version})");
         let mut workflow = Workflow::compile(text, &file_name, &self.catalogue).map_err(|diagnostics| {
             EngineError::DoesNotCompile {
@@ -299,6 +320,7 @@ impl WorkflowEngine {
             }
         })?;
         workflow.id = workflow_id.to_string();
+        self.compiled.lock().unwrap_or_else(|p| p.into_inner()).insert(key, workflow.clone());
         Ok(workflow)
     }
 

@@ -50,7 +50,9 @@ impl WorkflowEngine {
             .map(|(index, _)| index)
             .collect();
         self.store.mark_execution_running(&record.id, run.now()).await?;
-        let launch = Launch { finished, on_failure_done, timeout: context.timeout, resumed: true };
+        // A queued (pending) execution starts here for the first time: it is not "resumed".
+        let resumed = record.status == Status::Running;
+        let launch = Launch { finished, on_failure_done, timeout: context.timeout, resumed };
         Ok(self.launch(run, launch))
     }
 
