@@ -1,7 +1,9 @@
 //! Dooz Pilot's service layer and daemon. The CLI, `pilot serve` and the desktop app call the same functions here.
 
+pub mod credentials;
 pub mod daemon;
 pub mod home;
+pub mod runs;
 pub mod schedule;
 pub mod settings;
 pub mod toolbox;

@@ -2,7 +2,8 @@
 //! optional; an unknown key anywhere is an error (a typo must not silently do nothing). `pilot check` with no
 //! path checks it and points at the line and column of a problem; `pilot schema --settings` prints its JSON Schema.
 //!
-//! Sections: `ai` (defaults of the `ai/*` actions, see `connectors::ai`), `smtp` (defaults of `notify/email`).
+//! Sections: `ai` (defaults of the `ai/*` actions, see `connectors::ai`), `smtp` (defaults of `notify/email`),
+//! `daemon` (`pilot serve`: address, limits, drain, webhooks, CORS).
 
 use connectors::ai::AiSettings;
 use connectors::notify::email::SmtpSettings;
@@ -16,6 +17,67 @@ pub struct Settings {
     pub ai: AiSettings,
     /// Defaults of `notify/email`: server, port, TLS, sender.
     pub smtp: SmtpSettings,
+    /// `pilot serve`: where it listens, how much runs at once, webhooks, shutdown.
+    pub daemon: DaemonSettings,
+}
+
+/// The `daemon` section. Every field is optional.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct DaemonSettings {
+    /// Address and port `pilot serve` listens on (`--addr` overrides it). Default `127.0.0.1:7777`. Any address
+    /// other than loopback needs an API token (`pilot token create`).
+    pub addr: String,
+    /// At most this many executions run at once, over all workflows (each workflow's `concurrency.limit` also
+    /// holds). Further accepted triggers wait in the queue. Default 16.
+    pub max_concurrent: usize,
+    /// On SIGINT or SIGTERM, how long running executions may go on before the rest are recorded interrupted
+    /// (resumed at the next start). `--drain` overrides it. Default 30.
+    pub drain_seconds: u64,
+    /// Largest webhook request body accepted, in bytes (larger: 413). A trigger's `max_body_size` overrides it.
+    /// Default 1048576 (1 MiB).
+    pub max_body_bytes: usize,
+    /// How long a webhook `Idempotency-Key` is remembered: a request repeating it within this window gets the
+    /// first execution and starts nothing. Default 86400 (a day).
+    pub idempotency_window_seconds: u64,
+    /// How far a signed webhook's `X-Pilot-Timestamp` may be from now before the request is refused as a replay.
+    /// Default 300.
+    pub signature_tolerance_seconds: u64,
+    /// Origins (`scheme://host:port`) whose pages may call the API from a browser (CORS). Default: none (the UI
+    /// served by the daemon itself needs none).
+    pub allowed_origins: Vec<String>,
+    /// Seconds a daemon's claim on its executions lasts without renewal; it renews at a third of that. Default 30.
+    pub lease_seconds: u64,
+}
+
+impl Default for DaemonSettings {
+    fn default() -> Self {
+        DaemonSettings {
+            addr: "127.0.0.1:7777".to_owned(),
+            max_concurrent: 16,
+            drain_seconds: 30,
+            max_body_bytes: 1 << 20,
+            idempotency_window_seconds: 86_400,
+            signature_tolerance_seconds: 300,
+            allowed_origins: Vec::new(),
+            lease_seconds: 30,
+        }
+    }
+}
+
+impl DaemonSettings {
+    fn validate(&self) -> Result<(), String> {
+        if self.addr.parse::<std::net::SocketAddr>().is_err() {
+            return Err(format!("`addr` must be an address and port such as 127.0.0.1:7777, not `{}`", self.addr));
+        }
+        if self.max_concurrent == 0 {
+            return Err("`max_concurrent` must be at least 1".to_owned());
+        }
+        if self.lease_seconds < 3 {
+            return Err("`lease_seconds` must be at least 3".to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// What is wrong with a settings file, and where (1-based line and column; the section's key for checks of values
@@ -50,9 +112,10 @@ impl Settings {
         })?;
         // Checks beyond types (positive timeouts, ...) are each section's own.
         let document: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-        let checks: [(&str, Result<(), String>); 2] = [
+        let checks: [(&str, Result<(), String>); 3] = [
             ("ai", AiSettings::from_settings_document(&document).map(drop)),
             ("smtp", SmtpSettings::from_settings_document(&document).map(drop)),
+            ("daemon", settings.daemon.validate()),
         ];
         for (section, result) in checks {
             if let Err(reason) = result {
@@ -134,7 +197,9 @@ mod tests {
     #[test]
     fn the_schema_has_a_section_per_concern() {
         let schema = Settings::schema();
-        assert!(schema["properties"]["ai"].is_object() && schema["properties"]["smtp"].is_object(), "{schema}");
+        for section in ["ai", "smtp", "daemon"] {
+            assert!(schema["properties"][section].is_object(), "{section}: {schema}");
+        }
         assert_eq!(schema["additionalProperties"], false);
     }
 }

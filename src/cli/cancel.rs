@@ -7,12 +7,12 @@
 //! "stopped"}`, where `stopped` is false while its process is still stopping. Exit status: 0 when cancelled (or
 //! asked to), 1 when it had already finished, 2 for an unknown id.
 
-use super::active::Owner;
 use super::exit;
 use super::output::outln;
 use super::runner::{Runner, engine_failed, fail, with_runner};
 use super::ui;
 use executor::store::{ExecutionEnd, Status, Store};
+use server::runs::Owner;
 use std::process::ExitCode;
 use std::time::Duration;
 

@@ -9,9 +9,10 @@
 use super::exit;
 use super::output::outln;
 use super::ui;
-use executor::credentials::{self, KeySettings, MasterKey, Provider, Vault};
+use executor::credentials::{self, MasterKey, Provider};
 use executor::store::{LogFolder, SqliteStore, Store, StoreOptions, Timestamp, rfc3339_micros};
 use serde_json::{Value as Json, json};
+use server::credentials::open_vault;
 use server::home::PilotHome;
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read};
@@ -120,13 +121,6 @@ fn open_store(home: &PilotHome) -> Result<Arc<dyn Store>, Failure> {
     home.ensure_layout()?;
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
     Ok(Arc::new(SqliteStore::open(home.database(), options)?))
-}
-
-/// The vault of `$PILOT_HOME`, with its master key (created on first use).
-pub(crate) async fn open_vault(home: &PilotHome, store: Arc<dyn Store>) -> Result<(Vault, KeySettings), String> {
-    let settings = KeySettings::from_env(home.credentials());
-    let vault = credentials::open_vault(store, &settings).await.map_err(|err| err.to_string())?;
-    Ok((vault, settings))
 }
 
 fn now() -> Timestamp {

@@ -16,7 +16,6 @@ pub mod shell;
 pub mod ui;
 
 // Running workflows: `pilot run`, `resume`, `retry`, `cancel` and what they share.
-mod active;
 pub mod cancel;
 mod progress;
 pub mod resume;

@@ -7,12 +7,12 @@
 //! Exit status as `pilot run`: 0 success, 1 failed, 2 when nothing ran (unknown id or step, nothing to retry),
 //! 130 when Ctrl-C cancelled it.
 
-use super::active::Claim;
 use super::progress::View;
 use super::run::parse_timeout;
 use super::runner::{Runner, engine_failed, fail, progress, report, supervise, with_runner};
 use executor::engine::Context;
 use executor::store::new_execution_id;
+use server::runs::Claim;
 use std::process::ExitCode;
 
 #[derive(Debug, clap::Args)]

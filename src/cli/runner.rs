@@ -1,7 +1,6 @@
 //! What `pilot run`, `resume`, `retry` and `cancel` share: the engine over `$PILOT_HOME/pilot.db`, watching an
 //! execution for cancellation, and printing how it ended.
 
-use super::active::{ActiveRuns, Claim, runs_folder};
 use super::exit;
 use super::output::outln;
 use super::progress::{View, render, short};
@@ -10,6 +9,7 @@ use executor::engine::{EngineError, ProgressEvent};
 use executor::store::{LogFolder, LookupError, SqliteStore, Status, Store, StoreOptions};
 use executor::{ExecutionHandle, ExecutionOutcome, WorkflowEngine};
 use server::home::PilotHome;
+use server::runs::{ActiveRuns, Claim, runs_folder};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -185,31 +185,15 @@ pub(crate) async fn add_credentials(
     plan: &compiler::Plan,
     context: &mut executor::Context,
 ) -> Result<(), String> {
-    if executor::credentials::names_used(plan).is_empty() {
-        return Ok(());
-    }
-    let home = PilotHome::from_env();
-    let (vault, _) = super::credentials::open_vault(&home, runner.store.clone() as Arc<dyn Store>).await?;
-    let (credentials, secrets) = executor::credentials::for_run(&vault, plan).await.map_err(|err| err.to_string())?;
-    context.credentials.extend(credentials);
-    context.secrets.extend(secrets);
+    let store = runner.store.clone() as Arc<dyn Store>;
+    server::credentials::for_plan(&PilotHome::from_env(), store, plan).await?.fill(context);
     Ok(())
 }
 
 /// For resume and retry, whose plan is compiled by the engine: every stored credential, decrypted, each also as
 /// `secrets.NAME`. Nothing (and no master key needed) when none is stored.
 pub(crate) async fn add_all_credentials(runner: &Runner, context: &mut executor::Context) -> Result<(), String> {
-    let stored = runner.store.credentials().await.map_err(|err| err.to_string())?;
-    if stored.is_empty() {
-        return Ok(());
-    }
-    let home = PilotHome::from_env();
-    let (vault, _) = super::credentials::open_vault(&home, runner.store.clone() as Arc<dyn Store>).await?;
-    for credential in vault.decrypt_all().await.map_err(|err| err.to_string())? {
-        if let Some(text) = executor::credentials::secret_text(&credential) {
-            context.secrets.insert(credential.name.clone(), text);
-        }
-        context.credentials.insert(credential.name.clone(), credential);
-    }
+    let store = runner.store.clone() as Arc<dyn Store>;
+    server::credentials::all(&PilotHome::from_env(), store).await?.fill(context);
     Ok(())
 }

@@ -125,6 +125,23 @@ impl ExecutionHandle {
         self.task.abort();
     }
 
+    /// Waits for the execution to end, unless `stop` comes first: then the execution is abandoned (see
+    /// [`ExecutionHandle::abandon`]; it stays `running` in the store, to be resumed) and `None` is answered.
+    pub async fn wait_unless(self, stop: impl std::future::Future<Output = ()>) -> Option<ExecutionOutcome> {
+        let ExecutionHandle { id, mut task } = self;
+        tokio::select! {
+            joined = &mut task => Some(joined.unwrap_or_else(|err| ExecutionOutcome {
+                id,
+                status: Status::Failed,
+                error: Some(format!("internal error: the execution task stopped: {err}")),
+            })),
+            () = stop => {
+                task.abort();
+                None
+            }
+        }
+    }
+
     /// Waits for the execution to end.
     pub async fn wait(self) -> ExecutionOutcome {
         match self.task.await {
@@ -325,10 +342,6 @@ impl WorkflowEngine {
     }
 
     fn new_run(&self, id: String, workflow: &Workflow, context: &Context) -> Result<ExecutionRun, EngineError> {
-        let mut secret_texts: Vec<String> = context.secrets.values().cloned().collect();
-        for credential in context.credentials.values() {
-            redact::strings_in(&credential.data, &mut secret_texts);
-        }
         let run = ExecutionRun {
             id,
             workflow_name: workflow.plan.workflow.name.clone(),
@@ -339,7 +352,7 @@ impl WorkflowEngine {
             store: Arc::clone(&self.store),
             actions: Arc::clone(&self.actions),
             user_cancel: CancellationToken::new(),
-            redactor: Redactor::new(secret_texts),
+            redactor: redactor_of(context),
             credentials: context.credentials.clone(),
             progress: context.progress.clone(),
             pending_writes: Mutex::default(),
@@ -381,6 +394,21 @@ fn fill_secret_slots(run: &ExecutionRun, context: &Context) -> Result<(), Engine
         }
     }
     Ok(())
+}
+
+/// Every secret of a context: the `secrets.NAME` texts and every string of its credentials.
+fn redactor_of(context: &Context) -> Redactor {
+    let mut secret_texts: Vec<String> = context.secrets.values().cloned().collect();
+    for credential in context.credentials.values() {
+        redact::strings_in(&credential.data, &mut secret_texts);
+    }
+    Redactor::new(secret_texts)
+}
+
+/// Masks every secret of `context` in `value`, as the engine masks what it records (the daemon stores a trigger's
+/// data and inputs before the execution runs).
+pub fn mask_secrets(context: &Context, value: Json) -> Json {
+    redactor_of(context).json(value)
 }
 
 /// Inputs, the trigger and the execution's own `{id, started_at}`.

@@ -12,13 +12,13 @@ use std::io::{ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
-pub(crate) struct ActiveRuns {
+pub struct ActiveRuns {
     dir: PathBuf,
 }
 
 /// Who holds an execution.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Owner {
+pub enum Owner {
     Nobody,
     /// A live process (maybe this one).
     Process(u32),
@@ -26,7 +26,7 @@ pub(crate) enum Owner {
 
 /// This process owns an execution until the claim is dropped.
 #[derive(Debug)]
-pub(crate) struct Claim {
+pub struct Claim {
     pid_file: PathBuf,
     cancel_file: PathBuf,
 }
@@ -39,13 +39,13 @@ impl Drop for Claim {
 }
 
 impl Claim {
-    pub(crate) fn cancel_requested(&self) -> bool {
+    pub fn cancel_requested(&self) -> bool {
         self.cancel_file.exists()
     }
 }
 
 impl ActiveRuns {
-    pub(crate) fn at(dir: impl Into<PathBuf>) -> ActiveRuns {
+    pub fn at(dir: impl Into<PathBuf>) -> ActiveRuns {
         ActiveRuns { dir: dir.into() }
     }
 
@@ -58,7 +58,7 @@ impl ActiveRuns {
     }
 
     /// Claims an execution for this process. `Ok(Err(pid))` when a live process already holds it.
-    pub(crate) fn claim(&self, id: &str) -> std::io::Result<Result<Claim, u32>> {
+    pub fn claim(&self, id: &str) -> std::io::Result<Result<Claim, u32>> {
         std::fs::create_dir_all(&self.dir)
             .map_err(|err| std::io::Error::new(err.kind(), format!("cannot create {}: {err}", self.dir.display())))?;
         let pid_file = self.pid_file(id);
@@ -89,7 +89,7 @@ impl ActiveRuns {
     }
 
     /// The live process running an execution, if any.
-    pub(crate) fn owner(&self, id: &str) -> Owner {
+    pub fn owner(&self, id: &str) -> Owner {
         let Ok(text) = std::fs::read_to_string(self.pid_file(id)) else { return Owner::Nobody };
         match text.trim().parse::<u32>() {
             Ok(pid) if process_is_alive(pid) => Owner::Process(pid),
@@ -98,7 +98,7 @@ impl ActiveRuns {
     }
 
     /// Asks the owner of an execution to cancel it.
-    pub(crate) fn request_cancel(&self, id: &str) -> std::io::Result<()> {
+    pub fn request_cancel(&self, id: &str) -> std::io::Result<()> {
         let path = self.cancel_file(id);
         std::fs::write(&path, b"")
             .map_err(|err| std::io::Error::new(err.kind(), format!("cannot create {}: {err}", path.display())))
@@ -123,7 +123,7 @@ fn process_is_alive(_pid: u32) -> bool {
 }
 
 /// `$PILOT_HOME/run`.
-pub(crate) fn runs_folder(home: &Path) -> PathBuf {
+pub fn runs_folder(home: &Path) -> PathBuf {
     home.join("run")
 }
 

@@ -1,0 +1,63 @@
+//! One daemon per `$PILOT_HOME`: an exclusive lock on `run/daemon.lock`, which also says who holds it (process id
+//! and address) so a second `pilot serve` can tell the user. The kernel releases the lock when the process dies.
+
+use crate::home::PilotHome;
+use std::io::{Read, Seek, Write};
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub struct DaemonLock {
+    _file: std::fs::File,
+    path: PathBuf,
+}
+
+impl DaemonLock {
+    /// Takes the lock, or says which process holds it.
+    pub fn acquire(home: &PilotHome, addr: &str) -> Result<DaemonLock, String> {
+        let folder = home.root().join("run");
+        std::fs::create_dir_all(&folder).map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
+        let path = folder.join("daemon.lock");
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .read(true)
+            .write(true)
+            .open(&path)
+            .map_err(|err| format!("cannot open {}: {err}", path.display()))?;
+        if file.try_lock().is_err() {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            let who = if holder.is_empty() { "another process".to_owned() } else { holder.to_owned() };
+            return Err(format!(
+                "pilot serve is already running for {} ({who}); stop it first, or use another PILOT_HOME",
+                home.root().display()
+            ));
+        }
+        let note = format!("process {}, {addr}", std::process::id());
+        let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(note.as_bytes()));
+        written.map_err(|err| format!("cannot write {}: {err}", path.display()))?;
+        Ok(DaemonLock { _file: file, path })
+    }
+
+    /// Updates who holds it once the address is known (the port may have been chosen by the system).
+    pub fn describe(&self, addr: &str) {
+        let _ = std::fs::write(&self.path, format!("process {}, {addr}", std::process::id()));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_second_daemon_for_the_same_home_is_told_who_holds_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = PilotHome::at(dir.path());
+        let held = DaemonLock::acquire(&home, "127.0.0.1:7777").unwrap();
+        let refused = DaemonLock::acquire(&home, "127.0.0.1:7778").unwrap_err();
+        assert!(refused.contains(&format!("process {}, 127.0.0.1:7777", std::process::id())), "{refused}");
+        drop(held);
+        assert!(DaemonLock::acquire(&home, "127.0.0.1:7778").is_ok(), "released with the holder");
+    }
+}

@@ -1,0 +1,343 @@
+//! Accepting triggers and running what was accepted.
+//!
+//! [`Daemon::accept`] turns a trigger into a `pending` execution row in one committed transaction (with its
+//! schedule slot or idempotency key) before anyone is answered: an accepted trigger is never lost. The queue here
+//! only remembers, in acceptance order, which of this daemon's pending rows to start next; after a restart it is
+//! rebuilt from the rows. The runner starts them while fewer than `daemon.max_concurrent` run, and no more of
+//! one workflow than its `concurrency.limit`.
+
+use super::Daemon;
+use super::catalog::LoadedWorkflow;
+use super::events::EventKind;
+use crate::credentials::Secrets;
+use executor::engine::{Context, EngineError, InputError, check_inputs, mask_secrets};
+use executor::store::{
+    Acceptance, Accepted as StoreAccepted, ExecutionEnd, IdempotencyKey, NewExecution, Status, Store, StoreError,
+    Timestamp, new_execution_id,
+};
+use serde_json::{Map, Value as Json};
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
+use tokio::sync::{Notify, watch};
+
+/// A trigger to accept.
+#[derive(Debug, Clone)]
+pub struct AcceptRequest {
+    pub workflow: Arc<LoadedWorkflow>,
+    pub trigger_id: Option<String>,
+    /// `{"type": ...}` and what the trigger provides (a webhook's body, a schedule's slot, a file event).
+    pub trigger: Json,
+    pub inputs: Map<String, Json>,
+    /// The schedule slot it is due for: accepted once per (trigger, slot).
+    pub slot: Option<Timestamp>,
+    /// A webhook call's `Idempotency-Key`.
+    pub idempotency_key: Option<String>,
+}
+
+/// What became of an accepted trigger.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Accepted {
+    /// A new pending execution.
+    Queued { execution_id: String },
+    /// The slot or idempotency key already has this execution; nothing new was started.
+    Existing { execution_id: String },
+    /// Recorded `skipped` at once (concurrency policy `skip`), so the trigger leaves a trace.
+    Skipped { execution_id: String, reason: String },
+}
+
+impl Accepted {
+    pub fn execution_id(&self) -> &str {
+        match self {
+            Accepted::Queued { execution_id }
+            | Accepted::Existing { execution_id }
+            | Accepted::Skipped { execution_id, .. } => execution_id,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AcceptError {
+    #[error("pilot serve is shutting down and accepts no new work")]
+    Stopping,
+    #[error("workflow `{name}` is disabled (`pilot workflows enable {name}`)")]
+    Disabled { name: String },
+    #[error(transparent)]
+    Inputs(#[from] InputError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub(super) struct Queue {
+    state: Mutex<QueueState>,
+    wake: Notify,
+    running_count: watch::Sender<usize>,
+    max_concurrent: usize,
+}
+
+#[derive(Default)]
+struct QueueState {
+    /// Accepted, not started: (execution id, workflow name), oldest first.
+    waiting: VecDeque<(String, String)>,
+    /// Started and not ended, with their workflow.
+    running: HashMap<String, String>,
+}
+
+impl Queue {
+    pub(super) fn new(max_concurrent: usize) -> Queue {
+        Queue {
+            state: Mutex::default(),
+            wake: Notify::new(),
+            running_count: watch::Sender::new(0),
+            max_concurrent: max_concurrent.max(1),
+        }
+    }
+
+    fn state(&self) -> std::sync::MutexGuard<'_, QueueState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    pub(super) fn push(&self, execution_id: String, workflow: String) {
+        self.state().waiting.push_back((execution_id, workflow));
+        self.wake.notify_one();
+    }
+
+    /// (waiting, running).
+    pub(super) fn depth(&self) -> (usize, usize) {
+        let state = self.state();
+        (state.waiting.len(), state.running.len())
+    }
+
+    /// How many executions of `workflow` wait or run here.
+    fn active_of(&self, workflow: &str) -> usize {
+        let state = self.state();
+        state.waiting.iter().filter(|(_, name)| name == workflow).count()
+            + state.running.values().filter(|name| *name == workflow).count()
+    }
+
+    /// Resolves once nothing runs.
+    pub(super) async fn idle(&self) {
+        let mut count = self.running_count.subscribe();
+        let _ = count.wait_for(|running| *running == 0).await;
+    }
+
+    /// The next waiting executions that fit the limits, moved to `running`. `limit_of` gives a workflow's own
+    /// concurrency limit.
+    fn take_startable(&self, limit_of: impl Fn(&str) -> Option<usize>) -> Vec<(String, String)> {
+        let mut state = self.state();
+        let mut started = Vec::new();
+        let mut index = 0;
+        while index < state.waiting.len() && state.running.len() < self.max_concurrent {
+            let workflow = state.waiting[index].1.clone();
+            let running_here = state.running.values().filter(|name| **name == workflow).count();
+            if limit_of(&workflow).is_some_and(|limit| running_here >= limit) {
+                index += 1; // This workflow is at its limit; others may go ahead.
+                continue;
+            }
+            if let Some((id, workflow)) = state.waiting.remove(index) {
+                state.running.insert(id.clone(), workflow.clone());
+                started.push((id, workflow));
+            }
+        }
+        self.running_count.send_replace(state.running.len());
+        started
+    }
+
+    fn finished(&self, execution_id: &str) {
+        let mut state = self.state();
+        state.running.remove(execution_id);
+        self.running_count.send_replace(state.running.len());
+        drop(state);
+        self.wake.notify_one();
+    }
+
+    /// Removes waiting executions of a workflow (policy `cancel_previous`); returns their ids.
+    fn remove_waiting_of(&self, workflow: &str) -> Vec<String> {
+        let mut state = self.state();
+        let (removed, kept): (Vec<_>, Vec<_>) = state.waiting.drain(..).partition(|(_, name)| name == workflow);
+        state.waiting = kept.into();
+        removed.into_iter().map(|(id, _)| id).collect()
+    }
+
+    fn running_of(&self, workflow: &str) -> Vec<String> {
+        self.state().running.iter().filter(|(_, name)| *name == workflow).map(|(id, _)| id.clone()).collect()
+    }
+}
+
+impl Daemon {
+    /// Accepts a trigger: checks the inputs, applies the workflow's concurrency policy and records a pending
+    /// execution (committed before this returns). The queue runner starts it.
+    pub async fn accept(&self, request: AcceptRequest) -> Result<Accepted, AcceptError> {
+        if self.is_stopping() {
+            return Err(AcceptError::Stopping);
+        }
+        let loaded = &request.workflow;
+        if !self.is_enabled(&loaded.name).await {
+            return Err(AcceptError::Disabled { name: loaded.name.clone() });
+        }
+        let inputs = check_inputs(&loaded.workflow.plan, &request.inputs)?;
+        let masking = self.masking_context().await;
+        let skipped = self.apply_concurrency_policy(loaded).await;
+        let version = self.engine.register(&loaded.workflow).await.map_err(|err| match err {
+            EngineError::Store(err) => AcceptError::Store(err),
+            other => AcceptError::Store(StoreError::Invalid { reason: other.to_string() }),
+        })?;
+        let execution_id = new_execution_id();
+        let now = self.clock.now();
+        let trigger_type = request.trigger.get("type").and_then(Json::as_str).unwrap_or("manual").to_owned();
+        let idempotency = request.idempotency_key.map(|key| IdempotencyKey {
+            scope: request.trigger_id.clone().unwrap_or_else(|| loaded.name.clone()),
+            key,
+            expired_before: Timestamp(now.0 - seconds(self.settings.daemon.idempotency_window_seconds)),
+        });
+        let acceptance = Acceptance {
+            execution: NewExecution {
+                id: execution_id.clone(),
+                workflow_id: loaded.workflow.id.clone(),
+                workflow_name: loaded.name.clone(),
+                workflow_version: version,
+                trigger_id: request.trigger_id,
+                trigger: mask_secrets(&masking, request.trigger),
+                input: mask_secrets(&masking, Json::Object(inputs)),
+                status: Status::Pending,
+                started_at: now,
+                retry_of: None,
+            },
+            owner: Some(self.instance_id.clone()),
+            slot: request.slot,
+            idempotency,
+            skipped: skipped.clone(),
+        };
+        match self.store.accept_execution(acceptance).await? {
+            StoreAccepted::Existing { execution_id } => Ok(Accepted::Existing { execution_id }),
+            StoreAccepted::New => {
+                let queued = EventKind::Queued { workflow: loaded.name.clone(), trigger_type };
+                self.events.publish(&execution_id, now, queued);
+                match skipped {
+                    Some(reason) => {
+                        let finished =
+                            EventKind::Finished { status: "skipped".to_owned(), error: Some(reason.clone()) };
+                        self.events.publish(&execution_id, now, finished);
+                        Ok(Accepted::Skipped { execution_id, reason })
+                    }
+                    None => {
+                        self.queue.push(execution_id.clone(), loaded.name.clone());
+                        Ok(Accepted::Queued { execution_id })
+                    }
+                }
+            }
+        }
+    }
+
+    /// A context holding every stored secret, to mask what is stored before the execution runs.
+    async fn masking_context(&self) -> Context {
+        let mut context = Context::default();
+        self.secrets().await.fill(&mut context);
+        context
+    }
+
+    /// Every stored credential, decrypted (nothing, and no master key needed, when none is stored).
+    pub async fn secrets(&self) -> Secrets {
+        match crate::credentials::all(&self.home, self.store.clone() as Arc<dyn Store>).await {
+            Ok(secrets) => secrets,
+            Err(err) => {
+                tracing::warn!("cannot open the credentials: {err}");
+                Secrets::default()
+            }
+        }
+    }
+
+    /// `skip`: the reason to record the new execution skipped, when the limit is reached. `cancel_previous`:
+    /// cancels what runs or waits of the workflow first. `queue` (and no policy): nothing.
+    async fn apply_concurrency_policy(&self, loaded: &LoadedWorkflow) -> Option<String> {
+        let (limit, policy) = super::concurrency_of(loaded)?;
+        match policy {
+            super::ConcurrencyPolicy::Queue => None,
+            super::ConcurrencyPolicy::Skip => (self.queue.active_of(&loaded.name) >= limit)
+                .then(|| format!("skipped: workflow `{}` already has {limit} execution(s) queued or running (concurrency policy skip)", loaded.name)),
+            super::ConcurrencyPolicy::CancelPrevious => {
+                for id in self.queue.remove_waiting_of(&loaded.name) {
+                    let end = ExecutionEnd {
+                        execution_id: id.clone(),
+                        status: Status::Cancelled,
+                        error: Some("cancelled by a newer execution (concurrency policy cancel_previous)".to_owned()),
+                        context: None,
+                        completed_at: self.clock.now(),
+                    };
+                    if let Err(err) = self.store.finish_execution(end).await {
+                        tracing::warn!("cannot cancel queued execution {id}: {err}");
+                    }
+                }
+                for id in self.queue.running_of(&loaded.name) {
+                    let _ = self.engine.cancel(&id).await;
+                }
+                None
+            }
+        }
+    }
+
+    /// Starts one accepted execution and follows it to its end.
+    async fn run_accepted(self: Arc<Daemon>, execution_id: String, workflow: String) {
+        let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
+        let mut context = Context { progress: Some(sender), ..Context::default() };
+        self.secrets().await.fill(&mut context);
+        let forwarder = {
+            let daemon = Arc::clone(&self);
+            let workflow = workflow.clone();
+            tokio::spawn(async move {
+                while let Some(progress) = receiver.recv().await {
+                    daemon.events.publish_progress(progress, daemon.clock.now(), &workflow);
+                }
+            })
+        };
+        match self.engine.resume(&execution_id, context).await {
+            Ok(handle) => {
+                // Past the drain time the execution is left running in the store, to resume at the next start.
+                let _ = handle.wait_unless(self.abandon.cancelled()).await;
+            }
+            Err(err) => self.fail_unstartable(&execution_id, &err).await,
+        }
+        let _ = forwarder.await;
+        self.queue.finished(&execution_id);
+    }
+
+    /// An accepted execution that cannot start (its definition no longer compiles, ...) is recorded failed with
+    /// the reason rather than left pending for ever.
+    async fn fail_unstartable(&self, execution_id: &str, err: &EngineError) {
+        if matches!(err, EngineError::AlreadyFinished { .. }) {
+            return;
+        }
+        let end = ExecutionEnd {
+            execution_id: execution_id.to_owned(),
+            status: Status::Failed,
+            error: Some(format!("could not start: {err}")),
+            context: None,
+            completed_at: self.clock.now(),
+        };
+        if let Err(store_err) = self.store.finish_execution(end).await {
+            tracing::warn!("execution {execution_id} could not start ({err}) nor be recorded failed: {store_err}");
+        }
+        let finished =
+            EventKind::Finished { status: "failed".to_owned(), error: Some(format!("could not start: {err}")) };
+        self.events.publish(execution_id, self.clock.now(), finished);
+    }
+}
+
+/// Starts waiting executions whenever there is room, until the daemon stops accepting work.
+pub(super) async fn run(daemon: Arc<Daemon>) {
+    loop {
+        let startable = daemon.queue.take_startable(|name| {
+            daemon.workflow(name).and_then(|loaded| super::concurrency_of(&loaded)).map(|(limit, _)| limit)
+        });
+        for (execution_id, workflow) in startable {
+            tokio::spawn(Arc::clone(&daemon).run_accepted(execution_id, workflow));
+        }
+        tokio::select! {
+            () = daemon.queue.wake.notified() => {}
+            () = daemon.stopping.cancelled() => return,
+        }
+    }
+}
+
+fn seconds(count: u64) -> i64 {
+    i64::try_from(count).unwrap_or(i64::MAX / 1_000_000).saturating_mul(1_000_000)
+}

@@ -1,0 +1,299 @@
+//! The running triggers: a task per schedule and per file watch of every enabled workflow (the spec's
+//! `Scheduler`: `schedule` / `unschedule` are [`Triggers::refresh`] starting and stopping them as workflows come,
+//! change and go; [`Daemon::scheduled`] is `list_scheduled`). Webhooks need no task: the HTTP router serves them.
+//!
+//! A schedule task fires each slot through [`Daemon::accept`] with the slot, so (trigger, slot) is accepted once
+//! even across a crash. At its start it first runs the slots missed since the last one it fired, per the
+//! trigger's `catch_up` rule (see `crate::schedule`). Each run knows its slot as `trigger.scheduled_at`.
+
+use super::Daemon;
+use super::catalog::{LoadedTrigger, LoadedWorkflow};
+use super::queue::AcceptRequest;
+use super::watch::{Change, ChangeKind};
+use crate::schedule::{CatchUpRule, CronSchedule, missed_slots};
+use compiler::TriggerPlan;
+use executor::store::{Store, Timestamp, rfc3339_micros};
+use serde_json::json;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tokio::task::JoinHandle;
+
+#[derive(Default)]
+pub(super) struct Triggers {
+    /// Running trigger tasks by trigger id.
+    tasks: HashMap<String, JoinHandle<()>>,
+}
+
+impl Triggers {
+    pub(super) fn start(daemon: &Arc<Daemon>) -> Triggers {
+        let mut triggers = Triggers::default();
+        triggers.refresh(daemon);
+        triggers
+    }
+
+    /// Starts the tasks of triggers that appeared (or were enabled) and stops those that went away.
+    pub(super) fn refresh(&mut self, daemon: &Arc<Daemon>) {
+        let mut wanted: HashMap<String, (Arc<LoadedWorkflow>, LoadedTrigger)> = HashMap::new();
+        for loaded in daemon.workflows() {
+            if !daemon.is_enabled_now(&loaded.name) {
+                continue;
+            }
+            for trigger in &loaded.triggers {
+                if matches!(trigger.plan, TriggerPlan::Schedule { .. } | TriggerPlan::FileWatch { .. }) {
+                    wanted.insert(trigger.id.clone(), (Arc::clone(&loaded), trigger.clone()));
+                }
+            }
+        }
+        self.tasks.retain(|id, task| {
+            let keep = wanted.contains_key(id) && !task.is_finished();
+            if !keep {
+                task.abort();
+            }
+            keep
+        });
+        for (id, (loaded, trigger)) in wanted {
+            if self.tasks.contains_key(&id) {
+                continue;
+            }
+            let task = match &trigger.plan {
+                TriggerPlan::Schedule { .. } => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger)),
+                _ => tokio::spawn(run_file_watch(Arc::clone(daemon), loaded, trigger)),
+            };
+            self.tasks.insert(id, task);
+        }
+    }
+
+    pub(super) fn stop(self) {
+        for task in self.tasks.into_values() {
+            task.abort();
+        }
+    }
+}
+
+/// A schedule trigger: its cron, zone and catch-up rule.
+fn schedule_of(trigger: &LoadedTrigger) -> Option<(CronSchedule, CatchUpRule)> {
+    let TriggerPlan::Schedule { cron, timezone, .. } = &trigger.plan else { return None };
+    match CronSchedule::parse(cron, timezone.as_deref()) {
+        Ok(schedule) => Some((schedule, super::catch_up_of(&trigger.plan))),
+        Err(err) => {
+            tracing::warn!("schedule {} not started: {err}", trigger.id);
+            None
+        }
+    }
+}
+
+async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger) {
+    let Some((schedule, catch_up)) = schedule_of(&trigger) else { return };
+    let now = daemon.clock.now();
+    let last = match daemon.store.last_slot(&trigger.id).await {
+        Ok(last) => last,
+        Err(err) => {
+            tracing::warn!("schedule {}: cannot read its last slot, no catch-up: {err}", trigger.id);
+            None
+        }
+    };
+    if let Some(last) = last {
+        for slot in missed_slots(&schedule, last, now, catch_up) {
+            fire(&daemon, &loaded, &trigger, slot, true).await;
+        }
+    }
+    // Never before a slot already fired (a clock set back does not fire a slot twice; the store refuses it too).
+    let mut cursor = Timestamp(now.0.max(last.map_or(i64::MIN, |last| last.0)));
+    while let Some(slot) = schedule.next_after(cursor) {
+        sleep_until(&daemon, slot).await;
+        fire(&daemon, &loaded, &trigger, slot, false).await;
+        cursor = slot;
+    }
+    tracing::info!("schedule {} has no time to come: it is done", trigger.id);
+}
+
+/// Sleeps until the daemon's clock reads `at` (again if the clock was set back meanwhile).
+async fn sleep_until(daemon: &Daemon, at: Timestamp) {
+    loop {
+        let now = daemon.clock.now();
+        if now >= at {
+            return;
+        }
+        let wait = u64::try_from(at.0 - now.0).unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_micros(wait)).await;
+    }
+}
+
+async fn fire(daemon: &Daemon, loaded: &Arc<LoadedWorkflow>, trigger: &LoadedTrigger, slot: Timestamp, late: bool) {
+    let TriggerPlan::Schedule { cron, timezone, .. } = &trigger.plan else { return };
+    // The workflow as it is now: an edit that kept this trigger takes effect for its next slot.
+    let current = daemon.workflow(&loaded.name).unwrap_or_else(|| Arc::clone(loaded));
+    let request = AcceptRequest {
+        workflow: current,
+        trigger_id: Some(trigger.id.clone()),
+        trigger: json!({
+            "type": "schedule",
+            "cron": cron,
+            "timezone": timezone,
+            "scheduled_at": rfc3339_micros(slot),
+            "late": late,
+        }),
+        inputs: serde_json::Map::new(),
+        slot: Some(slot),
+        idempotency_key: None,
+    };
+    if let Err(err) = daemon.accept(request).await {
+        tracing::warn!("schedule {} slot {}: not accepted: {err}", trigger.id, rfc3339_micros(slot));
+    }
+}
+
+async fn run_file_watch(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger) {
+    let TriggerPlan::FileWatch { path, pattern, events, .. } = &trigger.plan else { return };
+    let root = resolve_watch_path(path, &loaded.path);
+    let recursive = super::is_recursive(&trigger.plan);
+    let (_watcher, mut changes) = match super::watch::watch(&root, recursive) {
+        Ok(watch) => watch,
+        Err(err) => {
+            tracing::warn!("file watch {} on {}: not started: {err}", trigger.id, root.display());
+            return;
+        }
+    };
+    let pattern = pattern.as_deref().and_then(|glob| globset::Glob::new(glob).ok()).map(|g| g.compile_matcher());
+    while let Some(change) = changes.recv().await {
+        if !wanted(&change, events) {
+            continue;
+        }
+        let name_matches =
+            |path: &Path| pattern.as_ref().is_none_or(|p| path.file_name().is_some_and(|n| p.is_match(n)));
+        if !name_matches(&change.path) {
+            continue;
+        }
+        let current = daemon.workflow(&loaded.name).unwrap_or_else(|| Arc::clone(&loaded));
+        let request = AcceptRequest {
+            workflow: current,
+            trigger_id: Some(trigger.id.clone()),
+            trigger: json!({
+                "type": "file_watch",
+                "event": {
+                    "path": change.path.display().to_string(),
+                    "kind": change.kind.as_str(),
+                    "from": change.from.as_ref().map(|from| from.display().to_string()),
+                },
+            }),
+            inputs: serde_json::Map::new(),
+            slot: None,
+            idempotency_key: None,
+        };
+        if let Err(err) = daemon.accept(request).await {
+            tracing::warn!("file watch {}: {} not accepted: {err}", trigger.id, change.path.display());
+        }
+    }
+}
+
+/// Whether a trigger's `events:` (all four when empty) take this change.
+fn wanted(change: &Change, events: &[String]) -> bool {
+    events.is_empty() || events.iter().any(|event| event == change.kind.as_str() || alias(event) == Some(change.kind))
+}
+
+/// Older spellings of the event names.
+fn alias(event: &str) -> Option<ChangeKind> {
+    match event {
+        "created" => Some(ChangeKind::Create),
+        "modified" => Some(ChangeKind::Modify),
+        "deleted" | "removed" => Some(ChangeKind::Delete),
+        "renamed" => Some(ChangeKind::Rename),
+        _ => None,
+    }
+}
+
+/// A trigger path: `~/` is the home folder, `$NAME` and `${NAME}` environment variables, and a relative path is
+/// relative to the workflow file's folder.
+pub fn resolve_watch_path(path: &str, workflow_file: &Path) -> PathBuf {
+    let expanded = expand_variables(path);
+    let expanded = match expanded.strip_prefix("~/") {
+        Some(rest) => {
+            std::env::var_os("HOME").map_or_else(|| PathBuf::from(&expanded), |home| PathBuf::from(home).join(rest))
+        }
+        None if expanded == "~" => std::env::var_os("HOME").map_or_else(|| PathBuf::from("~"), PathBuf::from),
+        None => PathBuf::from(&expanded),
+    };
+    if expanded.is_absolute() { expanded } else { workflow_file.parent().unwrap_or(Path::new(".")).join(expanded) }
+}
+
+fn expand_variables(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find('$') {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + 1..];
+        let (name, consumed) = match after.strip_prefix('{') {
+            Some(inner) => match inner.find('}') {
+                Some(end) => (&inner[..end], end + 2),
+                None => ("", 0),
+            },
+            None if after.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') => {
+                let end = after.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(after.len());
+                (&after[..end], end)
+            }
+            None => ("", 0),
+        };
+        if name.is_empty() {
+            out.push('$');
+            rest = after;
+            continue;
+        }
+        out.push_str(&std::env::var(name).unwrap_or_default());
+        rest = &after[consumed..];
+    }
+    out.push_str(rest);
+    out
+}
+
+impl Daemon {
+    /// Each enabled schedule trigger with its next fire time (the spec's `list_scheduled`).
+    pub fn scheduled(&self) -> Vec<(String, String, Option<Timestamp>)> {
+        let now = self.clock.now();
+        let mut found = Vec::new();
+        for loaded in self.workflows() {
+            if !self.is_enabled_now(&loaded.name) {
+                continue;
+            }
+            for trigger in &loaded.triggers {
+                if let Some((schedule, _)) = schedule_of(trigger) {
+                    found.push((loaded.name.clone(), trigger.id.clone(), schedule.next_after(now)));
+                }
+            }
+        }
+        found
+    }
+
+    /// When a workflow's schedules fire next (the earliest), if it has any.
+    pub fn next_fire(&self, loaded: &LoadedWorkflow) -> Option<Timestamp> {
+        let now = self.clock.now();
+        loaded.triggers.iter().filter_map(schedule_of).filter_map(|(schedule, _)| schedule.next_after(now)).min()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trigger_paths_expand_home_variables_and_are_relative_to_the_workflow() {
+        let workflow = Path::new("/srv/pilot/workflows/backup.yaml");
+        assert_eq!(resolve_watch_path("inbox", workflow), PathBuf::from("/srv/pilot/workflows/inbox"));
+        assert_eq!(resolve_watch_path("/data/in", workflow), PathBuf::from("/data/in"));
+        if let Some(home) = std::env::var_os("HOME").filter(|home| !home.is_empty()) {
+            assert_eq!(resolve_watch_path("~/Downloads", workflow), PathBuf::from(&home).join("Downloads"));
+            let home = home.to_string_lossy().into_owned();
+            assert_eq!(resolve_watch_path("${HOME}/x", workflow), PathBuf::from(format!("{home}/x")));
+            assert_eq!(resolve_watch_path("$HOME/y", workflow), PathBuf::from(format!("{home}/y")));
+        }
+        assert_eq!(expand_variables("cost $5 and ${"), "cost $5 and ${", "no name: left as written");
+    }
+
+    #[test]
+    fn a_trigger_takes_the_events_it_names() {
+        let change = |kind| Change { path: PathBuf::from("/x"), kind, from: None };
+        assert!(wanted(&change(ChangeKind::Create), &[]));
+        assert!(wanted(&change(ChangeKind::Rename), &["rename".to_owned()]));
+        assert!(!wanted(&change(ChangeKind::Delete), &["create".to_owned(), "modify".to_owned()]));
+        assert!(wanted(&change(ChangeKind::Delete), &["deleted".to_owned()]));
+    }
+}
