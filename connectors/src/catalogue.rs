@@ -175,8 +175,10 @@ fn fs_copy() -> ActionDefinition {
     action(
         "fs/copy",
         "Copy a file, or a folder with everything in it; missing parent folders of the destination are created. \
-         Each file is copied through a temporary file and a rename, so the destination never holds half a file. \
-         `size` is the number of bytes copied.",
+         Like `cp`, an existing destination file is replaced (and a folder is merged into an existing one), so a \
+         backup run again succeeds; `overwrite: false` refuses an existing destination. Each file is copied \
+         through a temporary file and a rename, so the destination never holds half a file. `size` is the number \
+         of bytes copied.",
         Effect::Write,
         vec![
             required("source", Type::String, "The file or folder to copy."),
@@ -184,7 +186,8 @@ fn fs_copy() -> ActionDefinition {
             optional(
                 "overwrite",
                 Type::Bool,
-                "Replace an existing destination file, or merge into an existing folder (default false: fail).",
+                "Replace an existing destination file, or merge into an existing folder (default true); false \
+                 fails when the destination exists.",
             ),
         ],
         Type::object([("source", Type::String), ("destination", Type::String), ("size", Type::Int)]),
@@ -194,13 +197,18 @@ fn fs_copy() -> ActionDefinition {
 fn fs_move() -> ActionDefinition {
     action(
         "fs/move",
-        "Move or rename a file or folder; missing parent folders of the destination are created. Across file \
-         systems it copies, then deletes the source.",
+        "Move or rename a file or folder; missing parent folders of the destination are created. Like `mv`, an \
+         existing destination file is replaced (a folder replaces only an empty folder); `overwrite: false` \
+         refuses an existing destination. Across file systems it copies, then deletes the source.",
         Effect::Write,
         vec![
             required("source", Type::String, "The file or folder to move."),
             required("destination", Type::String, "The new path (not the folder to move into)."),
-            optional("overwrite", Type::Bool, "Replace an existing destination file (default false: fail)."),
+            optional(
+                "overwrite",
+                Type::Bool,
+                "Replace an existing destination (default true); false fails when the destination exists.",
+            ),
         ],
         Type::object([("source", Type::String), ("destination", Type::String)]),
     )

@@ -89,7 +89,7 @@ fn exists(path: &Path) -> bool {
 
 fn refuse_existing(verb: &str, source: &Path, destination: &Path) -> ActionError {
     failed(format!(
-        "cannot {verb} {} to {}: the destination exists (set `overwrite: true` to replace it)",
+        "cannot {verb} {} to {}: the destination exists and `overwrite` is false",
         source.display(),
         destination.display()
     ))
@@ -180,6 +180,10 @@ fn copy_symlink(from: &Path, to: &Path) -> Result<(), ActionError> {
     copy_file(from, to).map(|_| ())
 }
 
+fn is_folder_with_entries(path: &Path) -> bool {
+    fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some())
+}
+
 /// Renames `source`; across file systems, copies it and then deletes the source.
 pub(super) fn move_path(
     source: &Path,
@@ -190,6 +194,14 @@ pub(super) fn move_path(
     let meta = fs::symlink_metadata(source).map_err(|err| io_failure("move", source, &err))?;
     if !overwrite && exists(destination) {
         return Err(refuse_existing("move", source, destination));
+    }
+    if meta.is_dir() && is_folder_with_entries(destination) {
+        // rename(2) refuses this on one file system; the copy fallback would merge instead. Refuse both ways.
+        return Err(failed(format!(
+            "cannot move {} to {}: the destination is a folder that is not empty",
+            source.display(),
+            destination.display()
+        )));
     }
     create_parent(destination, "move to")?;
     let fail = |err: &io::Error| {
