@@ -33,10 +33,12 @@
 //!
 //! # API keys
 //!
-//! OpenAI and Anthropic need a key; it comes from the step's `credential:`, a credential of provider `api_key` whose
-//! data holds `{"api_key": "..."}` (or `{"token": "..."}`). A step without one fails before any request, saying so.
-//! Ollama needs no key; when its step names a credential anyway, the key is sent as a bearer token (an Ollama behind
-//! an authenticating proxy). Keys are never part of an error message: any echo of one in a provider's answer is
+//! OpenAI's and Anthropic's own services (`api.openai.com`, `api.anthropic.com`) need a key; it comes from the step's
+//! `credential:`, a credential of provider `api_key` whose data holds `{"api_key": "..."}` (or `{"token": "..."}`).
+//! A step calling them without one fails before any request, saying so. Any other address (a local
+//! OpenAI-compatible server such as llama.cpp's, vLLM, LM Studio or LocalAI; Ollama; a proxy) needs a key only if it
+//! says so: without a credential the request goes without one, and a 401 or 403 answer then says a credential may be
+//! missing. When a step names a credential, its key is always sent. Keys are never part of an error message: any echo of one in a provider's answer is
 //! replaced by `[redacted]`.
 //!
 //! # Wire formats
@@ -219,13 +221,13 @@ impl AiConnector {
         request: &ChatRequest,
         ctx: &ActionContext,
     ) -> Result<ChatReply, ActionError> {
-        let (base, key) = (endpoint.base_url.as_str(), endpoint.api_key.as_deref().unwrap_or_default());
+        let (base, key) = (endpoint.base_url.as_str(), endpoint.api_key.as_deref());
         let (target, body) = match endpoint.provider {
             Provider::OpenAi => (openai::chat_target(base, key), openai::chat_body(request)),
             Provider::Anthropic => {
                 (anthropic::chat_target(base, key), anthropic::chat_body(request, self.settings.anthropic_max_tokens))
             }
-            Provider::Ollama => (ollama::chat_target(base, endpoint.api_key.as_deref()), ollama::chat_body(request)),
+            Provider::Ollama => (ollama::chat_target(base, key), ollama::chat_body(request)),
         };
         let answer = self.transport.post_json(&target, &body, &ctx.cancel).await?;
         let parsed = match endpoint.provider {
@@ -244,10 +246,9 @@ impl AiConnector {
     ) -> Result<EmbedReply, ActionError> {
         let base = endpoint.base_url.as_str();
         let (target, body) = match endpoint.provider {
-            Provider::OpenAi => (
-                openai::embed_target(base, endpoint.api_key.as_deref().unwrap_or_default()),
-                openai::embed_body(&endpoint.model, texts),
-            ),
+            Provider::OpenAi => {
+                (openai::embed_target(base, endpoint.api_key.as_deref()), openai::embed_body(&endpoint.model, texts))
+            }
             Provider::Ollama => {
                 (ollama::embed_target(base, endpoint.api_key.as_deref()), ollama::embed_body(&endpoint.model, texts))
             }
@@ -295,7 +296,7 @@ impl AiConnector {
                 invalid("model", format!("no model given, and settings.json has no ai.providers.{provider}.{key}"))
             })?,
         };
-        let api_key = api_key(ctx, provider, action)?;
+        let api_key = api_key(ctx, provider, &base_url, action)?;
         Ok(Endpoint { provider, base_url, model, api_key })
     }
 }
@@ -325,16 +326,23 @@ fn generation_request(inputs: &Inputs<'_>, endpoint: &Endpoint) -> Result<ChatRe
     })
 }
 
-/// The key from the step's credential: data `api_key`, else `token`. Missing is an error for providers that need one.
-fn api_key(ctx: &ActionContext, provider: Provider, action: &str) -> Result<Option<String>, ActionError> {
+/// The key from the step's credential: data `api_key`, else `token`. Missing is an error only for the provider's own
+/// hosted service (see [`Provider::needs_api_key`]).
+fn api_key(
+    ctx: &ActionContext,
+    provider: Provider,
+    base_url: &str,
+    action: &str,
+) -> Result<Option<String>, ActionError> {
     let Some(credential) = &ctx.credential else {
-        if !provider.needs_api_key() {
+        if !provider.needs_api_key(base_url) {
             return Ok(None);
         }
         return Err(ActionError::Failed {
             message: format!(
-                "step `{}`: {action} with provider {provider} needs an API key: add `credential: <name>` to the \
-                 step, naming a credential of provider `api_key` whose data is {{\"api_key\": \"...\"}}",
+                "step `{}`: {action} with provider {provider} at {base_url} needs an API key: add `credential: \
+                 <name>` to the step, naming a credential of provider `api_key` whose data is {{\"api_key\": \
+                 \"...\"}}",
                 ctx.step_id
             ),
         });

@@ -161,7 +161,13 @@ fn refusal_error(target: &Target, refusal: &Refusal, attempts: u32) -> ActionErr
         Some(reason) => format!("{} {reason}", refusal.status.as_u16()),
         None => refusal.status.as_u16().to_string(),
     };
-    let message = format!("{} answered POST {} with HTTP {status}{tries}: {detail}", target.provider, target.url);
+    let mut message = format!("{} answered POST {} with HTTP {status}{tries}: {detail}", target.provider, target.url);
+    if target.secret.is_none() && matches!(refusal.status.as_u16(), 401 | 403) {
+        message.push_str(
+            " (no API key was sent: this server wants one; add `credential: <name>` to the step, naming a credential \
+             of provider `api_key`)",
+        );
+    }
     failed(target, message)
 }
 
