@@ -22,8 +22,6 @@ pub mod fs;
 #[cfg(feature = "runtime")]
 pub mod http;
 #[cfg(feature = "runtime")]
-mod input_fields;
-#[cfg(feature = "runtime")]
 pub mod notify;
 pub mod reference;
 #[cfg(feature = "runtime")]

@@ -13,7 +13,7 @@
 //! (`SIGKILL`), so programs it started die with it; the same happens if the step is dropped mid-run. A program
 //! that exits normally leaves its background children alone; the step then ends when they close its output.
 
-use crate::input_fields::{Fields, invalid, tail};
+use crate::fields::{Fields, invalid, tail};
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use expr_grammar::Value;
 use std::process::{ExitStatus, Stdio};
@@ -62,7 +62,7 @@ struct Finished {
 
 async fn exec(fields: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
     let program = fields.required_string("command")?;
-    let timeout = fields.optional_duration("timeout")?;
+    let timeout = fields.optional_limit("timeout")?;
     let allow_failure = fields.bool_or("allow_failure", false)?;
     let stdin = fields.optional_string("stdin")?.map(str::to_string);
     let mut command = build_command(fields, program)?;

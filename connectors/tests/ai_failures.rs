@@ -197,9 +197,9 @@ async fn bad_inputs_are_reported_by_field_before_any_request() {
         ("complete", json!({}), "prompt", "required"),
         ("complete", json!({"prompt": "Hi", "temperature": 3.5}), "temperature", "between 0 and 2"),
         ("complete", json!({"prompt": "Hi", "max_tokens": 0}), "max_tokens", "at least 1"),
-        ("chat", json!({"messages": [{"role": "robot", "content": "x"}]}), "messages", "role `robot`"),
+        ("chat", json!({"messages": [{"role": "robot", "content": "x"}]}), "messages[0].role", "`robot` is not one of"),
         ("chat", json!({"messages": []}), "messages", "empty"),
-        ("embed", json!({"text": ["a", 3]}), "text", "item 1: expected a string"),
+        ("embed", json!({"text": ["a", 3]}), "text[1]", "expected a string, got an int"),
         ("classify", json!({"text": "x", "labels": ["Yes", "yes."]}), "labels", "the same"),
     ];
     for (action, step, field, expected) in cases {

@@ -98,10 +98,11 @@ mod transport;
 
 pub use settings::{AiSettings, Provider, ProviderSettings, SettingsError};
 
+use crate::fields::{Fields, invalid};
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use call::{ChatReply, ChatRequest, EmbedReply};
 use expr_grammar::Value;
-use input::{Inputs, Message, invalid, object, string};
+use input::{Message, object, string};
 use transport::Transport;
 
 /// The `ai` connector. Holds its settings and one HTTP client (connections are reused across steps).
@@ -162,24 +163,24 @@ impl AiConnector {
         &self.settings
     }
 
-    async fn complete(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn complete(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let endpoint = self.endpoint(inputs, ctx, "ai/complete", ModelUse::Generate)?;
         let mut request = generation_request(inputs, &endpoint)?;
         request.messages = vec![Message::new("user", inputs.required_string("prompt")?)];
         Ok(self.chat_call(&endpoint, &request, ctx).await?.completion_value())
     }
 
-    async fn chat(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn chat(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let endpoint = self.endpoint(inputs, ctx, "ai/chat", ModelUse::Generate)?;
         let mut request = generation_request(inputs, &endpoint)?;
-        request.messages = inputs.messages("messages")?;
+        request.messages = input::messages(inputs, "messages")?;
         Ok(self.chat_call(&endpoint, &request, ctx).await?.chat_value())
     }
 
-    async fn summarize(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn summarize(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let endpoint = self.endpoint(inputs, ctx, "ai/summarize", ModelUse::Generate)?;
         let mut request = generation_request(inputs, &endpoint)?;
-        let max_words = inputs.optional_count("max_words")?;
+        let max_words = inputs.optional_positive_int("max_words")?;
         request.system = Some(prompts::summarize_system(max_words, inputs.optional_string("system")?));
         request.messages = vec![Message::new("user", inputs.required_string("text")?)];
         let reply = self.chat_call(&endpoint, &request, ctx).await?;
@@ -190,7 +191,7 @@ impl AiConnector {
         ]))
     }
 
-    async fn classify(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn classify(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let labels = inputs.string_or_strings("labels")?;
         classify::check_labels(&labels).map_err(|message| invalid("labels", message))?;
         let endpoint = self.endpoint(inputs, ctx, "ai/classify", ModelUse::Generate)?;
@@ -205,7 +206,7 @@ impl AiConnector {
         Ok(object([("label", string(label)), ("score", score), ("model", string(&reply.model))]))
     }
 
-    async fn embed(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn embed(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let provider = self.provider(inputs)?;
         if provider == Provider::Anthropic {
             return Err(embed_unavailable(provider));
@@ -262,7 +263,7 @@ impl AiConnector {
         parsed.map_err(|message| ActionError::Failed { message })
     }
 
-    fn provider(&self, inputs: &Inputs<'_>) -> Result<Provider, ActionError> {
+    fn provider(&self, inputs: &Fields<'_>) -> Result<Provider, ActionError> {
         match inputs.optional_string("provider")? {
             None => Ok(self.settings.default_provider),
             Some(name) => Provider::from_name(name).ok_or_else(|| {
@@ -274,7 +275,7 @@ impl AiConnector {
     /// Combines the step's `provider`/`base_url`/`model`, the settings and the credential.
     fn endpoint(
         &self,
-        inputs: &Inputs<'_>,
+        inputs: &Fields<'_>,
         ctx: &ActionContext,
         action: &str,
         model_use: ModelUse,
@@ -311,7 +312,7 @@ fn embed_unavailable(provider: Provider) -> ActionError {
 }
 
 /// The model and the generation knobs every chat-based action shares.
-fn generation_request(inputs: &Inputs<'_>, endpoint: &Endpoint) -> Result<ChatRequest, ActionError> {
+fn generation_request(inputs: &Fields<'_>, endpoint: &Endpoint) -> Result<ChatRequest, ActionError> {
     let temperature = inputs.optional_float("temperature")?;
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(invalid("temperature", format!("must be between 0 and 2, got {t}")));
@@ -320,7 +321,7 @@ fn generation_request(inputs: &Inputs<'_>, endpoint: &Endpoint) -> Result<ChatRe
         model: endpoint.model.clone(),
         system: inputs.optional_string("system")?.map(str::to_string),
         messages: Vec::new(),
-        max_tokens: inputs.optional_count("max_tokens")?,
+        max_tokens: inputs.optional_positive_int("max_tokens")?,
         temperature,
         logprobs: false,
     })
@@ -377,7 +378,7 @@ impl Connector for AiConnector {
         if let Some(error) = &self.settings_error {
             return Err(ActionError::Unavailable { reason: format!("the ai settings cannot be used: {error}") });
         }
-        let inputs = Inputs::new(&input)?;
+        let inputs = Fields::new(&input)?;
         match action {
             "complete" | "ai/complete" => self.complete(&inputs, ctx).await,
             "chat" | "ai/chat" => self.chat(&inputs, ctx).await,

@@ -184,18 +184,12 @@ pub fn provider_error_message(body: &str) -> Option<String> {
     Some(message.to_string())
 }
 
-/// The first 300 characters of a body, secret removed.
+/// The first 300 characters of a body, quoted (the key is removed by [`failed`]).
 fn excerpt(body: &str) -> String {
-    const LIMIT: usize = 300;
-    let trimmed = body.trim();
-    if trimmed.is_empty() {
-        return "(empty body)".to_string();
+    match crate::fields::excerpt(body, 300) {
+        text if text.is_empty() => "(empty body)".to_string(),
+        text => format!("`{text}`"),
     }
-    let mut text: String = trimmed.chars().take(LIMIT).collect();
-    if trimmed.chars().count() > LIMIT {
-        text.push('…');
-    }
-    format!("`{text}`")
 }
 
 /// Every message leaving this module goes through here so that the API key never appears in it.

@@ -101,7 +101,7 @@ impl ProcessConnector {
 
     /// Reads the program's one-object answer: `{"output": ...}` or `{"error": "..."}`.
     fn answer(&self, action: &str, stdout: &[u8], exited_ok: bool, stderr: &str) -> Result<Value, ActionError> {
-        let stderr_tail = tail(stderr);
+        let stderr_tail = stderr_tail(stderr);
         let reply: serde_json::Value = match serde_json::from_slice(stdout) {
             Ok(reply) => reply,
             Err(err) if exited_ok => {
@@ -131,12 +131,10 @@ impl ProcessConnector {
     }
 }
 
-fn tail(text: &str) -> String {
-    let text = text.trim();
-    let count = text.chars().count();
-    if count <= STDERR_TAIL_CHARS {
-        return if text.is_empty() { "(empty)".to_string() } else { text.to_string() };
+/// The end of the program's stderr for a failure message.
+fn stderr_tail(stderr: &str) -> String {
+    match crate::fields::tail(stderr.trim(), STDERR_TAIL_CHARS) {
+        tail if tail.is_empty() => "(empty)".to_string(),
+        tail => tail,
     }
-    let skipped: String = text.chars().skip(count - STDERR_TAIL_CHARS).collect();
-    format!("...{skipped}")
 }

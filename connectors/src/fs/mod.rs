@@ -10,7 +10,7 @@
 //! - Blocking file system calls run on tokio's blocking pool, never on its workers. Once started, a call runs to
 //!   its end (a single file copy cannot be interrupted); a folder copy checks for cancellation between files.
 
-mod atomic;
+pub(crate) mod atomic;
 mod list;
 mod watch;
 
@@ -84,7 +84,7 @@ async fn read(fields: &Fields<'_>) -> Result<Value, ActionError> {
 
 async fn write(fields: &Fields<'_>) -> Result<Value, ActionError> {
     let path = fields.path("path")?;
-    let content = fields.required_string("content")?.to_string();
+    let content = fields.required_text("content")?.to_string();
     let append = fields.bool_or("append", false)?;
     blocking(move || {
         let size = atomic::write_file(&path, content.as_bytes(), append)?;
