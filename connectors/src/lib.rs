@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "runtime")]
 pub mod ai;
+pub mod backoff;
 pub mod catalogue;
 #[cfg(feature = "runtime")]
 pub mod core;
@@ -88,8 +89,9 @@ pub struct ActionDefinition {
     pub open_inputs: bool,
 }
 
-/// What a running action gets besides its input.
-#[derive(Debug, Clone)]
+/// What a running action gets besides its input. `ActionContext::default()` is a call outside any execution (tests,
+/// embedding code): no credential, a log that drops its lines, a token that is never cancelled.
+#[derive(Debug, Clone, Default)]
 pub struct ActionContext {
     pub execution_id: String,
     pub step_id: String,
@@ -99,6 +101,9 @@ pub struct ActionContext {
     pub credential: Option<Credential>,
     /// The execution's log, for lines the action writes there (the `log` action's message).
     pub log: ExecutionLog,
+    /// The step has `retry:` with more than one attempt. An action that would retry on its own (the AI client)
+    /// then makes one try per step attempt, so that the two kinds of retries never multiply.
+    pub retried_by_step: bool,
 }
 
 /// The level of a line in an execution's log.

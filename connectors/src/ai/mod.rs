@@ -81,7 +81,9 @@
 //!
 //! 429 and 5xx answers are retried with exponential backoff (from `initial_backoff_ms`, doubling) or after the
 //! server's `retry-after` (seconds or HTTP date; `retry-after-ms` too), each wait capped at `max_backoff_ms`, until
-//! `max_attempts` tries were made. Waits and requests stop at once when the step is cancelled. Errors name the
+//! `max_attempts` tries were made. A step with its own `retry:` replaces these retries
+//! ([`crate::ActionContext::retried_by_step`]): one request per step attempt, so the two never multiply. Waits
+//! and requests stop at once when the step is cancelled. Errors name the
 //! provider and URL: connection refused, timeout (`timeout_seconds` per request), an HTTP error status with the
 //! provider's own error message (or the start of the body), and JSON that is malformed or lacks the expected
 //! fields (saying which).
@@ -230,7 +232,7 @@ impl AiConnector {
             }
             Provider::Ollama => (ollama::chat_target(base, key), ollama::chat_body(request)),
         };
-        let answer = self.transport.post_json(&target, &body, &ctx.cancel).await?;
+        let answer = self.transport.post_json(&target, &body, &ctx.cancel, ctx.retried_by_step).await?;
         let parsed = match endpoint.provider {
             Provider::OpenAi => openai::parse_chat(&target.url, answer),
             Provider::Anthropic => anthropic::parse_chat(&target.url, answer),
@@ -255,7 +257,7 @@ impl AiConnector {
             }
             Provider::Anthropic => return Err(embed_unavailable(endpoint.provider)),
         };
-        let answer = self.transport.post_json(&target, &body, &ctx.cancel).await?;
+        let answer = self.transport.post_json(&target, &body, &ctx.cancel, ctx.retried_by_step).await?;
         let parsed = match endpoint.provider {
             Provider::OpenAi => openai::parse_embed(&target.url, answer, texts.len()),
             _ => ollama::parse_embed(&target.url, answer, texts.len()),

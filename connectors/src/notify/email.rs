@@ -407,7 +407,7 @@ mod tests {
             step_id: "s".into(),
             cancel: tokio_util::sync::CancellationToken::new(),
             credential: None,
-            log: Default::default(),
+            ..Default::default()
         };
         let fields = Fields::new(&input).expect("fields");
         match send(&defaults, &fields, &ctx).await {

@@ -343,7 +343,7 @@ pub fn ctx_with(credential: Option<Credential>) -> ActionContext {
         step_id: "ask".to_string(),
         cancel: CancellationToken::new(),
         credential,
-        log: Default::default(),
+        ..Default::default()
     }
 }
 
