@@ -566,7 +566,9 @@ fn shell_exec() -> ActionDefinition {
     action(
         "shell/exec",
         "Run a program and capture its output. Without `shell: true` the command is run directly, not through \
-         a shell, so arguments need no quoting.",
+         a shell, so arguments need no quoting. The program leads a process group of its own: a timeout or a \
+         cancel kills it with everything it started, and it dies with the `pilot` running it (Linux); `pilot \
+         resume` kills what an interrupted run's program left running before it re-runs or reports the step.",
         Effect::Write,
         vec![
             required("command", Type::String, "The program (or, with `shell: true`, the shell command line)."),
@@ -574,7 +576,7 @@ fn shell_exec() -> ActionDefinition {
             optional("shell", Type::Bool, "Run `command` through `sh -c` (default false)."),
             optional("cwd", Type::String, "The working folder."),
             optional("env", any_object(), "Extra environment variables, name to value."),
-            optional("timeout", Type::Duration, "Kill the process after this long."),
+            optional("timeout", Type::Duration, "Kill the program, and what it started, after this long."),
             optional("stdin", Type::String, "Text written to the process's standard input."),
             optional("allow_failure", Type::Bool, "Succeed even when the exit code is not 0 (default false)."),
         ],

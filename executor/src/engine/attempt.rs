@@ -156,6 +156,7 @@ async fn dispatch(
         credential,
         log,
         retried_by_step: step.retry.max_attempts > 1,
+        children: run.children.clone(),
     };
     match AssertUnwindSafe(run.actions.run(&step.action, input, &ctx)).catch_unwind().await {
         Ok(result) => result,

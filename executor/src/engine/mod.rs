@@ -318,6 +318,7 @@ impl WorkflowEngine {
             redactor: Redactor::new(secret_texts),
             credentials: context.credentials.clone(),
             progress: context.progress.clone(),
+            children: context.children.clone(),
             pending_writes: Mutex::default(),
         };
         fill_secret_slots(&run, context)?;
