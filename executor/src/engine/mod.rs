@@ -301,10 +301,6 @@ impl WorkflowEngine {
     }
 
     fn new_run(&self, id: String, workflow: &Workflow, context: &Context) -> Result<ExecutionRun, EngineError> {
-        let mut secret_texts: Vec<String> = context.secrets.values().cloned().collect();
-        for credential in context.credentials.values() {
-            redact::strings_in(&credential.data, &mut secret_texts);
-        }
         let run = ExecutionRun {
             id,
             workflow_name: workflow.plan.workflow.name.clone(),
@@ -315,7 +311,7 @@ impl WorkflowEngine {
             store: Arc::clone(&self.store),
             actions: Arc::clone(&self.actions),
             user_cancel: CancellationToken::new(),
-            redactor: Redactor::new(secret_texts),
+            redactor: Redactor::for_run(&context.secrets, &context.credentials),
             credentials: context.credentials.clone(),
             progress: context.progress.clone(),
             children: context.children.clone(),
