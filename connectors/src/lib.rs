@@ -31,6 +31,8 @@ pub mod reference;
 pub mod registry;
 #[cfg(feature = "runtime")]
 pub mod shell;
+#[cfg(feature = "runtime")]
+mod tls;
 
 /// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
 /// other and to `Read` steps; `Pure` and `Read` steps that do not depend on each other run in parallel.

@@ -43,7 +43,8 @@ impl RetryPolicy {
 }
 
 pub struct Transport {
-    client: reqwest::Client,
+    /// Why no client could be built, if so: every call then fails saying it.
+    client: Result<reqwest::Client, String>,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -58,7 +59,7 @@ struct Refusal {
 impl Transport {
     pub fn new(settings: &AiSettings) -> Transport {
         Transport {
-            client: reqwest::Client::new(),
+            client: crate::tls::http_client().build().map_err(|err| err.to_string()),
             timeout: settings.timeout(),
             retry: RetryPolicy::from_settings(settings),
         }
@@ -102,7 +103,10 @@ impl Transport {
         target: &Target,
         body: &serde_json::Value,
     ) -> Result<Result<String, Refusal>, ActionError> {
-        let mut request = self.client.post(&target.url).timeout(self.timeout).json(body);
+        let client = self.client.as_ref().map_err(|reason| ActionError::Unavailable {
+            reason: format!("cannot set up the HTTP client: {reason}"),
+        })?;
+        let mut request = client.post(&target.url).timeout(self.timeout).json(body);
         for (name, value) in &target.headers {
             request = request.header(*name, value);
         }
