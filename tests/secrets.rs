@@ -42,14 +42,16 @@ fn set_credential(home: &Path, name: &str, secret: &str) -> Output {
     child.wait_with_output().expect("pilot ends")
 }
 
-/// What the server saw: every request's path and headers.
+/// What the server saw: every request's path and headers, and the bodies.
 #[derive(Debug, Default)]
 struct Seen {
     requests: Vec<(String, Vec<(String, String)>)>,
+    bodies: Vec<String>,
 }
 
 /// A real HTTP/1.1 server on 127.0.0.1: `/check` answers 200 only to `Authorization: Bearer SECRET` (401
-/// otherwise); `/echo` answers with its `x-token` header as the body; `/fail` answers 500 with the query.
+/// otherwise); `/echo` answers with its `x-token` header as the body; `/mirror` answers with the whole request as
+/// it arrived (request line, headers, body); `/fail` answers 500 with the query.
 fn start_server() -> (String, Arc<Mutex<Seen>>) {
     let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
     let address = format!("http://{}", listener.local_addr().expect("address"));
@@ -81,7 +83,13 @@ fn answer(stream: TcpStream, seen: &Mutex<Seen>) {
         }
     }
     let header = |name: &str| headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone()).unwrap_or_default();
-    let (status, body) = if target.starts_with("/check") {
+    let mut request_body = vec![0; header("content-length").parse().unwrap_or(0)];
+    let _ = std::io::Read::read_exact(&mut reader, &mut request_body);
+    let request_body = String::from_utf8_lossy(&request_body).into_owned();
+    let (status, body) = if target.starts_with("/mirror") {
+        let head: String = headers.iter().map(|(name, value)| format!("{name}: {value}\n")).collect();
+        ("200 OK", format!("{}\n{head}\n{request_body}", request_line.trim_end()))
+    } else if target.starts_with("/check") {
         if header("authorization") == format!("Bearer {SECRET}") {
             ("200 OK", "ok".to_owned())
         } else {
@@ -92,7 +100,10 @@ fn answer(stream: TcpStream, seen: &Mutex<Seen>) {
     } else {
         ("500 Internal Server Error", format!("failed for {target}"))
     };
-    seen.lock().expect("lock").requests.push((target, headers));
+    let mut seen = seen.lock().expect("lock");
+    seen.requests.push((target, headers));
+    seen.bodies.push(request_body);
+    drop(seen);
     let response = format!(
         "HTTP/1.1 {status}\r\ncontent-type: text/plain\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
         body.len()
@@ -268,4 +279,150 @@ fn set_refuses_a_secret_given_nowhere_and_rm_removes() {
     assert!(stored_credentials(home.path()).is_empty());
     let again = pilot(home.path(), MASTER_KEY).args(["credentials", "rm", "api"]).output().expect("rm again");
     assert_eq!(again.status.code(), Some(2));
+}
+
+/// A key and a password with the characters that change on the wire: `&`, `=`, `/`, `+` are percent-encoded in a
+/// query or a form body, `"` is escaped in JSON, and the basic pair travels as base64.
+const WIRE_KEY: &str = "k3y&v=a/b+c9Q";
+const WIRE_USER: &str = "ann";
+const WIRE_PASSWORD: &str = "pa\"ss&wo=rd/9Z";
+
+fn set_basic_credential(home: &Path, name: &str, username: &str, password: &str) -> Output {
+    let mut child = pilot(home, MASTER_KEY)
+        .args(["credentials", "set", name, "--provider", "basic", "--username", username])
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("pilot starts");
+    child.stdin.take().expect("stdin").write_all(format!("{password}\n").as_bytes()).expect("write password");
+    child.wait_with_output().expect("pilot ends")
+}
+
+/// As a query string or a form body carries text (`application/x-www-form-urlencoded`).
+fn form_encoded(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b if b.is_ascii_alphanumeric() || b"*-._".contains(&b) => char::from(b).to_string(),
+            b' ' => "+".to_owned(),
+            b => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// As a JSON string carries text, without the quotes.
+fn json_escaped(text: &str) -> String {
+    let quoted = serde_json::Value::from(text).to_string();
+    quoted[1..quoted.len() - 1].to_owned()
+}
+
+fn base64(text: &str) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(text)
+}
+
+fn wire_workflow(dir: &Path, base_url: &str) -> PathBuf {
+    let yaml = format!(
+        r#"name: secrets-on-the-wire
+steps:
+  - id: basic
+    action: http/get
+    credential: web
+    input:
+      url: "{base_url}/mirror"
+  - id: query
+    action: http/get
+    input:
+      url: "{base_url}/mirror"
+      query:
+        key: "${{secrets.api}}"
+  - id: form
+    action: http/post
+    input:
+      url: "{base_url}/mirror"
+      form:
+        key: "${{secrets.api}}"
+  - id: json
+    action: http/post
+    input:
+      url: "{base_url}/mirror"
+      json:
+        password: "${{secrets.web}}"
+  - id: broken
+    action: http/get
+    continue_on_error: true
+    input:
+      url: "{base_url}/fail"
+      query:
+        t: "${{secrets.api}}"
+"#
+    );
+    let path = dir.join("wire.yaml");
+    std::fs::write(&path, yaml).expect("write workflow");
+    path
+}
+
+/// A server echoes each secret in the form it travelled in: base64 of the basic pair, percent-encoded in a query
+/// and a form body, JSON-escaped in a JSON body. None of those forms reaches the database (or its WAL), the log
+/// file, `run --json`, `executions show --json` or `pilot logs`.
+#[test]
+fn a_secret_echoed_in_the_form_it_travelled_in_is_masked_everywhere() {
+    let home = tempfile::tempdir().expect("tempdir");
+    let (base_url, seen) = start_server();
+    assert!(set_credential(home.path(), "api", WIRE_KEY).status.success());
+    assert!(set_basic_credential(home.path(), "web", WIRE_USER, WIRE_PASSWORD).status.success());
+    let basic_pair = base64(&format!("{WIRE_USER}:{WIRE_PASSWORD}"));
+    let (key_in_form, password_in_json) = (form_encoded(WIRE_KEY), json_escaped(WIRE_PASSWORD));
+
+    let _keep_wal = SqliteStore::open(home.path().join("pilot.db"), StoreOptions::default()).expect("store opens");
+    let file = wire_workflow(home.path(), &base_url);
+    let run = pilot(home.path(), MASTER_KEY).arg("run").arg(&file).arg("--json").output().expect("run");
+    let run_json = text(&run.stdout);
+    assert_eq!(run.status.code(), Some(0), "stdout: {run_json}\nstderr: {}", text(&run.stderr));
+
+    // Each form did travel: the test server received it.
+    let seen = seen.lock().expect("lock");
+    let headers: Vec<&(String, String)> = seen.requests.iter().flat_map(|(_, headers)| headers).collect();
+    assert!(headers.iter().any(|(n, v)| n == "authorization" && *v == format!("Basic {basic_pair}")), "{headers:?}");
+    assert!(seen.requests.iter().any(|(path, _)| *path == format!("/mirror?key={key_in_form}")), "{seen:?}");
+    assert!(seen.bodies.iter().any(|body| *body == format!("key={key_in_form}")), "{seen:?}");
+    assert!(seen.bodies.iter().any(|body| body.contains(&format!("\"{password_in_json}\""))), "{seen:?}");
+    drop(seen);
+
+    // Each echo is stored masked.
+    let execution: serde_json::Value = serde_json::from_str(&run_json).expect("run --json is JSON");
+    let body_of = |id: &str| {
+        let steps = execution["steps"].as_array().expect("steps");
+        let step = steps.iter().find(|step| step["id"] == id).expect("step recorded");
+        step["output"]["body"].as_str().unwrap_or_default().to_owned()
+    };
+    assert!(body_of("basic").contains("authorization: Basic ***"), "{}", body_of("basic"));
+    assert!(body_of("query").starts_with("GET /mirror?key=*** HTTP/1.1"), "{}", body_of("query"));
+    assert!(body_of("form").ends_with("\nkey=***"), "{}", body_of("form"));
+    assert!(body_of("json").ends_with(r#"{"password":"***"}"#), "{}", body_of("json"));
+
+    let id = execution["id"].as_str().expect("execution id").to_owned();
+    let show = pilot(home.path(), MASTER_KEY).args(["executions", "show", &id, "--json"]).output().expect("show");
+    let logs = pilot(home.path(), MASTER_KEY).args(["logs", &id]).output().expect("logs");
+    assert!(text(&logs.stdout).contains("failed for /fail?t=***"), "{}", text(&logs.stdout));
+
+    let forms = [
+        WIRE_KEY.to_owned(),
+        WIRE_PASSWORD.to_owned(),
+        basic_pair.trim_end_matches('=').to_owned(),
+        key_in_form,
+        password_in_json.clone(),
+        json_escaped(&password_in_json),
+    ];
+    let outputs =
+        [("run --json", run.stdout), ("run stderr", run.stderr), ("show", show.stdout), ("logs", logs.stdout)];
+    for (what, output) in &outputs {
+        for form in &forms {
+            assert!(!contains(output, form), "{what} holds `{form}`: {}", text(output));
+        }
+    }
+    for file in files_under(home.path()) {
+        let bytes = std::fs::read(&file).expect("read file");
+        for form in &forms {
+            assert!(!contains(&bytes, form), "{} holds `{form}`", file.display());
+        }
+    }
 }

@@ -780,7 +780,7 @@ Right:
 file later in sorted order is refused (the earlier one keeps running) and this diagnostic is served for it by
 the API (`GET /api/v1/workflows/{name}` and the file list).
 
-Wrong (two files):
+Wrong:
 
     # workflows/backup.yaml
     name: backup

@@ -175,8 +175,10 @@ fn fs_copy() -> ActionDefinition {
     action(
         "fs/copy",
         "Copy a file, or a folder with everything in it; missing parent folders of the destination are created. \
-         Each file is copied through a temporary file and a rename, so the destination never holds half a file. \
-         `size` is the number of bytes copied.",
+         Like `cp`, an existing destination file is replaced (and a folder is merged into an existing one), so a \
+         backup run again succeeds; `overwrite: false` refuses an existing destination. Each file is copied \
+         through a temporary file and a rename, so the destination never holds half a file. `size` is the number \
+         of bytes copied.",
         Effect::Write,
         vec![
             required("source", Type::String, "The file or folder to copy."),
@@ -184,7 +186,8 @@ fn fs_copy() -> ActionDefinition {
             optional(
                 "overwrite",
                 Type::Bool,
-                "Replace an existing destination file, or merge into an existing folder (default false: fail).",
+                "Replace an existing destination file, or merge into an existing folder (default true); false \
+                 fails when the destination exists.",
             ),
         ],
         Type::object([("source", Type::String), ("destination", Type::String), ("size", Type::Int)]),
@@ -194,13 +197,18 @@ fn fs_copy() -> ActionDefinition {
 fn fs_move() -> ActionDefinition {
     action(
         "fs/move",
-        "Move or rename a file or folder; missing parent folders of the destination are created. Across file \
-         systems it copies, then deletes the source.",
+        "Move or rename a file or folder; missing parent folders of the destination are created. Like `mv`, an \
+         existing destination file is replaced (a folder replaces only an empty folder); `overwrite: false` \
+         refuses an existing destination. Across file systems it copies, then deletes the source.",
         Effect::Write,
         vec![
             required("source", Type::String, "The file or folder to move."),
             required("destination", Type::String, "The new path (not the folder to move into)."),
-            optional("overwrite", Type::Bool, "Replace an existing destination file (default false: fail)."),
+            optional(
+                "overwrite",
+                Type::Bool,
+                "Replace an existing destination (default true); false fails when the destination exists.",
+            ),
         ],
         Type::object([("source", Type::String), ("destination", Type::String)]),
     )
@@ -558,7 +566,9 @@ fn shell_exec() -> ActionDefinition {
     action(
         "shell/exec",
         "Run a program and capture its output. Without `shell: true` the command is run directly, not through \
-         a shell, so arguments need no quoting.",
+         a shell, so arguments need no quoting. The program leads a process group of its own: a timeout or a \
+         cancel kills it with everything it started, and it dies with the `pilot` running it (Linux); `pilot \
+         resume` kills what an interrupted run's program left running before it re-runs or reports the step.",
         Effect::Write,
         vec![
             required("command", Type::String, "The program (or, with `shell: true`, the shell command line)."),
@@ -566,7 +576,7 @@ fn shell_exec() -> ActionDefinition {
             optional("shell", Type::Bool, "Run `command` through `sh -c` (default false)."),
             optional("cwd", Type::String, "The working folder."),
             optional("env", any_object(), "Extra environment variables, name to value."),
-            optional("timeout", Type::Duration, "Kill the process after this long."),
+            optional("timeout", Type::Duration, "Kill the program, and what it started, after this long."),
             optional("stdin", Type::String, "Text written to the process's standard input."),
             optional("allow_failure", Type::Bool, "Succeed even when the exit code is not 0 (default false)."),
         ],

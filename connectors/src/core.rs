@@ -10,7 +10,7 @@
 use expr_grammar::{Object, Value};
 
 use crate::catalogue::Catalogue;
-use crate::fields::{Fields, invalid, render, std_duration};
+use crate::fields::{Fields, invalid, render};
 use crate::{ActionContext, ActionDefinition, ActionError, Connector, LogLevel};
 
 /// Runs `transform`, `log` and `sleep`.
@@ -51,7 +51,7 @@ fn transform(input: Value) -> Result<Value, ActionError> {
     match input {
         Value::Object(_) => Ok(input),
         Value::Null => Ok(Value::Object(std::sync::Arc::new(Object::new()))),
-        _ => Err(invalid("input", "expected an object of inputs".into())),
+        other => Err(crate::fields::wrong_kind("input", "an object of inputs", &other)),
     }
 }
 
@@ -68,10 +68,7 @@ fn log_level(fields: &Fields<'_>) -> Result<LogLevel, ActionError> {
 fn log(input: &Value, ctx: &ActionContext) -> Result<Value, ActionError> {
     let fields = Fields::new(input)?;
     let level = log_level(&fields)?;
-    let message = match fields.get("message") {
-        None => return Err(invalid("message", "required".into())),
-        Some(value) => render(value),
-    };
+    let message = render(fields.required("message")?);
     let (execution, step) = (ctx.execution_id.as_str(), ctx.step_id.as_str());
     match level {
         LogLevel::Debug => tracing::debug!(target: "pilot::log", execution, step, "{message}"),
@@ -87,6 +84,6 @@ async fn sleep(input: &Value, ctx: &ActionContext) -> Result<Value, ActionError>
     let duration = Fields::new(input)?.required_duration("duration")?;
     tokio::select! {
         _ = ctx.cancel.cancelled() => Err(ActionError::Cancelled),
-        _ = tokio::time::sleep(std_duration(duration)) => Ok(Value::Null),
+        _ = tokio::time::sleep(duration) => Ok(Value::Null),
     }
 }

@@ -11,6 +11,7 @@ use tokio_util::sync::CancellationToken;
 
 #[cfg(feature = "runtime")]
 pub mod ai;
+pub mod backoff;
 pub mod catalogue;
 #[cfg(feature = "runtime")]
 pub mod core;
@@ -22,14 +23,16 @@ pub mod fs;
 #[cfg(feature = "runtime")]
 pub mod http;
 #[cfg(feature = "runtime")]
-mod input_fields;
-#[cfg(feature = "runtime")]
 pub mod notify;
+#[cfg(feature = "runtime")]
+pub mod process;
 pub mod reference;
 #[cfg(feature = "runtime")]
 pub mod registry;
 #[cfg(feature = "runtime")]
 pub mod shell;
+#[cfg(feature = "runtime")]
+mod tls;
 
 /// What running an action does to the world. The compiler keeps `Write` steps in file order relative to each
 /// other and to `Read` steps; `Pure` and `Read` steps that do not depend on each other run in parallel.
@@ -90,8 +93,9 @@ pub struct ActionDefinition {
     pub open_inputs: bool,
 }
 
-/// What a running action gets besides its input.
-#[derive(Debug, Clone)]
+/// What a running action gets besides its input. `ActionContext::default()` is a call outside any execution (tests,
+/// embedding code): no credential, a log that drops its lines, a token that is never cancelled.
+#[derive(Debug, Clone, Default)]
 pub struct ActionContext {
     pub execution_id: String,
     pub step_id: String,
@@ -101,6 +105,61 @@ pub struct ActionContext {
     pub credential: Option<Credential>,
     /// The execution's log, for lines the action writes there (the `log` action's message).
     pub log: ExecutionLog,
+    /// The step has `retry:` with more than one attempt. An action that would retry on its own (the AI client)
+    /// then makes one try per step attempt, so that the two kinds of retries never multiply.
+    pub retried_by_step: bool,
+    /// Where an action that starts programs reports each one's process group while it runs, so that a later
+    /// `pilot resume` can kill what an interrupted attempt left running (see [`ChildRecord`]).
+    pub children: ChildRecorder,
+}
+
+/// A process group an action started, identified so that another process can later kill what is left of it
+/// without ever hitting an unrelated process that reuses the id.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChildRecord {
+    /// The group's id: the pid of the program the action started, its leader.
+    pub pgid: u32,
+    /// The leader's start time in clock ticks after boot (`/proc/PID/stat` field 22): a process that reuses the
+    /// id has another one.
+    pub start_time: u64,
+    /// `/proc/sys/kernel/random/boot_id`: after a reboot nothing of the group is left, whatever the ids.
+    pub boot_id: String,
+}
+
+/// What happened to a recorded process group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChildEvent<'a> {
+    /// The action started the group's leader.
+    Started(&'a ChildRecord),
+    /// The action is done with the group: it ended, or the action killed it.
+    Ended(&'a ChildRecord),
+}
+
+/// Where an action reports the process groups it starts and ends. The default (an action called outside an
+/// execution) records nothing.
+#[derive(Clone, Default)]
+pub struct ChildRecorder {
+    sink: Option<std::sync::Arc<ChildSink>>,
+}
+
+type ChildSink = dyn Fn(ChildEvent<'_>) + Send + Sync;
+
+impl ChildRecorder {
+    pub fn new(sink: impl Fn(ChildEvent<'_>) + Send + Sync + 'static) -> ChildRecorder {
+        ChildRecorder { sink: Some(std::sync::Arc::new(sink)) }
+    }
+
+    pub fn report(&self, event: ChildEvent<'_>) {
+        if let Some(sink) = &self.sink {
+            sink(event);
+        }
+    }
+}
+
+impl std::fmt::Debug for ChildRecorder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ChildRecorder").field("connected", &self.sink.is_some()).finish()
+    }
 }
 
 /// The level of a line in an execution's log.

@@ -9,11 +9,14 @@
 //! 16 MiB (the rest is read and dropped). An exit code other than 0 fails the step with the code and the end of
 //! stderr, unless `allow_failure: true`. A program killed by a signal reports `128 + signal`, as shells do.
 //!
-//! On Unix the program starts in a process group of its own. On cancel or timeout the whole group is killed
-//! (`SIGKILL`), so programs it started die with it; the same happens if the step is dropped mid-run. A program
-//! that exits normally leaves its background children alone; the step then ends when they close its output.
+//! The program starts through [`crate::process::spawn`]: in a process group of its own, and on Linux killed when
+//! the `pilot` running it dies, even by `SIGKILL`. On cancel or timeout the whole group is killed (`SIGKILL`), so
+//! programs it started die with it; the same happens if the step is dropped mid-run. While it runs, its group is
+//! reported through `ActionContext::children`, so that `pilot resume` kills what an interrupted run left. A
+//! program that exits normally leaves its background children alone; the step then ends when they close its
+//! output.
 
-use crate::input_fields::{Fields, invalid, tail};
+use crate::fields::{Fields, invalid, tail};
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use expr_grammar::Value;
 use std::process::{ExitStatus, Stdio};
@@ -62,13 +65,13 @@ struct Finished {
 
 async fn exec(fields: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
     let program = fields.required_string("command")?;
-    let timeout = fields.optional_duration("timeout")?;
+    let timeout = fields.optional_limit("timeout")?;
     let allow_failure = fields.bool_or("allow_failure", false)?;
     let stdin = fields.optional_string("stdin")?.map(str::to_string);
     let mut command = build_command(fields, program)?;
     command.stdin(if stdin.is_some() { Stdio::piped() } else { Stdio::null() });
-    let mut child = command.spawn().map_err(|err| spawn_error(program, fields, &err))?;
-    let mut group = ProcessGroup::of(&child);
+    let (mut child, mut group) =
+        crate::process::spawn(command, &ctx.children).await.map_err(|err| spawn_error(program, fields, &err))?;
     let finished = tokio::select! {
         _ = ctx.cancel.cancelled() => {
             stop(&mut group, &mut child).await;
@@ -120,9 +123,7 @@ fn build_command(fields: &Fields<'_>, program: &str) -> Result<Command, ActionEr
         command.current_dir(folder);
     }
     command.envs(fields.string_pairs("env")?);
-    command.stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
-    #[cfg(unix)]
-    command.process_group(0);
+    command.stdout(Stdio::piped()).stderr(Stdio::piped());
     Ok(command)
 }
 
@@ -175,7 +176,7 @@ async fn sleep_or_forever(limit: Option<Duration>) {
 }
 
 /// Kills the group and reaps the child, so no zombie is left.
-async fn stop(group: &mut ProcessGroup, child: &mut Child) {
+async fn stop(group: &mut crate::process::ProcessGroup, child: &mut Child) {
     group.kill();
     let _ = child.kill().await;
 }
@@ -189,40 +190,4 @@ fn exit_code(status: ExitStatus) -> i32 {
 #[cfg(not(unix))]
 fn exit_code(status: ExitStatus) -> i32 {
     status.code().unwrap_or(-1)
-}
-
-/// The program's process group, killed when dropped while still armed (a step dropped mid-run).
-pub(crate) struct ProcessGroup {
-    id: Option<u32>,
-}
-
-impl ProcessGroup {
-    pub(crate) fn of(child: &Child) -> ProcessGroup {
-        ProcessGroup { id: child.id() }
-    }
-
-    pub(crate) fn disarm(&mut self) {
-        self.id = None;
-    }
-
-    #[cfg(unix)]
-    pub(crate) fn kill(&mut self) {
-        if let Some(id) = self.id.take().and_then(|id| i32::try_from(id).ok()) {
-            // SAFETY: kill(2) with a negative pid signals that process group; it touches no memory of ours.
-            unsafe {
-                libc::kill(-id, libc::SIGKILL);
-            }
-        }
-    }
-
-    #[cfg(not(unix))]
-    pub(crate) fn kill(&mut self) {
-        self.id = None;
-    }
-}
-
-impl Drop for ProcessGroup {
-    fn drop(&mut self) {
-        self.kill();
-    }
 }

@@ -3,7 +3,7 @@
 mod ai_support;
 
 use ai_support::{FakeProvider, KEY, Script, ctx, ctx_with, field, input, text};
-use connectors::ai::{AiConnector, Provider};
+use connectors::ai::{AiConnector, AiSettings, Provider};
 use connectors::{ActionError, Connector};
 use expr_grammar::Value;
 use serde_json::json;
@@ -102,13 +102,29 @@ async fn classify_returns_the_label_as_given_and_a_null_score() {
 }
 
 #[tokio::test]
-async fn a_step_without_credential_fails_naming_the_need_for_credential() {
+async fn the_anthropic_service_without_credential_fails_naming_the_need_for_credential() {
+    let settings = AiSettings { default_provider: Provider::Anthropic, ..AiSettings::default() }
+        .with_model(Provider::Anthropic, "claude-sonnet-4-5");
+    let ai = AiConnector::new(settings);
+    let step = input(json!({"messages": [{"role": "user", "content": "Hi"}]}));
+    let message = ai.execute("chat", step, &ctx_with(None)).await.unwrap_err().to_string();
+    assert!(
+        message.contains("ai/chat with provider anthropic at https://api.anthropic.com needs an API key"),
+        "{message}"
+    );
+    assert!(message.contains("credential:"), "{message}");
+}
+
+#[tokio::test]
+async fn another_anthropic_address_is_called_without_a_key_when_the_step_names_no_credential() {
     let (server, ai) = anthropic().await;
     let step = input(json!({"messages": [{"role": "user", "content": "Hi"}]}));
     let message = ai.execute("chat", step, &ctx_with(None)).await.unwrap_err().to_string();
-    assert!(message.contains("ai/chat with provider anthropic needs an API key"), "{message}");
-    assert!(message.contains("credential:"), "{message}");
-    assert_eq!(server.request_count(), 0);
+    assert!(message.contains("HTTP 401 Unauthorized: invalid x-api-key"), "{message}");
+    assert!(message.contains("no API key was sent"), "{message}");
+    let request = server.only_request();
+    assert_eq!(request.header("x-api-key"), None);
+    assert_eq!(request.header("anthropic-version"), Some("2023-06-01"));
 }
 
 #[tokio::test]

@@ -73,6 +73,21 @@ async fn max_attempts_from_the_settings_bounds_the_tries() {
     assert_eq!(server.request_count(), 1);
 }
 
+/// A step with its own `retry:` replaces the client's retries: one request per step attempt, never 3 x 3.
+#[tokio::test]
+async fn a_step_that_retries_itself_gets_one_try_per_attempt_even_after_a_429() {
+    let server = FakeProvider::start(Provider::OpenAi).await;
+    let ai = AiConnector::new(server.settings());
+    server.script([Script::status_with_header(429, "retry-after", "0", "{}"), Script::status(500, "{}")]);
+    let ctx = connectors::ActionContext { retried_by_step: true, ..ctx() };
+    let first = ai.execute("complete", complete_step(), &ctx).await.unwrap_err().to_string();
+    assert!(first.contains("HTTP 429 Too Many Requests: `{}`"), "{first}");
+    assert_eq!(server.request_count(), 1);
+    let second = ai.execute("complete", complete_step(), &ctx).await.unwrap_err().to_string();
+    assert!(second.contains("HTTP 500 Internal Server Error: `{}`"), "{second}");
+    assert_eq!(server.request_count(), 2);
+}
+
 #[tokio::test]
 async fn a_400_is_not_retried_and_quotes_the_providers_message() {
     let server = FakeProvider::start(Provider::Anthropic).await;
@@ -197,9 +212,9 @@ async fn bad_inputs_are_reported_by_field_before_any_request() {
         ("complete", json!({}), "prompt", "required"),
         ("complete", json!({"prompt": "Hi", "temperature": 3.5}), "temperature", "between 0 and 2"),
         ("complete", json!({"prompt": "Hi", "max_tokens": 0}), "max_tokens", "at least 1"),
-        ("chat", json!({"messages": [{"role": "robot", "content": "x"}]}), "messages", "role `robot`"),
+        ("chat", json!({"messages": [{"role": "robot", "content": "x"}]}), "messages[0].role", "`robot` is not one of"),
         ("chat", json!({"messages": []}), "messages", "empty"),
-        ("embed", json!({"text": ["a", 3]}), "text", "item 1: expected a string"),
+        ("embed", json!({"text": ["a", 3]}), "text[1]", "expected a string, got an int"),
         ("classify", json!({"text": "x", "labels": ["Yes", "yes."]}), "labels", "the same"),
     ];
     for (action, step, field, expected) in cases {

@@ -2,7 +2,7 @@
 mod ai_support;
 
 use ai_support::{FakeProvider, KEY, Script, api_key_credential, ctx, ctx_with, field, floats, input, text};
-use connectors::ai::{AiConnector, Provider};
+use connectors::ai::{AiConnector, AiSettings, Provider};
 use connectors::{ActionError, Connector};
 use expr_grammar::Value;
 use serde_json::json;
@@ -139,14 +139,45 @@ async fn classify_score_is_null_when_the_server_returns_no_logprobs() {
 }
 
 #[tokio::test]
-async fn a_step_without_credential_fails_before_any_request_naming_the_need_for_credential() {
-    let (server, ai) = openai().await;
+async fn the_openai_service_without_credential_fails_before_any_request_naming_the_need_for_credential() {
+    // No base_url anywhere: the step would go to https://api.openai.com, which needs a key. Nothing is sent.
+    let settings = AiSettings { default_provider: Provider::OpenAi, ..AiSettings::default() }
+        .with_model(Provider::OpenAi, "gpt-4o-mini");
+    let ai = AiConnector::new(settings);
     let err = ai.execute("complete", input(json!({"prompt": "Hi"})), &ctx_with(None)).await.unwrap_err();
     let message = err.to_string();
     assert!(message.contains("step `ask`"), "{message}");
-    assert!(message.contains("provider openai needs an API key"), "{message}");
+    assert!(message.contains("provider openai at https://api.openai.com needs an API key"), "{message}");
     assert!(message.contains("`credential: <name>`"), "{message}");
-    assert_eq!(server.request_count(), 0);
+}
+
+/// llama.cpp's server, vLLM, LM Studio and LocalAI speak OpenAI's API and, run locally, need no key.
+#[tokio::test]
+async fn a_local_openai_compatible_server_is_called_without_a_credential_and_without_a_key() {
+    let server = FakeProvider::start_keyless(Provider::OpenAi).await;
+    let ai = AiConnector::new(AiSettings::default());
+    let step = input(json!({"provider": "openai", "base_url": server.base_url, "model": "qwen2.5-0.5b",
+                            "prompt": "Say hi"}));
+    let output = ai.execute("complete", step, &ctx_with(None)).await.expect("complete");
+    assert_eq!(text(&output, "text"), "Hello from the test server.");
+    let step = input(json!({"provider": "openai", "base_url": format!("{}/v1", server.base_url),
+                            "model": "nomic-embed", "text": "hello"}));
+    ai.execute("embed", step, &ctx_with(None)).await.expect("embed");
+
+    let requests = server.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/v1/chat/completions", "/v1/embeddings"]);
+    assert!(requests.iter().all(|r| r.header("authorization").is_none()), "no key, no Authorization header");
+}
+
+#[tokio::test]
+async fn a_server_that_wants_a_key_and_got_none_says_a_credential_may_be_missing() {
+    let (server, ai) = openai().await;
+    let err = ai.execute("complete", input(json!({"prompt": "Hi"})), &ctx_with(None)).await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("HTTP 401 Unauthorized: You didn't provide an API key."), "{message}");
+    assert!(message.contains("no API key was sent: this server wants one; add `credential: <name>`"), "{message}");
+    assert_eq!(server.only_request().header("authorization"), None);
 }
 
 #[tokio::test]

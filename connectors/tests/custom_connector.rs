@@ -16,7 +16,7 @@ fn context() -> ActionContext {
         step_id: "count".into(),
         cancel: CancellationToken::new(),
         credential: None,
-        log: Default::default(),
+        ..Default::default()
     }
 }
 

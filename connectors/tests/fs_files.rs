@@ -104,7 +104,7 @@ async fn failed_write_leaves_the_destination_intact_and_no_temporary_file() {
 }
 
 #[tokio::test]
-async fn copy_copies_a_file_and_refuses_to_overwrite_unless_asked() {
+async fn copy_replaces_an_existing_file_like_cp_and_refuses_with_overwrite_false() {
     let dir = tempfile::tempdir().unwrap();
     let (source, destination) = (dir.path().join("a.txt"), dir.path().join("b.txt"));
     fs::write(&source, "alpha").unwrap();
@@ -113,21 +113,36 @@ async fn copy_copies_a_file_and_refuses_to_overwrite_unless_asked() {
     assert_eq!(fs::read_to_string(&destination).unwrap(), "alpha");
 
     fs::write(&source, "beta").unwrap();
-    let text = message(run("fs/copy", input([("source", p(&source)), ("destination", p(&destination))])).await);
+    run("fs/copy", input([("source", p(&source)), ("destination", p(&destination))])).await.unwrap();
+    assert_eq!(fs::read_to_string(&destination).unwrap(), "beta");
+
+    fs::write(&source, "gamma").unwrap();
+    let refuse = input([("source", p(&source)), ("destination", p(&destination)), ("overwrite", Value::Bool(false))]);
+    let text = message(run("fs/copy", refuse).await);
     assert_eq!(
         text,
         format!(
-            "cannot copy {} to {}: the destination exists (set `overwrite: true` to replace it)",
+            "cannot copy {} to {}: the destination exists and `overwrite` is false",
             source.display(),
             destination.display()
         )
     );
-    assert_eq!(fs::read_to_string(&destination).unwrap(), "alpha");
-
-    let overwrite = input([("source", p(&source)), ("destination", p(&destination)), ("overwrite", Value::Bool(true))]);
-    run("fs/copy", overwrite).await.unwrap();
     assert_eq!(fs::read_to_string(&destination).unwrap(), "beta");
     assert_eq!(names_in(dir.path()), ["a.txt", "b.txt"]);
+}
+
+#[tokio::test]
+async fn copy_of_a_folder_again_merges_into_the_earlier_copy() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, destination) = (dir.path().join("src"), dir.path().join("copy"));
+    fs::create_dir(&source).unwrap();
+    fs::write(source.join("kept.txt"), "day one").unwrap();
+    run("fs/copy", input([("source", p(&source)), ("destination", p(&destination))])).await.unwrap();
+    fs::write(source.join("kept.txt"), "day two").unwrap();
+    fs::write(source.join("new.txt"), "new").unwrap();
+    run("fs/copy", input([("source", p(&source)), ("destination", p(&destination))])).await.unwrap();
+    assert_eq!(fs::read_to_string(destination.join("kept.txt")).unwrap(), "day two");
+    assert_eq!(names_in(&destination), ["kept.txt", "new.txt"]);
 }
 
 #[tokio::test]
@@ -174,8 +189,7 @@ async fn copy_failing_midway_leaves_the_destination_intact() {
     let dir = tempfile::tempdir().unwrap();
     let destination = dir.path().join("dest.txt");
     fs::write(&destination, "original").unwrap();
-    let broken =
-        input([("source", s("/proc/self/mem")), ("destination", p(&destination)), ("overwrite", Value::Bool(true))]);
+    let broken = input([("source", s("/proc/self/mem")), ("destination", p(&destination))]);
     let text = message(run("fs/copy", broken).await);
     assert!(text.starts_with(&format!("cannot copy /proc/self/mem to {}: ", destination.display())), "{text}");
     assert_eq!(fs::read_to_string(&destination).unwrap(), "original");
@@ -183,7 +197,7 @@ async fn copy_failing_midway_leaves_the_destination_intact() {
 }
 
 #[tokio::test]
-async fn move_renames_and_refuses_an_existing_destination() {
+async fn move_replaces_an_existing_file_like_mv_and_refuses_with_overwrite_false() {
     let dir = tempfile::tempdir().unwrap();
     let (source, destination) = (dir.path().join("a.txt"), dir.path().join("sub/b.txt"));
     fs::write(&source, "moved").unwrap();
@@ -192,10 +206,30 @@ async fn move_renames_and_refuses_an_existing_destination() {
     assert_eq!(fs::read_to_string(&destination).unwrap(), "moved");
 
     fs::write(&source, "second").unwrap();
+    run("fs/move", input([("source", p(&source)), ("destination", p(&destination))])).await.unwrap();
+    assert!(!source.exists());
+    assert_eq!(fs::read_to_string(&destination).unwrap(), "second");
+
+    fs::write(&source, "third").unwrap();
+    let refuse = input([("source", p(&source)), ("destination", p(&destination)), ("overwrite", Value::Bool(false))]);
+    let text = message(run("fs/move", refuse).await);
+    assert!(text.ends_with("the destination exists and `overwrite` is false"), "{text}");
+    assert_eq!(fs::read_to_string(&source).unwrap(), "third");
+    assert_eq!(fs::read_to_string(&destination).unwrap(), "second");
+}
+
+#[tokio::test]
+async fn move_of_a_folder_onto_a_folder_with_files_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let (source, destination) = (dir.path().join("new"), dir.path().join("old"));
+    fs::create_dir(&source).unwrap();
+    fs::write(source.join("a.txt"), "a").unwrap();
+    fs::create_dir(&destination).unwrap();
+    fs::write(destination.join("b.txt"), "b").unwrap();
     let text = message(run("fs/move", input([("source", p(&source)), ("destination", p(&destination))])).await);
-    assert!(text.ends_with("the destination exists (set `overwrite: true` to replace it)"), "{text}");
-    assert_eq!(fs::read_to_string(&source).unwrap(), "second");
-    assert_eq!(fs::read_to_string(&destination).unwrap(), "moved");
+    assert!(text.ends_with("the destination is a folder that is not empty"), "{text}");
+    assert_eq!(names_in(&source), ["a.txt"]);
+    assert_eq!(names_in(&destination), ["b.txt"]);
 }
 
 #[tokio::test]

@@ -172,3 +172,63 @@ fn read_pids_blocking(pids: &Path) -> Vec<i32> {
     }
     panic!("the script never wrote its pids");
 }
+
+/// The program's process group is reported while it runs, so that a later `pilot resume` can find what an
+/// interrupted run left.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn the_program_s_process_group_is_reported_from_start_to_end() {
+    use connectors::{ActionContext, ChildEvent, ChildRecorder};
+    use std::sync::{Arc, Mutex};
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&events);
+    let children = ChildRecorder::new(move |event| {
+        let (kind, record) = match event {
+            ChildEvent::Started(record) => ("started", record),
+            ChildEvent::Ended(record) => ("ended", record),
+        };
+        seen.lock().unwrap().push((kind, record.clone()));
+    });
+    let ctx = ActionContext { children, ..ctx() };
+    let output = run(&ShellConnector::new(), "shell/exec", input(json!({"command": "echo $$", "shell": true})), &ctx)
+        .await
+        .unwrap();
+    let shell_pid: u32 = text_of(&output, "stdout").trim().parse().unwrap();
+    let events = events.lock().unwrap().clone();
+    assert_eq!(events.iter().map(|(kind, _)| *kind).collect::<Vec<_>>(), ["started", "ended"]);
+    assert_eq!(events[0].1, events[1].1);
+    assert_eq!(events[0].1.pgid, shell_pid, "the program leads its own group");
+    assert!(events[0].1.start_time > 0 && !events[0].1.boot_id.is_empty(), "{:?}", events[0].1);
+}
+
+/// `/proc/PID/stat` field 22, the start time in clock ticks since boot.
+#[cfg(target_os = "linux")]
+fn start_time(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 1..].split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_leftover_group_is_killed_only_if_its_leader_is_the_recorded_process() {
+    use connectors::ChildRecord;
+    use connectors::process::kill_leftover_group;
+    use std::os::unix::process::CommandExt;
+    let mut sleeper = std::process::Command::new("sleep").arg("300").process_group(0).spawn().unwrap();
+    let pid = sleeper.id();
+    let boot_id = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").unwrap().trim().to_string();
+    let recorded = ChildRecord { pgid: pid, start_time: start_time(pid), boot_id };
+
+    // The same id with another start time is a process that reused the id: left alone.
+    let reused = ChildRecord { start_time: recorded.start_time - 1, ..recorded.clone() };
+    assert_eq!(kill_leftover_group(&reused), 0);
+    // After a reboot nothing recorded before it can still run, whatever holds the id now.
+    let other_boot = ChildRecord { boot_id: "another-boot".into(), ..recorded.clone() };
+    assert_eq!(kill_leftover_group(&other_boot), 0);
+    assert!(is_alive(pid as i32));
+
+    assert_eq!(kill_leftover_group(&recorded), 1);
+    assert!(!is_alive(pid as i32));
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(sleeper.wait().unwrap().signal(), Some(9));
+}

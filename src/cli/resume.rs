@@ -57,7 +57,11 @@ async fn resume(runner: Runner, id: Option<String>) -> ExitCode {
                 continue;
             }
         };
-        let context = Context { progress: Some(sender.clone()), ..with_credentials.clone() };
+        if claim.leftovers_killed > 0 {
+            eprintln!("execution {id}: killed {} process(es) its interrupted run left running", claim.leftovers_killed);
+        }
+        let context =
+            Context { progress: Some(sender.clone()), children: claim.child_recorder(), ..with_credentials.clone() };
         match runner.engine.resume(&id, context).await {
             Ok(handle) => {
                 let runner = Arc::clone(&runner);

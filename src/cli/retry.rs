@@ -39,8 +39,13 @@ async fn retry(runner: Runner, args: &RetryArgs) -> ExitCode {
         Err(err) => return fail(&err.to_string()),
     };
     let (sender, drawing) = progress(View::choose(), false);
-    let mut context =
-        Context { progress: Some(sender), execution_id: Some(id), timeout: args.timeout, ..Context::default() };
+    let mut context = Context {
+        progress: Some(sender),
+        execution_id: Some(id),
+        timeout: args.timeout,
+        children: claim.child_recorder(),
+        ..Context::default()
+    };
     if let Err(err) = super::runner::add_all_credentials(&runner, &mut context).await {
         return fail(&err);
     }

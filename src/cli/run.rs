@@ -102,6 +102,7 @@ async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context) 
     }
     context.progress = Some(sender);
     context.execution_id = Some(id);
+    context.children = claim.child_recorder();
     let handle = match runner.engine.start(&workflow, context).await {
         Ok(handle) => handle,
         Err(err) => return engine_failed(&err),

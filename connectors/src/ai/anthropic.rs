@@ -10,12 +10,16 @@ use serde_json::{Map, Value as Json, json};
 const PROVIDER: Provider = Provider::Anthropic;
 pub const API_VERSION: &str = "2023-06-01";
 
-pub fn chat_target(base_url: &str, api_key: &str) -> Target {
+/// Without a key (a proxy or local server that needs none) no `x-api-key` header is sent.
+pub fn chat_target(base_url: &str, api_key: Option<&str>) -> Target {
+    let mut headers: Vec<(&'static str, String)> =
+        api_key.map(|key| ("x-api-key", key.to_string())).into_iter().collect();
+    headers.push(("anthropic-version", API_VERSION.to_string()));
     Target {
         provider: PROVIDER,
         url: endpoint(base_url, "/v1/messages"),
-        headers: vec![("x-api-key", api_key.to_string()), ("anthropic-version", API_VERSION.to_string())],
-        secret: Some(api_key.to_string()),
+        headers,
+        secret: api_key.map(str::to_string),
         expected: "a message",
     }
 }

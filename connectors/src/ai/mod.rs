@@ -33,10 +33,12 @@
 //!
 //! # API keys
 //!
-//! OpenAI and Anthropic need a key; it comes from the step's `credential:`, a credential of provider `api_key` whose
-//! data holds `{"api_key": "..."}` (or `{"token": "..."}`). A step without one fails before any request, saying so.
-//! Ollama needs no key; when its step names a credential anyway, the key is sent as a bearer token (an Ollama behind
-//! an authenticating proxy). Keys are never part of an error message: any echo of one in a provider's answer is
+//! OpenAI's and Anthropic's own services (`api.openai.com`, `api.anthropic.com`) need a key; it comes from the step's
+//! `credential:`, a credential of provider `api_key` whose data holds `{"api_key": "..."}` (or `{"token": "..."}`).
+//! A step calling them without one fails before any request, saying so. Any other address (a local
+//! OpenAI-compatible server such as llama.cpp's, vLLM, LM Studio or LocalAI; Ollama; a proxy) needs a key only if it
+//! says so: without a credential the request goes without one, and a 401 or 403 answer then says a credential may be
+//! missing. When a step names a credential, its key is always sent. Keys are never part of an error message: any echo of one in a provider's answer is
 //! replaced by `[redacted]`.
 //!
 //! # Wire formats
@@ -79,7 +81,9 @@
 //!
 //! 429 and 5xx answers are retried with exponential backoff (from `initial_backoff_ms`, doubling) or after the
 //! server's `retry-after` (seconds or HTTP date; `retry-after-ms` too), each wait capped at `max_backoff_ms`, until
-//! `max_attempts` tries were made. Waits and requests stop at once when the step is cancelled. Errors name the
+//! `max_attempts` tries were made. A step with its own `retry:` replaces these retries
+//! ([`crate::ActionContext::retried_by_step`]): one request per step attempt, so the two never multiply. Waits
+//! and requests stop at once when the step is cancelled. Errors name the
 //! provider and URL: connection refused, timeout (`timeout_seconds` per request), an HTTP error status with the
 //! provider's own error message (or the start of the body), and JSON that is malformed or lacks the expected
 //! fields (saying which).
@@ -96,10 +100,11 @@ mod transport;
 
 pub use settings::{AiSettings, Provider, ProviderSettings, SettingsError};
 
+use crate::fields::{Fields, invalid};
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use call::{ChatReply, ChatRequest, EmbedReply};
 use expr_grammar::Value;
-use input::{Inputs, Message, invalid, object, string};
+use input::{Message, object, string};
 use transport::Transport;
 
 /// The `ai` connector. Holds its settings and one HTTP client (connections are reused across steps).
@@ -160,24 +165,24 @@ impl AiConnector {
         &self.settings
     }
 
-    async fn complete(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn complete(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let endpoint = self.endpoint(inputs, ctx, "ai/complete", ModelUse::Generate)?;
         let mut request = generation_request(inputs, &endpoint)?;
         request.messages = vec![Message::new("user", inputs.required_string("prompt")?)];
         Ok(self.chat_call(&endpoint, &request, ctx).await?.completion_value())
     }
 
-    async fn chat(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn chat(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let endpoint = self.endpoint(inputs, ctx, "ai/chat", ModelUse::Generate)?;
         let mut request = generation_request(inputs, &endpoint)?;
-        request.messages = inputs.messages("messages")?;
+        request.messages = input::messages(inputs, "messages")?;
         Ok(self.chat_call(&endpoint, &request, ctx).await?.chat_value())
     }
 
-    async fn summarize(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn summarize(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let endpoint = self.endpoint(inputs, ctx, "ai/summarize", ModelUse::Generate)?;
         let mut request = generation_request(inputs, &endpoint)?;
-        let max_words = inputs.optional_count("max_words")?;
+        let max_words = inputs.optional_positive_int("max_words")?;
         request.system = Some(prompts::summarize_system(max_words, inputs.optional_string("system")?));
         request.messages = vec![Message::new("user", inputs.required_string("text")?)];
         let reply = self.chat_call(&endpoint, &request, ctx).await?;
@@ -188,7 +193,7 @@ impl AiConnector {
         ]))
     }
 
-    async fn classify(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn classify(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let labels = inputs.string_or_strings("labels")?;
         classify::check_labels(&labels).map_err(|message| invalid("labels", message))?;
         let endpoint = self.endpoint(inputs, ctx, "ai/classify", ModelUse::Generate)?;
@@ -203,7 +208,7 @@ impl AiConnector {
         Ok(object([("label", string(label)), ("score", score), ("model", string(&reply.model))]))
     }
 
-    async fn embed(&self, inputs: &Inputs<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
+    async fn embed(&self, inputs: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
         let provider = self.provider(inputs)?;
         if provider == Provider::Anthropic {
             return Err(embed_unavailable(provider));
@@ -219,15 +224,15 @@ impl AiConnector {
         request: &ChatRequest,
         ctx: &ActionContext,
     ) -> Result<ChatReply, ActionError> {
-        let (base, key) = (endpoint.base_url.as_str(), endpoint.api_key.as_deref().unwrap_or_default());
+        let (base, key) = (endpoint.base_url.as_str(), endpoint.api_key.as_deref());
         let (target, body) = match endpoint.provider {
             Provider::OpenAi => (openai::chat_target(base, key), openai::chat_body(request)),
             Provider::Anthropic => {
                 (anthropic::chat_target(base, key), anthropic::chat_body(request, self.settings.anthropic_max_tokens))
             }
-            Provider::Ollama => (ollama::chat_target(base, endpoint.api_key.as_deref()), ollama::chat_body(request)),
+            Provider::Ollama => (ollama::chat_target(base, key), ollama::chat_body(request)),
         };
-        let answer = self.transport.post_json(&target, &body, &ctx.cancel).await?;
+        let answer = self.transport.post_json(&target, &body, &ctx.cancel, ctx.retried_by_step).await?;
         let parsed = match endpoint.provider {
             Provider::OpenAi => openai::parse_chat(&target.url, answer),
             Provider::Anthropic => anthropic::parse_chat(&target.url, answer),
@@ -244,16 +249,15 @@ impl AiConnector {
     ) -> Result<EmbedReply, ActionError> {
         let base = endpoint.base_url.as_str();
         let (target, body) = match endpoint.provider {
-            Provider::OpenAi => (
-                openai::embed_target(base, endpoint.api_key.as_deref().unwrap_or_default()),
-                openai::embed_body(&endpoint.model, texts),
-            ),
+            Provider::OpenAi => {
+                (openai::embed_target(base, endpoint.api_key.as_deref()), openai::embed_body(&endpoint.model, texts))
+            }
             Provider::Ollama => {
                 (ollama::embed_target(base, endpoint.api_key.as_deref()), ollama::embed_body(&endpoint.model, texts))
             }
             Provider::Anthropic => return Err(embed_unavailable(endpoint.provider)),
         };
-        let answer = self.transport.post_json(&target, &body, &ctx.cancel).await?;
+        let answer = self.transport.post_json(&target, &body, &ctx.cancel, ctx.retried_by_step).await?;
         let parsed = match endpoint.provider {
             Provider::OpenAi => openai::parse_embed(&target.url, answer, texts.len()),
             _ => ollama::parse_embed(&target.url, answer, texts.len()),
@@ -261,7 +265,7 @@ impl AiConnector {
         parsed.map_err(|message| ActionError::Failed { message })
     }
 
-    fn provider(&self, inputs: &Inputs<'_>) -> Result<Provider, ActionError> {
+    fn provider(&self, inputs: &Fields<'_>) -> Result<Provider, ActionError> {
         match inputs.optional_string("provider")? {
             None => Ok(self.settings.default_provider),
             Some(name) => Provider::from_name(name).ok_or_else(|| {
@@ -273,7 +277,7 @@ impl AiConnector {
     /// Combines the step's `provider`/`base_url`/`model`, the settings and the credential.
     fn endpoint(
         &self,
-        inputs: &Inputs<'_>,
+        inputs: &Fields<'_>,
         ctx: &ActionContext,
         action: &str,
         model_use: ModelUse,
@@ -295,7 +299,7 @@ impl AiConnector {
                 invalid("model", format!("no model given, and settings.json has no ai.providers.{provider}.{key}"))
             })?,
         };
-        let api_key = api_key(ctx, provider, action)?;
+        let api_key = api_key(ctx, provider, &base_url, action)?;
         Ok(Endpoint { provider, base_url, model, api_key })
     }
 }
@@ -310,7 +314,7 @@ fn embed_unavailable(provider: Provider) -> ActionError {
 }
 
 /// The model and the generation knobs every chat-based action shares.
-fn generation_request(inputs: &Inputs<'_>, endpoint: &Endpoint) -> Result<ChatRequest, ActionError> {
+fn generation_request(inputs: &Fields<'_>, endpoint: &Endpoint) -> Result<ChatRequest, ActionError> {
     let temperature = inputs.optional_float("temperature")?;
     if let Some(t) = temperature.filter(|t| !(0.0..=2.0).contains(t)) {
         return Err(invalid("temperature", format!("must be between 0 and 2, got {t}")));
@@ -319,22 +323,29 @@ fn generation_request(inputs: &Inputs<'_>, endpoint: &Endpoint) -> Result<ChatRe
         model: endpoint.model.clone(),
         system: inputs.optional_string("system")?.map(str::to_string),
         messages: Vec::new(),
-        max_tokens: inputs.optional_count("max_tokens")?,
+        max_tokens: inputs.optional_positive_int("max_tokens")?,
         temperature,
         logprobs: false,
     })
 }
 
-/// The key from the step's credential: data `api_key`, else `token`. Missing is an error for providers that need one.
-fn api_key(ctx: &ActionContext, provider: Provider, action: &str) -> Result<Option<String>, ActionError> {
+/// The key from the step's credential: data `api_key`, else `token`. Missing is an error only for the provider's own
+/// hosted service (see [`Provider::needs_api_key`]).
+fn api_key(
+    ctx: &ActionContext,
+    provider: Provider,
+    base_url: &str,
+    action: &str,
+) -> Result<Option<String>, ActionError> {
     let Some(credential) = &ctx.credential else {
-        if !provider.needs_api_key() {
+        if !provider.needs_api_key(base_url) {
             return Ok(None);
         }
         return Err(ActionError::Failed {
             message: format!(
-                "step `{}`: {action} with provider {provider} needs an API key: add `credential: <name>` to the \
-                 step, naming a credential of provider `api_key` whose data is {{\"api_key\": \"...\"}}",
+                "step `{}`: {action} with provider {provider} at {base_url} needs an API key: add `credential: \
+                 <name>` to the step, naming a credential of provider `api_key` whose data is {{\"api_key\": \
+                 \"...\"}}",
                 ctx.step_id
             ),
         });
@@ -369,7 +380,7 @@ impl Connector for AiConnector {
         if let Some(error) = &self.settings_error {
             return Err(ActionError::Unavailable { reason: format!("the ai settings cannot be used: {error}") });
         }
-        let inputs = Inputs::new(&input)?;
+        let inputs = Fields::new(&input)?;
         match action {
             "complete" | "ai/complete" => self.complete(&inputs, ctx).await,
             "chat" | "ai/chat" => self.chat(&inputs, ctx).await,

@@ -1,5 +1,5 @@
 //! OpenAI's wire format (also spoken by many local servers): `POST {base}/v1/chat/completions` and
-//! `POST {base}/v1/embeddings`, authorised by `Authorization: Bearer <key>`.
+//! `POST {base}/v1/embeddings`, authorised by `Authorization: Bearer <key>` when there is a key.
 
 use super::call::{ChatReply, ChatRequest, EmbedReply, Usage, endpoint, normalise_finish_reason, shape_error};
 use super::settings::Provider;
@@ -9,20 +9,21 @@ use serde_json::{Map, Value as Json, json};
 
 const PROVIDER: Provider = Provider::OpenAi;
 
-pub fn chat_target(base_url: &str, api_key: &str) -> Target {
+pub fn chat_target(base_url: &str, api_key: Option<&str>) -> Target {
     target(endpoint(base_url, "/v1/chat/completions"), api_key, "a chat completion")
 }
 
-pub fn embed_target(base_url: &str, api_key: &str) -> Target {
+pub fn embed_target(base_url: &str, api_key: Option<&str>) -> Target {
     target(endpoint(base_url, "/v1/embeddings"), api_key, "an embeddings list")
 }
 
-fn target(url: String, api_key: &str, expected: &'static str) -> Target {
+/// Without a key (a local server that needs none) no `Authorization` header is sent.
+fn target(url: String, api_key: Option<&str>, expected: &'static str) -> Target {
     Target {
         provider: PROVIDER,
         url,
-        headers: vec![("authorization", format!("Bearer {api_key}"))],
-        secret: Some(api_key.to_string()),
+        headers: api_key.map(|key| ("authorization", format!("Bearer {key}"))).into_iter().collect(),
+        secret: api_key.map(str::to_string),
         expected,
     }
 }

@@ -41,9 +41,24 @@ impl Provider {
         }
     }
 
-    /// Whether calls need an API key from the step's `credential:`.
-    pub fn needs_api_key(self) -> bool {
-        !matches!(self, Provider::Ollama)
+    /// The host of the provider's own hosted service, which refuses calls without a key.
+    fn hosted_service(self) -> Option<&'static str> {
+        match self {
+            Provider::OpenAi => Some("api.openai.com"),
+            Provider::Anthropic => Some("api.anthropic.com"),
+            Provider::Ollama => None,
+        }
+    }
+
+    /// Whether a call to `base_url` needs an API key from the step's `credential:`: only the provider's own hosted
+    /// service does. A local OpenAI-compatible server (llama.cpp, vLLM, LM Studio, LocalAI) or a proxy needs none
+    /// unless it says so, with a 401.
+    pub fn needs_api_key(self, base_url: &str) -> bool {
+        let host = reqwest::Url::parse(base_url.trim()).ok().and_then(|url| url.host_str().map(str::to_owned));
+        match (self.hosted_service(), host) {
+            (Some(service), Some(host)) => host.eq_ignore_ascii_case(service),
+            _ => false,
+        }
     }
 }
 
@@ -200,6 +215,18 @@ mod tests {
         assert!(AiSettings::from_settings_document(&typo).unwrap_err().contains("unknown field `modle`"));
         let zero = json!({"ai": {"max_attempts": 0}});
         assert!(AiSettings::from_settings_document(&zero).unwrap_err().contains("max_attempts"));
+    }
+
+    #[test]
+    fn only_the_providers_own_service_needs_a_key() {
+        assert!(Provider::OpenAi.needs_api_key(Provider::OpenAi.default_base_url()));
+        assert!(Provider::OpenAi.needs_api_key("https://API.openai.com/v1/"));
+        assert!(Provider::Anthropic.needs_api_key(Provider::Anthropic.default_base_url()));
+        assert!(!Provider::OpenAi.needs_api_key("http://127.0.0.1:8080"));
+        assert!(!Provider::OpenAi.needs_api_key("http://localhost:1234/v1"));
+        assert!(!Provider::OpenAi.needs_api_key("https://api.openai.com.example.net"));
+        assert!(!Provider::Anthropic.needs_api_key("http://127.0.0.1:4000"));
+        assert!(!Provider::Ollama.needs_api_key(Provider::Ollama.default_base_url()));
     }
 
     #[test]

@@ -6,6 +6,7 @@
 
 use super::settings::{AiSettings, Provider};
 use crate::ActionError;
+use crate::backoff::{Backoff, Jitter};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
@@ -20,31 +21,30 @@ pub struct Target {
     pub expected: &'static str,
 }
 
+/// The client's own retries: at most `max_attempts` tries, waits by the shared [`Backoff`] rule.
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
     pub max_attempts: u32,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
+    pub backoff: Backoff,
 }
 
 impl RetryPolicy {
     pub fn from_settings(settings: &AiSettings) -> RetryPolicy {
         RetryPolicy {
             max_attempts: settings.max_attempts.max(1),
-            initial_backoff: Duration::from_millis(settings.initial_backoff_ms),
-            max_backoff: Duration::from_millis(settings.max_backoff_ms),
+            backoff: Backoff {
+                initial: Duration::from_millis(settings.initial_backoff_ms),
+                doubling: true,
+                max: Duration::from_millis(settings.max_backoff_ms),
+                jitter: Jitter::None,
+            },
         }
-    }
-
-    /// The wait before try `attempt + 1` (`attempt` counts from 1), given the server's `retry-after`.
-    pub fn delay(&self, attempt: u32, retry_after: Option<Duration>) -> Duration {
-        let exponential = self.initial_backoff.saturating_mul(2u32.saturating_pow(attempt.saturating_sub(1)));
-        retry_after.unwrap_or(exponential).min(self.max_backoff)
     }
 }
 
 pub struct Transport {
-    client: reqwest::Client,
+    /// Why no client could be built, if so: every call then fails saying it.
+    client: Result<reqwest::Client, String>,
     timeout: Duration,
     retry: RetryPolicy,
 }
@@ -59,19 +59,22 @@ struct Refusal {
 impl Transport {
     pub fn new(settings: &AiSettings) -> Transport {
         Transport {
-            client: reqwest::Client::new(),
+            client: crate::tls::http_client().build().map_err(|err| err.to_string()),
             timeout: settings.timeout(),
             retry: RetryPolicy::from_settings(settings),
         }
     }
 
-    /// POSTs `body` and returns the parsed JSON answer, retrying as the module docs say.
+    /// POSTs `body` and returns the parsed JSON answer, retrying as the module docs say. `retried_by_step`: the
+    /// step has its own `retry:`, which then replaces these retries (one try here per step attempt).
     pub async fn post_json(
         &self,
         target: &Target,
         body: &serde_json::Value,
         cancel: &CancellationToken,
+        retried_by_step: bool,
     ) -> Result<serde_json::Value, ActionError> {
+        let max_attempts = if retried_by_step { 1 } else { self.retry.max_attempts };
         let mut attempt = 1;
         loop {
             let refusal = tokio::select! {
@@ -82,10 +85,10 @@ impl Transport {
                 },
             };
             let retryable = refusal.status.as_u16() == 429 || refusal.status.is_server_error();
-            if !retryable || attempt >= self.retry.max_attempts {
+            if !retryable || attempt >= max_attempts {
                 return Err(refusal_error(target, &refusal, attempt));
             }
-            let wait = self.retry.delay(attempt, refusal.retry_after);
+            let wait = self.retry.backoff.delay_or_requested(attempt, refusal.retry_after);
             tokio::select! {
                 _ = cancel.cancelled() => return Err(ActionError::Cancelled),
                 _ = tokio::time::sleep(wait) => {}
@@ -100,7 +103,10 @@ impl Transport {
         target: &Target,
         body: &serde_json::Value,
     ) -> Result<Result<String, Refusal>, ActionError> {
-        let mut request = self.client.post(&target.url).timeout(self.timeout).json(body);
+        let client = self.client.as_ref().map_err(|reason| ActionError::Unavailable {
+            reason: format!("cannot set up the HTTP client: {reason}"),
+        })?;
+        let mut request = client.post(&target.url).timeout(self.timeout).json(body);
         for (name, value) in &target.headers {
             request = request.header(*name, value);
         }
@@ -161,7 +167,13 @@ fn refusal_error(target: &Target, refusal: &Refusal, attempts: u32) -> ActionErr
         Some(reason) => format!("{} {reason}", refusal.status.as_u16()),
         None => refusal.status.as_u16().to_string(),
     };
-    let message = format!("{} answered POST {} with HTTP {status}{tries}: {detail}", target.provider, target.url);
+    let mut message = format!("{} answered POST {} with HTTP {status}{tries}: {detail}", target.provider, target.url);
+    if target.secret.is_none() && matches!(refusal.status.as_u16(), 401 | 403) {
+        message.push_str(
+            " (no API key was sent: this server wants one; add `credential: <name>` to the step, naming a credential \
+             of provider `api_key`)",
+        );
+    }
     failed(target, message)
 }
 
@@ -178,18 +190,12 @@ pub fn provider_error_message(body: &str) -> Option<String> {
     Some(message.to_string())
 }
 
-/// The first 300 characters of a body, secret removed.
+/// The first 300 characters of a body, quoted (the key is removed by [`failed`]).
 fn excerpt(body: &str) -> String {
-    const LIMIT: usize = 300;
-    let trimmed = body.trim();
-    if trimmed.is_empty() {
-        return "(empty body)".to_string();
+    match crate::fields::excerpt(body, 300) {
+        text if text.is_empty() => "(empty body)".to_string(),
+        text => format!("`{text}`"),
     }
-    let mut text: String = trimmed.chars().take(LIMIT).collect();
-    if trimmed.chars().count() > LIMIT {
-        text.push('…');
-    }
-    format!("`{text}`")
 }
 
 /// Every message leaving this module goes through here so that the API key never appears in it.
@@ -247,17 +253,13 @@ mod tests {
     }
 
     #[test]
-    fn backoff_doubles_and_is_capped_and_retry_after_wins() {
-        let policy = RetryPolicy {
-            max_attempts: 5,
-            initial_backoff: Duration::from_millis(100),
-            max_backoff: Duration::from_millis(350),
-        };
-        assert_eq!(policy.delay(1, None), Duration::from_millis(100));
-        assert_eq!(policy.delay(2, None), Duration::from_millis(200));
-        assert_eq!(policy.delay(3, None), Duration::from_millis(350));
-        assert_eq!(policy.delay(1, Some(Duration::from_millis(10))), Duration::from_millis(10));
-        assert_eq!(policy.delay(1, Some(Duration::from_secs(60))), Duration::from_millis(350));
+    fn the_settings_give_a_doubling_backoff_without_jitter() {
+        let settings = AiSettings { initial_backoff_ms: 100, max_backoff_ms: 350, ..AiSettings::default() };
+        let policy = RetryPolicy::from_settings(&settings);
+        assert_eq!(policy.max_attempts, 3);
+        assert_eq!(policy.backoff.delay(2), Duration::from_millis(200));
+        assert_eq!(policy.backoff.delay(3), Duration::from_millis(350));
+        assert_eq!(policy.backoff.delay_or_requested(1, Some(Duration::from_secs(60))), Duration::from_millis(350));
     }
 
     #[test]

@@ -28,7 +28,8 @@
 //! "execution_id": "...", "step_id": "..."}`. The program answers with one JSON object on stdout, either
 //! `{"output": <value>}` or `{"error": "message"}`, and exits. Anything else (no answer, bad JSON, a non-zero
 //! exit without an `error`) fails the step with what the program printed on stderr. A cancelled or timed-out
-//! step kills the program and everything it started (its process group).
+//! step kills the program and everything it started (its process group); the program dies with the `pilot` that
+//! started it, and `pilot resume` kills what it left (see [`crate::process`]).
 
 mod type_syntax;
 

@@ -1,7 +1,7 @@
 //! Runs a custom connector's program for one action call (see the module docs of `custom` for the protocol).
 
 use super::Manifest;
-use crate::shell::{ProcessGroup, capture};
+use crate::shell::capture;
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use expr_grammar::Value;
 use std::path::PathBuf;
@@ -46,8 +46,6 @@ impl ProcessConnector {
     fn command(&self) -> Command {
         let mut command = Command::new(self.dir.join(&self.manifest.executable));
         command.current_dir(&self.dir).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::piped());
-        #[cfg(unix)]
-        command.process_group(0);
         command
     }
 }
@@ -64,10 +62,10 @@ impl Connector for ProcessConnector {
 
     async fn execute(&self, action: &str, input: Value, ctx: &ActionContext) -> Result<Value, ActionError> {
         let program = self.dir.join(&self.manifest.executable);
-        let mut child = self.command().spawn().map_err(|err| ActionError::Failed {
-            message: format!("connector `{}`: cannot start {}: {err}", self.manifest.id, program.display()),
-        })?;
-        let mut group = ProcessGroup::of(&child);
+        let (mut child, mut group) =
+            crate::process::spawn(self.command(), &ctx.children).await.map_err(|err| ActionError::Failed {
+                message: format!("connector `{}`: cannot start {}: {err}", self.manifest.id, program.display()),
+            })?;
         let request = self.request(action, input, ctx);
         let stdin = child.stdin.take();
         let talk = async {
@@ -101,7 +99,7 @@ impl ProcessConnector {
 
     /// Reads the program's one-object answer: `{"output": ...}` or `{"error": "..."}`.
     fn answer(&self, action: &str, stdout: &[u8], exited_ok: bool, stderr: &str) -> Result<Value, ActionError> {
-        let stderr_tail = tail(stderr);
+        let stderr_tail = stderr_tail(stderr);
         let reply: serde_json::Value = match serde_json::from_slice(stdout) {
             Ok(reply) => reply,
             Err(err) if exited_ok => {
@@ -131,12 +129,10 @@ impl ProcessConnector {
     }
 }
 
-fn tail(text: &str) -> String {
-    let text = text.trim();
-    let count = text.chars().count();
-    if count <= STDERR_TAIL_CHARS {
-        return if text.is_empty() { "(empty)".to_string() } else { text.to_string() };
+/// The end of the program's stderr for a failure message.
+fn stderr_tail(stderr: &str) -> String {
+    match crate::fields::tail(stderr.trim(), STDERR_TAIL_CHARS) {
+        tail if tail.is_empty() => "(empty)".to_string(),
+        tail => tail,
     }
-    let skipped: String = text.chars().skip(count - STDERR_TAIL_CHARS).collect();
-    format!("...{skipped}")
 }

@@ -1,11 +1,11 @@
-//! Writes that never leave half a file at the destination: the data goes into a temporary file in the
-//! destination's folder (same file system, so the rename is atomic) and is renamed into place once complete.
-//! On any failure the temporary file is removed and the destination is untouched.
+//! The one way Pilot writes a file in place: the data goes into a temporary file in the destination's folder (same
+//! file system, so the rename is atomic), is flushed to disk, and is renamed into place once complete. On any
+//! failure, or when dropped (a cancelled download), the temporary file is removed and the destination is untouched.
+//! `fs/write`, `fs/copy`, `fs/move` across file systems and `http/download` all write through [`AtomicFile`].
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::{self, Write};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::path::Path;
 
 use tokio_util::sync::CancellationToken;
 
@@ -13,43 +13,44 @@ use super::{create_parent, parent_folder};
 use crate::ActionError;
 use crate::fields::{failed, io_failure, os_reason};
 
-static TEMP_COUNTER: AtomicU64 = AtomicU64::new(0);
-
-/// A temporary file beside a destination; removed on drop unless renamed into place.
-struct TempFile {
-    path: PathBuf,
-    renamed: bool,
+/// A file being written beside its destination; deleted when dropped without [`AtomicFile::commit`].
+pub(crate) struct AtomicFile {
+    temp: tempfile::NamedTempFile,
 }
 
-impl TempFile {
-    /// Creates `.{name}.pilot-{pid}-{n}.tmp` in the destination's folder, with the default permissions.
-    fn beside(destination: &Path) -> io::Result<(TempFile, File)> {
-        let folder = parent_folder(destination);
+impl AtomicFile {
+    /// `.{name}.pilot-XXXXXX.tmp` in the destination's folder, with the permissions the finished file should have:
+    /// those of the file it replaces, else the usual ones for a new file (0666 less the umask on Unix), not
+    /// tempfile's private 0600.
+    pub(crate) fn beside(destination: &Path) -> io::Result<AtomicFile> {
         let name: String =
             destination.file_name().map(|n| n.to_string_lossy().chars().take(100).collect()).unwrap_or_default();
-        loop {
-            let n = TEMP_COUNTER.fetch_add(1, Ordering::Relaxed);
-            let path = folder.join(format!(".{name}.pilot-{}-{n}.tmp", std::process::id()));
-            match OpenOptions::new().write(true).create_new(true).open(&path) {
-                Ok(file) => return Ok((TempFile { path, renamed: false }, file)),
-                Err(err) if err.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(err) => return Err(err),
-            }
+        let prefix = format!(".{name}.pilot-");
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(&prefix).suffix(".tmp");
+        #[cfg(unix)]
+        builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
+        let temp = builder.tempfile_in(parent_folder(destination))?;
+        if let Ok(existing) = fs::metadata(destination) {
+            fs::set_permissions(temp.path(), existing.permissions())?;
         }
+        Ok(AtomicFile { temp })
     }
 
-    fn rename_to(mut self, destination: &Path) -> io::Result<()> {
-        fs::rename(&self.path, destination)?;
-        self.renamed = true;
-        Ok(())
+    pub(crate) fn file(&self) -> &File {
+        self.temp.as_file()
     }
-}
 
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.renamed {
-            let _ = fs::remove_file(&self.path);
-        }
+    pub(crate) fn path(&self) -> &Path {
+        self.temp.path()
+    }
+
+    /// Flushes the data to disk, then renames the file to `destination`. With `replace` false an existing
+    /// destination is kept and the commit fails (`AlreadyExists`).
+    pub(crate) fn commit(self, destination: &Path, replace: bool) -> io::Result<()> {
+        self.temp.as_file().sync_all()?;
+        let placed = if replace { self.temp.persist(destination) } else { self.temp.persist_noclobber(destination) };
+        placed.map(drop).map_err(|err| err.error)
     }
 }
 
@@ -59,7 +60,8 @@ pub(super) fn write_file(path: &Path, content: &[u8], append: bool) -> Result<u6
     let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     create_parent(&target, "write")?;
     let fail = |err: io::Error| io_failure("write", path, &err);
-    let (temp, mut file) = TempFile::beside(&target).map_err(fail)?;
+    let temp = AtomicFile::beside(&target).map_err(fail)?;
+    let mut file = temp.file();
     let mut size = 0;
     if append {
         match File::open(&target) {
@@ -70,12 +72,7 @@ pub(super) fn write_file(path: &Path, content: &[u8], append: bool) -> Result<u6
     }
     file.write_all(content).map_err(fail)?;
     size += content.len() as u64;
-    if let Ok(existing) = fs::metadata(&target) {
-        file.set_permissions(existing.permissions()).map_err(fail)?;
-    }
-    file.sync_all().map_err(fail)?;
-    drop(file);
-    temp.rename_to(&target).map_err(fail)?;
+    temp.commit(&target, true).map_err(fail)?;
     Ok(size)
 }
 
@@ -89,7 +86,7 @@ fn exists(path: &Path) -> bool {
 
 fn refuse_existing(verb: &str, source: &Path, destination: &Path) -> ActionError {
     failed(format!(
-        "cannot {verb} {} to {}: the destination exists (set `overwrite: true` to replace it)",
+        "cannot {verb} {} to {}: the destination exists and `overwrite` is false",
         source.display(),
         destination.display()
     ))
@@ -135,10 +132,9 @@ fn is_inside(folder: &Path, path: &Path) -> bool {
 
 fn copy_file(source: &Path, destination: &Path) -> Result<u64, ActionError> {
     let fail = |err: io::Error| copy_failure(source, destination, &err);
-    let (temp, file) = TempFile::beside(destination).map_err(fail)?;
-    drop(file);
-    let size = fs::copy(source, &temp.path).map_err(fail)?;
-    temp.rename_to(destination).map_err(fail)?;
+    let temp = AtomicFile::beside(destination).map_err(fail)?;
+    let size = fs::copy(source, temp.path()).map_err(fail)?;
+    temp.commit(destination, true).map_err(fail)?;
     Ok(size)
 }
 
@@ -180,6 +176,10 @@ fn copy_symlink(from: &Path, to: &Path) -> Result<(), ActionError> {
     copy_file(from, to).map(|_| ())
 }
 
+fn is_folder_with_entries(path: &Path) -> bool {
+    fs::read_dir(path).is_ok_and(|mut entries| entries.next().is_some())
+}
+
 /// Renames `source`; across file systems, copies it and then deletes the source.
 pub(super) fn move_path(
     source: &Path,
@@ -190,6 +190,14 @@ pub(super) fn move_path(
     let meta = fs::symlink_metadata(source).map_err(|err| io_failure("move", source, &err))?;
     if !overwrite && exists(destination) {
         return Err(refuse_existing("move", source, destination));
+    }
+    if meta.is_dir() && is_folder_with_entries(destination) {
+        // rename(2) refuses this on one file system; the copy fallback would merge instead. Refuse both ways.
+        return Err(failed(format!(
+            "cannot move {} to {}: the destination is a folder that is not empty",
+            source.display(),
+            destination.display()
+        )));
     }
     create_parent(destination, "move to")?;
     let fail = |err: &io::Error| {

@@ -5,10 +5,12 @@
 //! - `fs/write` and `fs/copy` write into a temporary file beside the destination and rename it into place, so a
 //!   crash or a failure never leaves half a file at the destination (see [`atomic`]). They, and `fs/move`, create
 //!   the destination's missing parent folders: a workflow has no other way to make a folder.
+//! - `fs/copy` and `fs/move` replace an existing destination by default, as `cp` and `mv` do, so a backup or sync
+//!   run on a schedule succeeds again tomorrow; `overwrite: false` refuses an existing destination instead.
 //! - Blocking file system calls run on tokio's blocking pool, never on its workers. Once started, a call runs to
 //!   its end (a single file copy cannot be interrupted); a folder copy checks for cancellation between files.
 
-mod atomic;
+pub(crate) mod atomic;
 mod list;
 mod watch;
 
@@ -82,7 +84,7 @@ async fn read(fields: &Fields<'_>) -> Result<Value, ActionError> {
 
 async fn write(fields: &Fields<'_>) -> Result<Value, ActionError> {
     let path = fields.path("path")?;
-    let content = fields.required_string("content")?.to_string();
+    let content = fields.required_text("content")?.to_string();
     let append = fields.bool_or("append", false)?;
     blocking(move || {
         let size = atomic::write_file(&path, content.as_bytes(), append)?;
@@ -94,7 +96,7 @@ async fn write(fields: &Fields<'_>) -> Result<Value, ActionError> {
 async fn copy(fields: &Fields<'_>, cancel: CancellationToken) -> Result<Value, ActionError> {
     let source = fields.path("source")?;
     let destination = fields.path("destination")?;
-    let overwrite = fields.bool_or("overwrite", false)?;
+    let overwrite = fields.bool_or("overwrite", true)?;
     blocking(move || {
         let size = atomic::copy_path(&source, &destination, overwrite, &cancel)?;
         Ok(object([
@@ -109,7 +111,7 @@ async fn copy(fields: &Fields<'_>, cancel: CancellationToken) -> Result<Value, A
 async fn move_path(fields: &Fields<'_>, cancel: CancellationToken) -> Result<Value, ActionError> {
     let source = fields.path("source")?;
     let destination = fields.path("destination")?;
-    let overwrite = fields.bool_or("overwrite", false)?;
+    let overwrite = fields.bool_or("overwrite", true)?;
     blocking(move || {
         atomic::move_path(&source, &destination, overwrite, &cancel)?;
         Ok(object([("source", path_value(&source)), ("destination", path_value(&destination))]))

@@ -16,7 +16,7 @@ use tokio_util::sync::CancellationToken;
 use super::blocking;
 use super::list::{compile_pattern, matches};
 use crate::ActionError;
-use crate::fields::{Fields, failed, format_duration, object, path_value, std_duration, string};
+use crate::fields::{Fields, failed, object, path_value, show_duration, string};
 
 pub(super) async fn watch(fields: &Fields<'_>, cancel: &CancellationToken) -> Result<Value, ActionError> {
     let root = fields.path("path")?;
@@ -25,13 +25,13 @@ pub(super) async fn watch(fields: &Fields<'_>, cancel: &CancellationToken) -> Re
     let (events, mut changes) = mpsc::unbounded_channel();
     // Keep the watcher alive for the whole wait; dropping it stops the OS watch.
     let _watcher = start_watcher(root.clone(), events).await?;
-    let deadline = tokio::time::sleep(std_duration(timeout));
+    let deadline = tokio::time::sleep(timeout);
     tokio::pin!(deadline);
     loop {
         tokio::select! {
             _ = cancel.cancelled() => return Err(ActionError::Cancelled),
             _ = &mut deadline => {
-                return Err(failed(format!("no change under {} within {}", root.display(), format_duration(timeout))));
+                return Err(failed(format!("no change under {} within {}", root.display(), show_duration(timeout))));
             }
             event = changes.recv() => match event {
                 Some(Ok(event)) => {

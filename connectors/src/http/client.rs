@@ -28,7 +28,7 @@ impl Clients {
 }
 
 fn build(policy: reqwest::redirect::Policy) -> Result<reqwest::Client, String> {
-    reqwest::Client::builder()
+    crate::tls::http_client()
         .user_agent(concat!("dooz-pilot/", env!("CARGO_PKG_VERSION")))
         .redirect(policy)
         .connect_timeout(CONNECT_TIMEOUT)

@@ -6,7 +6,8 @@
 use super::client::Clients;
 use super::errors::{describe_error, status_failure};
 use super::request::{Call, display_url, parse_url, request_headers};
-use crate::input_fields::{Fields, invalid};
+use crate::fields::{Fields, invalid};
+use crate::fs::atomic::AtomicFile;
 use crate::{ActionContext, ActionError};
 use expr_grammar::Value;
 use reqwest::{Method, Url};
@@ -28,9 +29,9 @@ struct Saved {
 
 pub(crate) async fn run(clients: &Clients, fields: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
     let url = parse_url(fields, "url")?;
-    let timeout = fields.optional_duration("timeout")?;
+    let timeout = fields.optional_limit("timeout")?;
     let overwrite = fields.bool_or("overwrite", true)?;
-    let max_size = fields.optional_positive_int("max_size")?;
+    let max_size = fields.optional_positive_int::<u64>("max_size")?;
     let client = clients.get(fields.bool_or("follow_redirects", true)?)?;
     let destination = destination(fields.required_string("path")?, &url).await?;
     if !overwrite && tokio::fs::try_exists(&destination).await.unwrap_or(false) {
@@ -95,9 +96,9 @@ async fn save(request: reqwest::RequestBuilder, call: &Call<'_>, target: &Target
     if let (Some(limit), Some(announced)) = (max_size, response.content_length()) {
         check_size(call, announced, limit)?;
     }
-    let temp = temporary_file(folder, destination)?;
-    let std_file =
-        temp.as_file().try_clone().map_err(|err| failed(format!("cannot open the temporary file: {err}")))?;
+    let temp = AtomicFile::beside(destination)
+        .map_err(|err| failed(format!("cannot create a temporary file in `{}`: {err}", folder.display())))?;
+    let std_file = temp.file().try_clone().map_err(|err| failed(format!("cannot open the temporary file: {err}")))?;
     let mut file = tokio::fs::File::from_std(std_file);
     let mut hash = digest::Context::new(&digest::SHA256);
     let mut size = 0u64;
@@ -111,11 +112,14 @@ async fn save(request: reqwest::RequestBuilder, call: &Call<'_>, target: &Target
         file.write_all(chunk).await.map_err(|err| write_error(destination, &err))?;
     }
     file.flush().await.map_err(|err| write_error(destination, &err))?;
-    file.sync_all().await.map_err(|err| write_error(destination, &err))?;
     drop(file);
-    let placed = if overwrite { temp.persist(destination) } else { temp.persist_noclobber(destination) };
-    placed
-        .map_err(|err| failed(format!("cannot move the download into `{}`: {}", destination.display(), err.error)))?;
+    // Flushing to disk and renaming block: off the async workers.
+    let placed = destination.to_path_buf();
+    crate::fs::blocking(move || {
+        temp.commit(&placed, overwrite)
+            .map_err(|err| failed(format!("cannot move the download into `{}`: {err}", placed.display())))
+    })
+    .await?;
     Ok(Saved { size, sha256: hex(hash.finish().as_ref()), status: status.as_u16() })
 }
 
@@ -128,23 +132,6 @@ fn check_size(call: &Call<'_>, size: u64, limit: u64) -> Result<(), ActionError>
         "download from {} is larger than max_size ({limit} bytes): {size} bytes or more",
         display_url(call.url)
     )))
-}
-
-/// A temporary file beside `destination`, with the permissions the finished file should have: those of the file
-/// it replaces, else the usual ones for a new file (0666 less the umask on Unix), not tempfile's private 0600.
-fn temporary_file(folder: &Path, destination: &Path) -> Result<tempfile::NamedTempFile, ActionError> {
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".pilot-download-").suffix(".part");
-    #[cfg(unix)]
-    builder.permissions(std::os::unix::fs::PermissionsExt::from_mode(0o666));
-    let temp = builder
-        .tempfile_in(folder)
-        .map_err(|err| failed(format!("cannot create a temporary file in `{}`: {err}", folder.display())))?;
-    if let Ok(existing) = std::fs::metadata(destination) {
-        std::fs::set_permissions(temp.path(), existing.permissions())
-            .map_err(|err| failed(format!("cannot set the permissions of the download: {err}")))?;
-    }
-    Ok(temp)
 }
 
 /// The next piece of the body, failing when none comes for [`STALL_LIMIT`].

@@ -2,7 +2,7 @@
 
 use super::request::{Call, display_url};
 use crate::ActionError;
-use crate::input_fields::excerpt;
+use crate::fields::excerpt;
 
 /// How much of a refused response's body an error quotes.
 const BODY_EXCERPT_CHARS: usize = 200;

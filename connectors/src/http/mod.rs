@@ -56,7 +56,7 @@ pub(crate) use errors::{status_failure, status_text};
 pub(crate) use request::{Call, header_map, parse_url};
 pub(crate) use response::{Received, receive};
 
-use crate::input_fields::Fields;
+use crate::fields::Fields;
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use expr_grammar::Value;
 use reqwest::Method;

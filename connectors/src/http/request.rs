@@ -4,7 +4,7 @@ use super::auth::Auth;
 use super::client::Clients;
 use super::errors::status_failure;
 use super::response::receive;
-use crate::input_fields::{Fields, invalid};
+use crate::fields::{Fields, invalid};
 use crate::{ActionContext, ActionError};
 use expr_grammar::Value;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
@@ -35,7 +35,7 @@ pub(crate) async fn run(
     ctx: &ActionContext,
 ) -> Result<Value, ActionError> {
     let url = parse_url(fields, "url")?;
-    let timeout = fields.optional_duration("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = fields.optional_limit("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
     let fail_on_status = fields.bool_or("fail_on_status", true)?;
     let client = clients.get(fields.bool_or("follow_redirects", true)?)?;
     let headers = request_headers(fields, ctx)?;

@@ -18,7 +18,7 @@ use std::time::Duration;
 use expr_grammar::Value;
 use notify_rust::{Notification, Timeout};
 
-use crate::input_fields::{Fields, invalid};
+use crate::fields::{Fields, invalid};
 use crate::{ActionContext, ActionError};
 
 pub const DEFAULT_APP_NAME: &str = "Dooz Pilot";
@@ -28,7 +28,7 @@ const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
 pub(crate) async fn show(fields: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
     let notification = notification(fields)?;
-    let limit = fields.optional_duration("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
+    let limit = fields.optional_limit("timeout")?.unwrap_or(DEFAULT_TIMEOUT);
     let shown = tokio::select! {
         () = ctx.cancel.cancelled() => return Err(ActionError::Cancelled),
         result = tokio::time::timeout(limit, deliver(notification)) => result,
@@ -48,7 +48,7 @@ fn notification(fields: &Fields<'_>) -> Result<Notification, ActionError> {
     if let Some(icon) = fields.optional_string("icon")? {
         notification.icon(icon);
     }
-    if let Some(expire_after) = fields.optional_duration("expire_after")? {
+    if let Some(expire_after) = fields.optional_limit("expire_after")? {
         notification.timeout(Timeout::from(expire_after));
     }
     if let Some(urgency) = fields.optional_string("urgency")? {

@@ -68,7 +68,7 @@ use lettre::Message;
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Mailboxes};
 
-use crate::input_fields::{Fields, invalid};
+use crate::fields::{Fields, invalid, wrong_kind};
 use crate::{ActionContext, ActionError, Credential};
 use smtp::{Delivery, Login, Server};
 
@@ -167,7 +167,7 @@ async fn server(fields: &Fields<'_>, settings: &SmtpSettings) -> Result<Server, 
             .ok()
             .filter(|port| *port != 0)
             .ok_or_else(|| invalid("smtp_port", format!("{port} is not a TCP port (1 to 65535)")))?,
-        Some(other) => return Err(invalid("smtp_port", format!("expected an int, got {}", other.kind_name()))),
+        Some(other) => return Err(wrong_kind("smtp_port", "an int", other)),
     };
     let extra_roots = match fields.optional_string("tls_ca_file")? {
         Some(path) => Some(read_ca_file(std::path::Path::new(path), "").await?),
@@ -176,7 +176,7 @@ async fn server(fields: &Fields<'_>, settings: &SmtpSettings) -> Result<Server, 
             None => None,
         },
     };
-    let timeout = fields.optional_duration("timeout")?.or(settings.timeout()).unwrap_or(DEFAULT_TIMEOUT);
+    let timeout = fields.optional_limit("timeout")?.or(settings.timeout()).unwrap_or(DEFAULT_TIMEOUT);
     let host = host.trim_start_matches('[').trim_end_matches(']').to_string();
     Ok(Server { host, port, tls, extra_roots, timeout })
 }
@@ -246,8 +246,8 @@ fn compose(fields: &Fields<'_>, settings: &SmtpSettings, login: Option<&Login>) 
     if to.is_empty() {
         return Err(invalid("to", "required: at least one recipient"));
     }
-    let subject = fields.optional_string("subject")?.ok_or_else(|| invalid("subject", "required"))?;
-    let body = fields.optional_string("body")?.ok_or_else(|| invalid("body", "required"))?;
+    let subject = fields.required_text("subject")?;
+    let body = fields.required_text("body")?;
     let content_type = if fields.bool_or("html", false)? { ContentType::TEXT_HTML } else { ContentType::TEXT_PLAIN };
     let message_id = new_message_id(&from);
     let mut builder =
@@ -308,15 +308,10 @@ fn mailboxes(fields: &Fields<'_>, field: &str) -> Result<Vec<Mailbox>, ActionErr
             .enumerate()
             .map(|(index, item)| match item {
                 Value::String(text) => mailbox(&format!("{field}[{index}]"), text),
-                other => Err(invalid(
-                    &format!("{field}[{index}]"),
-                    format!("expected an email address, got {}", other.kind_name()),
-                )),
+                other => Err(wrong_kind(&format!("{field}[{index}]"), "an email address", other)),
             })
             .collect(),
-        Some(other) => {
-            Err(invalid(field, format!("expected an address or a list of addresses, got {}", other.kind_name())))
-        }
+        Some(other) => Err(wrong_kind(field, "an address or a list of addresses", other)),
     }
 }
 
@@ -412,7 +407,7 @@ mod tests {
             step_id: "s".into(),
             cancel: tokio_util::sync::CancellationToken::new(),
             credential: None,
-            log: Default::default(),
+            ..Default::default()
         };
         let fields = Fields::new(&input).expect("fields");
         match send(&defaults, &fields, &ctx).await {

@@ -14,8 +14,8 @@ pub mod email;
 pub mod slack;
 pub mod webhook;
 
+use crate::fields::Fields;
 use crate::http::{Call, Clients, Received, receive};
-use crate::input_fields::Fields;
 use crate::{ActionContext, ActionDefinition, ActionError, Connector};
 use expr_grammar::Value;
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderValue};
@@ -110,5 +110,5 @@ pub(crate) fn origin(url: &Url) -> Url {
 
 /// The limit for one call: the step's `timeout`, else 30s.
 pub(crate) fn timeout(fields: &Fields<'_>) -> Result<Duration, ActionError> {
-    Ok(fields.optional_duration("timeout")?.unwrap_or(DEFAULT_TIMEOUT))
+    Ok(fields.optional_limit("timeout")?.unwrap_or(DEFAULT_TIMEOUT))
 }

@@ -16,8 +16,8 @@
 //! message's id, for replies in a thread) are null for incoming webhooks, which do not report them.
 
 use super::{origin, post_json, timeout};
+use crate::fields::{Fields, excerpt, invalid, wrong_kind};
 use crate::http::{Clients, Received, parse_url, status_text, token_of};
-use crate::input_fields::{Fields, excerpt, invalid};
 use crate::{ActionContext, ActionError, Credential};
 use expr_grammar::Value;
 use reqwest::Url;
@@ -117,7 +117,7 @@ fn message_body(fields: &Fields<'_>, text: &str, channel: Option<&str>) -> Resul
     body.insert("text".into(), Json::from(text));
     if let Some(blocks) = fields.get("blocks") {
         if !matches!(blocks, Value::List(_)) {
-            return Err(invalid("blocks", format!("expected a list of Block Kit blocks, got {}", blocks.kind_name())));
+            return Err(wrong_kind("blocks", "a list of Block Kit blocks", blocks));
         }
         body.insert("blocks".into(), blocks.to_json());
     }

@@ -20,8 +20,8 @@
 //! A credential of another provider (`basic`, `bearer`, `api_key`) authenticates the call as in `http/*`.
 
 use super::{origin, post_json, timeout};
+use crate::fields::{Fields, invalid};
 use crate::http::{Auth, Call, Clients, header_map, parse_url, status_failure};
-use crate::input_fields::{Fields, invalid};
 use crate::{ActionContext, ActionError, Credential};
 use expr_grammar::Value;
 use reqwest::Method;
@@ -33,7 +33,7 @@ pub const TIMESTAMP_HEADER: &str = "x-pilot-timestamp";
 
 pub(crate) async fn send(clients: &Clients, fields: &Fields<'_>, ctx: &ActionContext) -> Result<Value, ActionError> {
     let url = parse_url(fields, "url")?;
-    let payload = fields.get("payload").ok_or_else(|| invalid("payload", "required"))?;
+    let payload = fields.required("payload")?;
     let body = serde_json::to_vec(&payload.to_json())
         .map_err(|err| invalid("payload", format!("cannot be written as JSON: {err}")))?;
     let mut headers = header_map(fields, "headers")?;

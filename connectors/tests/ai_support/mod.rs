@@ -59,6 +59,8 @@ impl Script {
 
 struct ServerState {
     provider: Provider,
+    /// Refuse requests without the test key, as the hosted services do.
+    key_required: bool,
     requests: Mutex<Vec<Recorded>>,
     script: Mutex<VecDeque<Script>>,
     arrived: Notify,
@@ -70,9 +72,20 @@ pub struct FakeProvider {
 }
 
 impl FakeProvider {
+    /// A server that checks the key as the provider's hosted service does.
     pub async fn start(provider: Provider) -> FakeProvider {
+        FakeProvider::serve(provider, true).await
+    }
+
+    /// A server that needs no key, as llama.cpp's server, vLLM, LM Studio or LocalAI started without one.
+    pub async fn start_keyless(provider: Provider) -> FakeProvider {
+        FakeProvider::serve(provider, false).await
+    }
+
+    async fn serve(provider: Provider, key_required: bool) -> FakeProvider {
         let state = Arc::new(ServerState {
             provider,
+            key_required,
             requests: Mutex::new(Vec::new()),
             script: Mutex::new(VecDeque::new()),
             arrived: Notify::new(),
@@ -135,8 +148,8 @@ async fn handle(State(state): State<Arc<ServerState>>, uri: Uri, headers: Header
     state.requests.lock().expect("requests lock").push(recorded.clone());
     state.arrived.notify_waiters();
     let route = match state.provider {
-        Provider::OpenAi => openai(&recorded),
-        Provider::Anthropic => anthropic(&recorded),
+        Provider::OpenAi => openai(&recorded, state.key_required),
+        Provider::Anthropic => anthropic(&recorded, state.key_required),
         Provider::Ollama => ollama(&recorded),
     };
     let answer = match route {
@@ -247,7 +260,7 @@ fn embed_inputs(body: &Json) -> Vec<String> {
     }
 }
 
-fn openai(request: &Recorded) -> Result<Answer, Box<Response>> {
+fn openai(request: &Recorded, key_required: bool) -> Result<Answer, Box<Response>> {
     let error = |status: u16, message: String, code: &str| {
         json_response(
             status,
@@ -260,6 +273,7 @@ fn openai(request: &Recorded) -> Result<Answer, Box<Response>> {
         other => return Err(Box::new(error(404, format!("Invalid URL (POST {other})"), "unknown_url"))),
     };
     match request.header("authorization") {
+        _ if !key_required => {}
         Some(value) if value == format!("Bearer {KEY}") => {}
         // The real service masks most of a wrong key; this one echoes it whole, to prove we redact it.
         Some(value) => {
@@ -274,14 +288,14 @@ fn openai(request: &Recorded) -> Result<Answer, Box<Response>> {
     Ok(answer)
 }
 
-fn anthropic(request: &Recorded) -> Result<Answer, Box<Response>> {
+fn anthropic(request: &Recorded, key_required: bool) -> Result<Answer, Box<Response>> {
     let error = |status: u16, kind: &str, message: &str| {
         json_response(status, json!({"type": "error", "error": {"type": kind, "message": message}}))
     };
     if request.path != "/v1/messages" {
         return Err(Box::new(error(404, "not_found_error", "Not Found")));
     }
-    if request.header("x-api-key") != Some(KEY) {
+    if key_required && request.header("x-api-key") != Some(KEY) {
         return Err(Box::new(error(401, "authentication_error", "invalid x-api-key")));
     }
     if request.header("anthropic-version") != Some("2023-06-01") {
@@ -329,7 +343,7 @@ pub fn ctx_with(credential: Option<Credential>) -> ActionContext {
         step_id: "ask".to_string(),
         cancel: CancellationToken::new(),
         credential,
-        log: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -18,7 +18,7 @@ pub fn ctx_with(cancel: CancellationToken) -> ActionContext {
         step_id: "step-1".into(),
         cancel,
         credential: None,
-        log: Default::default(),
+        ..Default::default()
     }
 }
 

@@ -142,7 +142,7 @@ pub fn ctx() -> ActionContext {
         step_id: "step-test".to_string(),
         cancel: CancellationToken::new(),
         credential: None,
-        log: Default::default(),
+        ..Default::default()
     }
 }
 

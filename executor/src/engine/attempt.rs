@@ -149,7 +149,15 @@ async fn dispatch(
         None => None,
     };
     let log = execution_log(run, &step.id);
-    let ctx = ActionContext { execution_id: run.id.clone(), step_id: step.id.clone(), cancel, credential, log };
+    let ctx = ActionContext {
+        execution_id: run.id.clone(),
+        step_id: step.id.clone(),
+        cancel,
+        credential,
+        log,
+        retried_by_step: step.retry.max_attempts > 1,
+        children: run.children.clone(),
+    };
     match AssertUnwindSafe(run.actions.run(&step.action, input, &ctx)).catch_unwind().await {
         Ok(result) => result,
         Err(panic) => Err(ActionError::Failed { message: format!("the action panicked: {}", panic_message(&*panic)) }),

@@ -1,7 +1,7 @@
 //! What a run gets from its caller, and the progress events it reports back.
 
 use crate::store::Status;
-use connectors::Credential;
+use connectors::{ChildRecorder, Credential};
 use expr_grammar::Timestamp;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
@@ -23,6 +23,9 @@ pub struct Context {
     /// The id a new execution gets (`start`, `retry`); a fresh time-ordered id when `None`. Lets a caller claim
     /// the id (the CLI writes its pid file) before the execution is visible in the store.
     pub execution_id: Option<String>,
+    /// Where the run's actions report the process groups they start (the CLI keeps them beside its pid file, so
+    /// that whoever resumes an interrupted execution can kill what it left running).
+    pub children: ChildRecorder,
 }
 
 /// What started a run, stored with the execution and readable as `trigger` in expressions.

@@ -355,6 +355,7 @@ impl WorkflowEngine {
             redactor: redactor_of(context),
             credentials: context.credentials.clone(),
             progress: context.progress.clone(),
+            children: context.children.clone(),
             pending_writes: Mutex::default(),
         };
         fill_secret_slots(&run, context)?;
@@ -398,11 +399,7 @@ fn fill_secret_slots(run: &ExecutionRun, context: &Context) -> Result<(), Engine
 
 /// Every secret of a context: the `secrets.NAME` texts and every string of its credentials.
 fn redactor_of(context: &Context) -> Redactor {
-    let mut secret_texts: Vec<String> = context.secrets.values().cloned().collect();
-    for credential in context.credentials.values() {
-        redact::strings_in(&credential.data, &mut secret_texts);
-    }
-    Redactor::new(secret_texts)
+    Redactor::for_run(&context.secrets, &context.credentials)
 }
 
 /// Masks every secret of `context` in `value`, as the engine masks what it records (the daemon stores a trigger's

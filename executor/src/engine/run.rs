@@ -7,7 +7,7 @@ use super::redact::Redactor;
 use super::slots::{EnvSnapshot, ExecutionScope, SlotTable};
 use crate::store::{LogLine, Store, WriteAck};
 use compiler::{Plan, PlanStep};
-use connectors::Credential;
+use connectors::{ChildRecorder, Credential};
 use expr_grammar::Timestamp;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -35,6 +35,7 @@ pub(crate) struct ExecutionRun {
     pub redactor: Redactor,
     pub credentials: HashMap<String, Credential>,
     pub progress: Option<ProgressSender>,
+    pub children: ChildRecorder,
     /// Acks of step records not awaited when queued, with the step they record; settled before the end.
     pub pending_writes: Mutex<Vec<(String, WriteAck<()>)>>,
 }
