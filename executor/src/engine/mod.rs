@@ -12,13 +12,15 @@
 //!
 //! # Durability
 //! The rule: **no step changes the world before the end records of every step it depends on are committed.**
-//! The store commits writes in the order they were queued (one queue, group commit). A step's end record is
-//! queued before any of its dependents starts, so when a dependent whose action has an effect (`Write`, or any
-//! step marked `resume: fail`) waits for its own start record to commit before acting, the ends of all the
-//! steps before it are committed too. Steps without effects (`transform`, `filter`, reads) neither wait for
-//! their start nor for their end: a crash can only lose records of steps whose re-run is harmless, and a
-//! resumed execution never holds a successor's effect without its predecessor's record. Acks not awaited on
-//! the way are awaited before the execution's end is recorded; a failed one fails the execution.
+//! The store commits writes in the order they were queued (one queue, group commit). A step's end record is held
+//! (see `held_ends`) before any of its dependents starts. A step whose action has an effect (`Write`, or any
+//! step marked `resume: fail`) queues its start together with every held end as one write and waits for that
+//! commit before acting: so the ends of all the steps before it are committed too, in the same commit as its
+//! start (one commit per step with an effect). Held ends that no such step takes are queued without waiting.
+//! Steps without effects (`transform`, `filter`, reads) neither wait for their start nor for their end: a crash
+//! can only lose records of steps whose re-run is harmless, and a resumed execution never holds a successor's
+//! effect without its predecessor's record. Acks not awaited on the way are awaited before the execution's end
+//! is recorded; a failed one fails the execution.
 //!
 //! # Resume
 //! [`WorkflowEngine::resume`] continues an interrupted execution (its process died): it recompiles the stored
@@ -43,6 +45,7 @@ mod context;
 mod error;
 mod evaluate;
 mod filter;
+mod held_ends;
 mod inputs;
 mod json;
 mod redact;
@@ -319,6 +322,7 @@ impl WorkflowEngine {
             credentials: context.credentials.clone(),
             progress: context.progress.clone(),
             pending_writes: Mutex::default(),
+            held_ends: held_ends::HeldEnds::default(),
         };
         fill_secret_slots(&run, context)?;
         Ok(run)

@@ -171,6 +171,23 @@ impl MemoryState {
         self.log(&end.execution_id, &lifecycle::step_ended(&end));
         Ok(())
     }
+
+    /// Checks every record before applying any: all or nothing.
+    fn record_steps(&mut self, ends: Vec<StepEnd>, start: Option<StepStart>) -> Result<(), StoreError> {
+        for end in &ends {
+            checks::step_end(end)?;
+        }
+        let executions = ends.iter().map(|end| &end.execution_id).chain(start.iter().map(|s| &s.execution_id));
+        for id in executions {
+            if !self.executions.contains_key(id) {
+                return Err(StoreError::UnknownExecution { id: id.clone() });
+            }
+        }
+        for end in ends {
+            self.end_step(end)?;
+        }
+        start.map_or(Ok(()), |start| self.start_step(start))
+    }
 }
 
 fn newest_first(a: &ExecutionSummary, b: &ExecutionSummary) -> std::cmp::Ordering {
@@ -201,6 +218,10 @@ impl Store for MemoryStore {
 
     fn end_step(&self, end: StepEnd) -> WriteAck<()> {
         WriteAck::ready(self.state().end_step(end))
+    }
+
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()> {
+        WriteAck::ready(self.state().record_steps(ends, start))
     }
 
     fn append_log(&self, execution_id: &str, line: LogLine) {

@@ -7,9 +7,20 @@
 //!
 //! # Writes and durability
 //! Write methods are synchronous: they queue the write and return a [`WriteAck`], which resolves once the write's
-//! transaction has committed. Writes from one caller apply in call order, so a step start need not be awaited
-//! before its step end is queued. The engine awaits a step end's ack before starting the step's dependents: a
-//! step that any other step has seen finish is on disk. Reads are `async`.
+//! transaction has committed. Writes apply and commit in the order they were queued (one queue), so a step start
+//! need not be awaited before its step end is queued. Reads are `async`.
+//!
+//! What the engine awaits, and for which step:
+//! - the execution's creation (and `mark_execution_running` on resume), before any step runs;
+//! - for a step with an effect (a `write` action, or `resume: fail`), its start, before its action runs. The
+//!   engine queues that start with [`Store::record_steps`], together with the step ends it held since its last
+//!   write: one transaction, so the end of step i and the start of step i+1 share one commit, and everything
+//!   queued before it (the ends of every step it depends on) is committed with it or earlier;
+//! - nothing for a step without an effect (`transform`, `filter`, reads, a skipped step): its start and end are
+//!   queued, not awaited, and the next step starts at once. A crash can lose these records only; a resume then
+//!   runs such steps again, which is harmless;
+//! - every ack not awaited on the way, before the execution's end is recorded (a failed one fails the
+//!   execution); then the execution's end.
 //!
 //! The trait is sync-queue + async-ack rather than all-`async` so that a caller can queue a best-effort write
 //! (a step start, a log line) without waiting for a commit, and because it stays object safe (`Arc<dyn Store>`)
@@ -37,7 +48,7 @@
 //! One writer thread owns the only write connection and drains a channel: it blocks for the first write, then
 //! takes every write already queued (up to `max_batch`) into one `BEGIN IMMEDIATE` transaction and one commit.
 //! Writes queued while a commit is in flight therefore share the next commit, so 64 concurrent step ends cost a
-//! couple of fsyncs instead of 64. Each write runs in its own savepoint: a refused write (unknown execution,
+//! couple of fsyncs instead of 64, and concurrent executions share commits. Each write runs in its own savepoint: a refused write (unknown execution,
 //! invalid status) is rolled back alone and answered with its error while the rest of its batch commits; if SQLite
 //! aborts the whole transaction (disk full, I/O error) the batch is retried without the failed write. Acks are
 //! sent only after the commit returned. Reads use separate connections from a small pool on tokio's blocking
@@ -102,6 +113,11 @@ pub trait Store: Send + Sync {
     /// Records that a step ended. When this fails because the database is full, the store also marks the
     /// execution failed if it still can.
     fn end_step(&self, end: StepEnd) -> WriteAck<()>;
+
+    /// Records `ends` in order, then `start` if given, in one transaction: all or nothing, so the start is never
+    /// committed without the ends queued with it. The engine queues the start of a step with an effect this way,
+    /// together with the ends it held since the last commit, so that the step costs one commit.
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()>;
 
     /// Appends an event to the execution's log (after every write queued before it).
     fn append_log(&self, execution_id: &str, line: LogLine);

@@ -131,6 +131,10 @@ impl Store for SqliteStore {
         self.queue(|ack| Write::EndStep(end, ack))
     }
 
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()> {
+        self.queue(|ack| Write::Steps(ends, start, ack))
+    }
+
     fn append_log(&self, execution_id: &str, line: LogLine) {
         if let Some(queue) = &self.queue {
             let _ = queue.send(Write::Log(execution_id.to_owned(), line));
