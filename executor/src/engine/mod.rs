@@ -31,6 +31,12 @@
 //! the resuming process). Stored outputs are redacted: a step's output that contained a secret is read back
 //! with `***` in its place.
 //!
+//! Each resume is counted in the store, in the commit that marks the execution running again. An execution whose
+//! [`MAX_RESUME_ATTEMPTS`] resumes all failed to finish (the process stopped each time, or the resume failed
+//! before running) is recorded failed with the reason instead of resumed again; [`ResumeOrder`] resumes the ones
+//! tried before one at a time, after the others, so that one that stops the process cannot keep the others from
+//! being resumed.
+//!
 //! # Retry
 //! [`WorkflowEngine::retry`] starts a *new* execution of the same workflow version with the same inputs,
 //! linked to the old one by its trigger (`{"type": "retry", "execution": OLD, "from": STEP}`). Steps before the
@@ -65,6 +71,7 @@ pub use filter::PARALLEL_THRESHOLD as FILTER_PARALLEL_THRESHOLD;
 pub use inputs::{add_var, parse_input_json};
 pub use json::from_json_typed;
 pub use redact::MIN_SECRET_LEN;
+pub use resume::{MAX_RESUME_ATTEMPTS, ResumeOrder};
 pub use slots::EnvSnapshot;
 
 use crate::store::{ExecutionEnd, LookupError, NewExecution, Status, Store, WorkflowDefinition, new_execution_id};

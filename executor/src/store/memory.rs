@@ -96,6 +96,7 @@ impl MemoryState {
             completed_at: None,
             error: None,
             context: None,
+            resume_attempts: 0,
             steps: Vec::new(),
         };
         self.executions.insert(new.id, record);
@@ -103,13 +104,27 @@ impl MemoryState {
     }
 
     fn mark_running(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.mark_running_quietly(id, at)?;
+        self.log(id, &lifecycle::execution_running(at));
+        Ok(())
+    }
+
+    fn mark_running_quietly(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
         let execution = self.execution_mut(id)?;
         execution.status = Status::Running;
         execution.started_at = execution.started_at.or(Some(at));
         execution.completed_at = None;
         execution.error = None;
-        self.log(id, &lifecycle::execution_running(at));
         Ok(())
+    }
+
+    fn start_resume(&mut self, id: &str, at: Timestamp) -> Result<u32, StoreError> {
+        self.mark_running_quietly(id, at)?;
+        let execution = self.execution_mut(id)?;
+        execution.resume_attempts += 1;
+        let attempts = execution.resume_attempts;
+        self.log(id, &lifecycle::execution_resumed(at));
+        Ok(attempts)
     }
 
     fn finish_execution(&mut self, end: ExecutionEnd) -> Result<(), StoreError> {
@@ -206,6 +221,10 @@ impl Store for MemoryStore {
 
     fn mark_execution_running(&self, execution_id: &str, at: Timestamp) -> WriteAck<()> {
         WriteAck::ready(self.state().mark_running(execution_id, at))
+    }
+
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32> {
+        WriteAck::ready(self.state().start_resume(execution_id, at))
     }
 
     fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {

@@ -11,7 +11,7 @@
 //! need not be awaited before its step end is queued. Reads are `async`.
 //!
 //! What the engine awaits, and for which step:
-//! - the execution's creation (and `mark_execution_running` on resume), before any step runs;
+//! - the execution's creation (and [`Store::start_resume`] on resume), before any step runs;
 //! - for a step with an effect (a `write` action, or `resume: fail`), its start, before its action runs. The
 //!   engine queues that start with [`Store::record_steps`], together with the step ends it held since its last
 //!   write: one transaction, so the end of step i and the start of step i+1 share one commit, and everything
@@ -37,7 +37,7 @@
 //! `executions.workflow_name` / `workflow_version` / `input` (JSON) / `trigger_info` (JSON); a
 //! `workflow_versions (workflow_id, version, definition, created_at)` table so that resume and retry run the exact
 //! definition that ran; indexes `executions (workflow_name, started_at)`, `(status, started_at)`, `(started_at)`,
-//! `execution_steps (execution_id, step_id)` unique, `triggers (workflow_id)`. Each migration runs in one
+//! `execution_steps (execution_id, step_id)` unique, `triggers (workflow_id)`. Migration 3 adds `executions.resume_attempts` (see [`Store::start_resume`]). Each migration runs in one
 //! transaction with its version bump. Timestamps are integer microseconds since the Unix epoch (UTC); JSON columns
 //! are text; statuses are `pending|running|success|failed|skipped|cancelled`. A step's row id is
 //! `<execution-id>/<step-id>` (execution ids are `[A-Za-z0-9_-]`, so it is unique); steps list in the order they
@@ -103,6 +103,10 @@ pub trait Store: Send + Sync {
     /// Marks an execution running (also when resuming a finished or interrupted one: clears its end time and
     /// error). Keeps the first `started_at`.
     fn mark_execution_running(&self, execution_id: &str, at: Timestamp) -> WriteAck<()>;
+
+    /// Starts resuming an interrupted execution: marks it running (as [`Store::mark_execution_running`]) and
+    /// counts one more resume attempt, in the same commit. Resolves to the attempts counted, this one included.
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32>;
 
     /// Records the end of an execution: status, error, final context, end time.
     fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()>;

@@ -156,6 +156,8 @@ pub struct ExecutionRecord {
     pub completed_at: Option<Timestamp>,
     pub error: Option<String>,
     pub context: Option<Json>,
+    /// How many times it was resumed (see [`crate::store::Store::start_resume`]).
+    pub resume_attempts: u32,
     pub steps: Vec<StepRecord>,
 }
 
@@ -169,6 +171,7 @@ pub struct ExecutionSummary {
     pub started_at: Option<Timestamp>,
     pub completed_at: Option<Timestamp>,
     pub error: Option<String>,
+    pub resume_attempts: u32,
 }
 
 impl ExecutionSummary {
@@ -228,6 +231,7 @@ impl ExecutionRecord {
             started_at: self.started_at,
             completed_at: self.completed_at,
             error: self.error.clone(),
+            resume_attempts: self.resume_attempts,
         }
     }
 
@@ -333,6 +337,7 @@ mod tests {
             completed_at: None,
             error: None,
             context: Some(json!({"x": 1})),
+            resume_attempts: 2,
             steps: vec![StepRecord {
                 step_id: "a".to_owned(),
                 status: Status::Failed,

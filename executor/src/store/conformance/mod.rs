@@ -5,8 +5,10 @@
 //! generated tests use `#[tokio::test]`, so the calling crate needs tokio (with `macros` and `rt-multi-thread`).
 //! The cases are plain async functions over `&dyn Store`, so they can also be called one by one.
 
+mod resume_attempts;
 mod step_batches;
 
+pub use resume_attempts::*;
 pub use step_batches::*;
 
 use super::*;
@@ -41,6 +43,8 @@ macro_rules! store_conformance_tests {
             concurrent_step_ends_are_all_recorded,
             ends_and_a_start_recorded_together_apply_in_order,
             a_refused_record_in_a_batch_records_nothing_of_it,
+            starting_a_resume_marks_running_and_counts_the_attempt,
+            resume_attempts_show_in_the_interrupted_list,
             credentials_store_replace_by_name_and_list_sorted,
             removing_a_credential_deletes_it_and_unknown_names_fail,
             replacing_credential_data_is_all_or_nothing,
@@ -200,6 +204,7 @@ pub async fn created_execution_loads_back_with_every_field(store: &dyn Store) {
         completed_at: None,
         error: None,
         context: None,
+        resume_attempts: 0,
         steps: Vec::new(),
     };
     assert_eq!(loaded, expected);

@@ -119,6 +119,10 @@ impl Store for SqliteStore {
         self.queue(|ack| Write::MarkRunning(execution_id.to_owned(), at, ack))
     }
 
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32> {
+        self.queue(|ack| Write::StartResume(execution_id.to_owned(), at, ack))
+    }
+
     fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {
         self.queue(|ack| Write::FinishExecution(end, ack))
     }

@@ -70,7 +70,8 @@ struct ExecutionRow {
     context: Option<String>,
 }
 
-const SUMMARY_COLUMNS: &str = "id, workflow_id, workflow_name, status, started_at, completed_at, error";
+const SUMMARY_COLUMNS: &str =
+    "id, workflow_id, workflow_name, status, started_at, completed_at, error, resume_attempts";
 
 fn status_of(text: &str, index: usize) -> rusqlite::Result<Status> {
     Status::parse(text).ok_or_else(|| {
@@ -88,6 +89,7 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionSummar
         started_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),
         completed_at: row.get::<_, Option<i64>>(5)?.map(Timestamp),
         error: row.get(6)?,
+        resume_attempts: row.get(7)?,
     })
 }
 
@@ -169,6 +171,7 @@ impl Reader<'_> {
             started_at: row.summary.started_at,
             completed_at: row.summary.completed_at,
             error: row.summary.error,
+            resume_attempts: row.summary.resume_attempts,
             steps,
         }))
     }
@@ -182,11 +185,11 @@ impl Reader<'_> {
         let row = statement.query_row([id], |row| {
             Ok(ExecutionRow {
                 summary: summary_from_row(row)?,
-                workflow_version: row.get(7)?,
-                trigger_id: row.get(8)?,
-                trigger: row.get(9)?,
-                input: row.get(10)?,
-                context: row.get(11)?,
+                workflow_version: row.get(8)?,
+                trigger_id: row.get(9)?,
+                trigger: row.get(10)?,
+                input: row.get(11)?,
+                context: row.get(12)?,
             })
         });
         row.optional()

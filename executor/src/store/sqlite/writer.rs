@@ -26,6 +26,7 @@ pub(crate) enum Write {
     SaveWorkflow(WorkflowDefinition, AckSender<WorkflowRecord>),
     CreateExecution(NewExecution, AckSender<()>),
     MarkRunning(String, Timestamp, AckSender<()>),
+    StartResume(String, Timestamp, AckSender<u32>),
     FinishExecution(ExecutionEnd, AckSender<()>),
     StartStep(StepStart, AckSender<()>),
     EndStep(StepEnd, AckSender<()>),
@@ -41,6 +42,7 @@ pub(crate) enum Write {
 enum Done {
     Nothing,
     Workflow(WorkflowRecord),
+    Count(u32),
 }
 
 type Outcome = Result<Done, StoreError>;
@@ -53,7 +55,7 @@ impl Write {
     /// The execution a write belongs to (other than its creation).
     fn execution_id(&self) -> Option<&str> {
         match self {
-            Write::MarkRunning(id, ..) => Some(id),
+            Write::MarkRunning(id, ..) | Write::StartResume(id, ..) => Some(id),
             Write::FinishExecution(end, _) => Some(&end.execution_id),
             Write::StartStep(start, _) => Some(&start.execution_id),
             Write::EndStep(end, _) => Some(&end.execution_id),
@@ -74,7 +76,7 @@ impl Write {
         match self {
             Write::SaveWorkflow(workflow, _) => Some(workflow.saved_at),
             Write::CreateExecution(new, _) => Some(new.started_at),
-            Write::MarkRunning(_, at, _) => Some(*at),
+            Write::MarkRunning(_, at, _) | Write::StartResume(_, at, _) => Some(*at),
             Write::FinishExecution(end, _) => Some(end.completed_at),
             Write::StartStep(start, _) => Some(start.started_at),
             Write::EndStep(end, _) => Some(end.completed_at),
@@ -94,6 +96,7 @@ impl Write {
             Write::SaveWorkflow(workflow, _) => format!("saving workflow {}", workflow.id),
             Write::CreateExecution(new, _) => format!("creating execution {}", new.id),
             Write::MarkRunning(id, ..) => format!("marking execution {id} running"),
+            Write::StartResume(id, ..) => format!("starting to resume execution {id}"),
             Write::FinishExecution(end, _) => format!("recording the end of execution {}", end.execution_id),
             Write::StartStep(s, _) => {
                 format!("recording the start of step {} of execution {}", s.step_id, s.execution_id)
@@ -112,6 +115,7 @@ impl Write {
             Write::SaveWorkflow(workflow, _) => apply::save_workflow(conn, workflow).map(Done::Workflow),
             Write::CreateExecution(new, _) => apply::create_execution(conn, new).map(|()| Done::Nothing),
             Write::MarkRunning(id, at, _) => apply::mark_running(conn, id, *at).map(|()| Done::Nothing),
+            Write::StartResume(id, at, _) => apply::start_resume(conn, id, *at).map(Done::Count),
             Write::FinishExecution(end, _) => apply::finish_execution(conn, end).map(|()| Done::Nothing),
             Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
             Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
@@ -132,6 +136,7 @@ impl Write {
         match self {
             Write::CreateExecution(new, _) => push(&new.id, &lifecycle::execution_created(new)),
             Write::MarkRunning(id, at, _) => push(id, &lifecycle::execution_running(*at)),
+            Write::StartResume(id, at, _) => push(id, &lifecycle::execution_resumed(*at)),
             Write::FinishExecution(end, _) => push(&end.execution_id, &lifecycle::execution_finished(end)),
             Write::StartStep(start, _) => push(&start.execution_id, &lifecycle::step_started(start)),
             Write::EndStep(end, _) => push(&end.execution_id, &lifecycle::step_ended(end)),
@@ -154,7 +159,15 @@ impl Write {
             Write::SaveWorkflow(_, ack) => {
                 let result = outcome.and_then(|done| match done {
                     Done::Workflow(record) => Ok(record),
-                    Done::Nothing => Err(StoreError::WriterStopped),
+                    Done::Nothing | Done::Count(_) => Err(StoreError::WriterStopped),
+                });
+                let error = result.as_ref().err().cloned();
+                (ack.send(result).is_ok(), error)
+            }
+            Write::StartResume(_, _, ack) => {
+                let result = outcome.and_then(|done| match done {
+                    Done::Count(attempts) => Ok(attempts),
+                    Done::Nothing | Done::Workflow(_) => Err(StoreError::WriterStopped),
                 });
                 let error = result.as_ref().err().cloned();
                 (ack.send(result).is_ok(), error)
