@@ -100,8 +100,9 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
     if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
         create_folder(folder)?;
     }
-    let _setup = SetupLock::take(path);
+    // A file refused by the header check gets nothing created beside it, not even the lock file.
     check_header(path)?;
+    let _setup = SetupLock::take(path);
     let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, options.busy_timeout, &err);
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(fail("opening"))?;
