@@ -203,7 +203,7 @@ fn reuse_output(run: &ExecutionRun, step: &PlanStep, stored: &StepRecord) -> Res
             let error = stored.error.clone().unwrap_or_else(|| "failed".to_string());
             return Ok(Some(Finished::Failed(format!("step `{}` (line {}) failed: {error}", step.id, step.line))));
         }
-        Status::Pending | Status::Running | Status::Cancelled => return Ok(None),
+        Status::Pending | Status::Running | Status::Cancelled | Status::Unknown => return Ok(None),
     };
     run.slots.fill(step.output_slot, value);
     Ok(Some(Finished::Done))

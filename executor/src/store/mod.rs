@@ -85,7 +85,7 @@ pub use records::{
     ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, Status, StepEnd, StepRecord,
     StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros, utc_seconds,
 };
-pub use sqlite::{LogFolder, SCHEMA_VERSION, SqliteStore, StoreOptions};
+pub use sqlite::{CheckReport, LogFolder, RepairReport, SCHEMA_VERSION, SqliteStore, StoreOptions};
 
 pub use expr_grammar::Timestamp;
 

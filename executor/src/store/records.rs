@@ -12,6 +12,9 @@ pub enum Status {
     Failed,
     Skipped,
     Cancelled,
+    /// Stored as a name this build does not know (written by a newer Pilot, or damaged). Read back so that one
+    /// such row does not hide the rest of the history; never written. Counts as finished: nothing resumes it.
+    Unknown,
 }
 
 impl Status {
@@ -26,12 +29,18 @@ impl Status {
             Status::Failed => "failed",
             Status::Skipped => "skipped",
             Status::Cancelled => "cancelled",
+            Status::Unknown => "unknown",
         }
     }
 
     /// Parses a stored or user-typed status name (`pending`, `running`, ...).
     pub fn parse(text: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// A stored status: [`Status::Unknown`] for a name this build does not know.
+    pub fn parse_stored(text: &str) -> Status {
+        Status::parse(text).unwrap_or(Status::Unknown)
     }
 
     /// Whether nothing more will happen to it (success, failed, skipped, cancelled).
@@ -296,7 +305,7 @@ pub(crate) mod checks {
     }
 
     fn finished(status: Status, what: impl FnOnce() -> String) -> Result<(), StoreError> {
-        if status.is_finished() {
+        if status.is_finished() && status != Status::Unknown {
             return Ok(());
         }
         Err(StoreError::Invalid { reason: format!("{} cannot end with status {status}", what()) })
@@ -320,6 +329,9 @@ mod tests {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
         assert_eq!(Status::parse("Success"), None);
+        assert_eq!(Status::parse("unknown"), None, "never parsed from a user's filter");
+        assert_eq!(Status::parse_stored("paused"), Status::Unknown);
+        assert_eq!(Status::parse_stored("failed"), Status::Failed);
     }
 
     #[test]

@@ -229,6 +229,8 @@ pub(crate) struct Writer {
     pub(crate) busy_timeout: Duration,
     pub(crate) logs: Option<ExecutionLogFiles>,
     pub(crate) commits: Arc<AtomicU64>,
+    /// Set when a write met damage, so that the store leaves its open marker for the next open to check.
+    pub(crate) damaged: Arc<std::sync::atomic::AtomicBool>,
     /// 1 disables group commit.
     pub(crate) max_batch: usize,
 }
@@ -250,6 +252,9 @@ impl Writer {
 
     fn process(&mut self, batch: Vec<Write>) {
         let mut outcomes = self.commit(&batch);
+        if outcomes.iter().any(|outcome| matches!(outcome, Err(StoreError::Damaged { .. }))) {
+            self.damaged.store(true, Ordering::Relaxed);
+        }
         let mut extra_lines = Vec::new();
         self.fail_executions_for_lack_of_room(&batch, &outcomes, &mut extra_lines);
         self.write_logs(&batch, &outcomes, extra_lines);
