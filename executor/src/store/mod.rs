@@ -60,8 +60,12 @@
 //! untouched, advice to move it aside); a newer schema is refused before anything is written; a lock held past
 //! the busy timeout is [`StoreError::Locked`]; a full disk (or the `max_database_pages` cap) is
 //! [`StoreError::Full`] for the failing write only, after which the store marks that write's execution failed if
-//! that small update still fits. Missing folders (the database's and `logs/`) are created, or
-//! [`StoreError::CreateFolder`] names the one that could not be.
+//! that small update still fits. After an unclean shutdown (see `sqlite/shutdown.rs`) the file is checked before
+//! anything is written, and damage found then or while writing is [`StoreError::Damaged`] (the next open checks
+//! again); a read-only file is [`StoreError::ReadOnly`], and [`SqliteStore::open_read_only`] still reads it.
+//! [`SqliteStore::check`], [`SqliteStore::backup`] and [`SqliteStore::repair`] serve `pilot doctor`. Missing
+//! folders (the database's and `logs/`) are created, or [`StoreError::CreateFolder`] names the one that could
+//! not be. A stored status this build does not know reads as [`Status::Unknown`].
 
 mod ack;
 #[cfg(any(test, feature = "conformance"))]

@@ -190,12 +190,32 @@ impl SetupLock {
 /// not be writable, so SQLite must not try to create anything beside it.
 pub(crate) fn open_reader(path: &Path, busy_timeout: Duration, read_only: bool) -> Result<Connection, StoreError> {
     let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, busy_timeout, &err);
-    let access = if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
-    let conn = Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
-        .map_err(fail("opening for reading"))?;
+    let conn = if read_only && std::fs::OpenOptions::new().append(true).open(path).is_err() {
+        // SQLite cannot even take its shared-memory lock file beside a file it may not write: read it as an
+        // immutable file (no locks, no `-shm`).
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(immutable_uri(path), flags)
+    } else {
+        let access = if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
+        Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    }
+    .map_err(fail("opening for reading"))?;
     conn.busy_timeout(busy_timeout).map_err(fail("setting the busy timeout"))?;
     conn.pragma_update(None, "query_only", true).map_err(fail("making the connection read-only"))?;
     Ok(conn)
+}
+
+/// `file:PATH?immutable=1`, with the characters a URI path cannot hold escaped.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for ch in path.to_string_lossy().chars() {
+        match ch {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", ch as u32)),
+            _ => uri.push(ch),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -107,6 +107,20 @@ fn rebuild_table_by_table(path: &Path, rebuilt: &Path) -> Result<(), StoreError>
     conn.execute_batch("DETACH DATABASE damaged").map_err(fail("closing the damaged file"))
 }
 
+fn copy_bytes(path: &Path, to: &Path) -> Result<(), StoreError> {
+    let failed = |err: std::io::Error| StoreError::Database {
+        path: path.to_owned(),
+        doing: format!("copying it to {}", to.display()),
+        reason: err.to_string(),
+    };
+    std::fs::copy(path, to).map_err(failed)?;
+    let wal = with_suffix(path, "-wal");
+    if wal.exists() {
+        std::fs::copy(&wal, with_suffix(to, "-wal")).map_err(failed)?;
+    }
+    Ok(())
+}
+
 impl SqliteStore {
     /// A full `PRAGMA integrity_check` of the database at `path`, reading only (other processes may use it).
     pub fn check(path: impl AsRef<Path>) -> Result<CheckReport, StoreError> {
@@ -125,14 +139,21 @@ impl SqliteStore {
     }
 
     /// Copies the database at `path` into the new file `to` (`VACUUM INTO`: consistent even while other
-    /// processes write, and compact). `to` must not exist yet.
+    /// processes write, and compact). A damaged file that `VACUUM INTO` cannot read is copied byte for byte
+    /// (with its `-wal`). `to` must not exist yet.
     pub fn backup(path: impl AsRef<Path>, to: impl AsRef<Path>) -> Result<(), StoreError> {
         let (path, to) = (path.as_ref(), to.as_ref());
         check_readable(path)?;
         if to.exists() {
             return Err(StoreError::Invalid { reason: format!("{} already exists: choose a new file", to.display()) });
         }
-        vacuum_into(&copy_connection(path)?, path, to)
+        match vacuum_into(&copy_connection(path)?, path, to) {
+            Err(StoreError::Damaged { .. }) => {
+                let _ = std::fs::remove_file(to);
+                copy_bytes(path, to)
+            }
+            copied => copied,
+        }
     }
 
     /// Rebuilds a damaged database from what SQLite can still read: `VACUUM INTO` a new file (or, when that
