@@ -1,10 +1,13 @@
 //! The engine's own cost: per-step overhead of a 1,000-step chain of `transform` steps (memory store and
-//! SQLite; and of 1,000 `log` steps, which have effects and so wait for their commit), a fan-out of 1,000
-//! independent steps, the start latency from YAML text to the first step running (the seed's daily-backup
-//! example), and 10,000 concurrent executions of a 10-step workflow on each store (time and peak memory,
-//! printed before the criterion groups).
+//! SQLite; and of 1,000 `log` steps, which have effects and so wait for their commit), 64 concurrent `log`
+//! chains (commits per step), a fan-out of 1,000 independent steps, the start latency from YAML text to the first
+//! step running (the seed's daily-backup example), and 10,000 concurrent executions of a 10-step workflow on
+//! each store (time and peak memory, printed before the criterion groups). One durable commit of a one-row
+//! transaction is measured in the same run, and the `log` chain's per-step cost is printed as a ratio to it.
 //!
 //! `cargo bench --bench executor -- --warm-up-time 1 --measurement-time 3`
+
+mod common;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -56,7 +59,7 @@ fn compile(yaml: &str) -> Workflow {
     Workflow::compile(yaml, "bench", &Catalogue::builtin()).expect("the bench workflow compiles")
 }
 
-fn sqlite_store(folder: &tempfile::TempDir) -> Arc<dyn Store> {
+fn sqlite_store(folder: &tempfile::TempDir) -> Arc<SqliteStore> {
     let options = StoreOptions { logs: LogFolder::Disabled, ..StoreOptions::default() };
     Arc::new(SqliteStore::open(folder.path().join("pilot.db"), options).expect("open store"))
 }
@@ -71,21 +74,97 @@ async fn run_to_success(engine: &WorkflowEngine, workflow: &Workflow) {
 }
 
 /// Runs `workflow` to success on the memory store and on SQLite, as one criterion group (throughput in steps).
-fn bench_on_both_stores(c: &mut Criterion, runtime: &tokio::runtime::Runtime, name: &str, workflow: &Workflow) {
+/// Returns the SQLite runs' mean time per step and commits per step.
+fn bench_on_both_stores(
+    c: &mut Criterion,
+    runtime: &tokio::runtime::Runtime,
+    name: &str,
+    workflow: &Workflow,
+) -> (Option<Duration>, f64) {
     let steps = workflow.plan.steps.len() as u64;
     let mut group = c.benchmark_group(name);
     group.sample_size(10).throughput(Throughput::Elements(steps));
     let memory = engine(Arc::new(MemoryStore::new()));
     group.bench_function("memory_store", |b| b.to_async(runtime).iter(|| run_to_success(&memory, workflow)));
     let folder = tempfile::tempdir().expect("temporary folder");
-    let durable = engine(sqlite_store(&folder));
-    group.bench_function("sqlite_store", |b| b.to_async(runtime).iter(|| run_to_success(&durable, workflow)));
+    let store = sqlite_store(&folder);
+    let durable = engine(Arc::clone(&store) as Arc<dyn Store>);
+    let tally = common::Tally::default();
+    let commits_before = store.commit_count();
+    group.bench_function("sqlite_store", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let (durable, tally) = (&durable, &tally);
+            async move {
+                let began = Instant::now();
+                for _ in 0..iterations {
+                    run_to_success(durable, workflow).await;
+                }
+                let took = began.elapsed();
+                tally.add(took, iterations * steps);
+                took
+            }
+        })
+    });
     group.finish();
+    let commits = (store.commit_count() - commits_before) as f64;
+    (tally.mean(), commits / tally.iterations().max(1) as f64)
 }
 
-fn bench_chain(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+fn bench_chain(c: &mut Criterion, runtime: &tokio::runtime::Runtime, full_commit: &common::Tally) {
     bench_on_both_stores(c, runtime, "chain_1000_transform_steps", &compile(&chain(1000)));
-    bench_on_both_stores(c, runtime, "chain_1000_log_steps_with_effects", &compile(&log_chain(1000)));
+    let (per_step, commits_per_step) =
+        bench_on_both_stores(c, runtime, "chain_1000_log_steps_with_effects", &compile(&log_chain(1000)));
+    if let (Some(per_step), Some(commit)) = (per_step, full_commit.mean()) {
+        println!(
+            "chain_1000_log_steps_with_effects/sqlite_store: {:.1} µs per step, {commits_per_step:.2} commits per \
+             step; one FULL commit of a one-row transaction: {:.1} µs; ratio {:.2}",
+            per_step.as_secs_f64() * 1e6,
+            commit.as_secs_f64() * 1e6,
+            per_step.as_secs_f64() / commit.as_secs_f64()
+        );
+    }
+}
+
+/// 64 executions of a 100-step `log` chain started at once: their step records share commits (group commit).
+fn bench_concurrent_log_chains(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
+    const EXECUTIONS: usize = 64;
+    let workflow = Arc::new(compile(&log_chain(100)));
+    let steps = (EXECUTIONS * workflow.plan.steps.len()) as u64;
+    let folder = tempfile::tempdir().expect("temporary folder");
+    let store = sqlite_store(&folder);
+    let durable = Arc::new(engine(Arc::clone(&store) as Arc<dyn Store>));
+    let tally = common::Tally::default();
+    let commits_before = store.commit_count();
+    let mut group = c.benchmark_group("concurrent_64_log_chains_of_100_steps");
+    group.sample_size(10).throughput(Throughput::Elements(steps));
+    group.bench_function("sqlite_store", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let (durable, workflow, tally) = (&durable, &workflow, &tally);
+            async move {
+                let began = Instant::now();
+                for _ in 0..iterations {
+                    let mut executions = tokio::task::JoinSet::new();
+                    for _ in 0..EXECUTIONS {
+                        let (engine, workflow) = (Arc::clone(durable), Arc::clone(workflow));
+                        executions.spawn(async move { run_to_success(&engine, &workflow).await });
+                    }
+                    while let Some(done) = executions.join_next().await {
+                        done.expect("execution task");
+                    }
+                }
+                let took = began.elapsed();
+                tally.add(took, iterations * steps);
+                took
+            }
+        })
+    });
+    group.finish();
+    let commits = (store.commit_count() - commits_before) as f64;
+    println!(
+        "concurrent_64_log_chains_of_100_steps/sqlite_store: {:.1} µs per step, {:.3} commits per step",
+        tally.mean().unwrap_or_default().as_secs_f64() * 1e6,
+        commits / tally.iterations().max(1) as f64
+    );
 }
 
 fn bench_fan_out(c: &mut Criterion, runtime: &tokio::runtime::Runtime) {
@@ -185,7 +264,10 @@ fn main() {
     concurrent_executions(&runtime, "sqlite_store", sqlite_store(&folder));
     concurrent_executions(&runtime, "memory_store", Arc::new(MemoryStore::new()));
     let mut criterion = Criterion::default().configure_from_args();
-    bench_chain(&mut criterion, &runtime);
+    let full_commit = common::Tally::default();
+    common::bench_full_commit_one_row(&mut criterion, &full_commit);
+    bench_chain(&mut criterion, &runtime, &full_commit);
+    bench_concurrent_log_chains(&mut criterion, &runtime);
     bench_fan_out(&mut criterion, &runtime);
     bench_start_latency(&mut criterion, &runtime);
     criterion.final_summary();

@@ -1,8 +1,11 @@
 //! Step-end writes per second: SQLite with group commit vs one commit per write, from 1 writer and from 64
 //! concurrent writers (each awaits its ack before its next write, like the engine), plus the in-memory store.
-//! Logs are off so the numbers are the database's alone. `synchronous = FULL`: every commit is synced.
+//! Logs are off so the numbers are the database's alone. `synchronous = FULL`: every commit is synced. The
+//! baseline, one FULL commit of a one-row transaction straight on rusqlite, is measured first.
 //!
 //! `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
+
+mod common;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -122,5 +125,10 @@ fn step_end_writes(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, step_end_writes);
+/// The unit the numbers above compare to: one durable commit of a one-row transaction, without Pilot.
+fn full_commit_baseline(c: &mut Criterion) {
+    common::bench_full_commit_one_row(c, &common::Tally::default());
+}
+
+criterion_group!(benches, full_commit_baseline, step_end_writes);
 criterion_main!(benches);

@@ -146,3 +146,83 @@ async fn retry_from_a_step_reruns_it_and_everything_after_it() {
     let unknown = harness.engine.retry(&outcome.id, Some("fourth"), Context::default()).await.unwrap_err();
     assert_eq!(unknown.to_string(), "step `fourth` is not a step of workflow fails-once");
 }
+
+const HANGS: &str = r#"
+name: hangs
+steps:
+  - id: stuck
+    action: probe/work
+    input: {tag: stuck, delay: 1h}
+"#;
+
+#[tokio::test(start_paused = true)]
+async fn an_execution_whose_resumes_never_finish_is_recorded_failed_after_the_limit() {
+    let harness = Harness::new();
+    let id = interrupt_at(&harness, HANGS, "stuck").await;
+    for attempt in 1..=executor::engine::MAX_RESUME_ATTEMPTS {
+        let handle = harness.engine.resume(&id, Context::default()).await.expect("resumes");
+        while harness.probe.calls().len() <= attempt as usize {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        handle.abandon(); // The process stops again.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        assert_eq!(harness.record(&id).await.resume_attempts, attempt);
+    }
+    let given_up = harness.engine.resume(&id, Context::default()).await.expect_err("not resumed again");
+    assert!(matches!(&given_up, EngineError::ResumeGivenUp { attempts: 3, .. }), "{given_up:?}");
+    assert!(given_up.to_string().contains("pilot retry"), "{given_up}");
+    let record = harness.record(&id).await;
+    assert_eq!(record.status, Status::Failed);
+    let error = record.error.unwrap_or_default();
+    assert!(error.contains("not resumed again") && error.contains("last 3 resumes did not finish"), "{error}");
+    assert_eq!(harness.probe.calls().len(), 4, "the fourth resume ran nothing");
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_resume_that_keeps_failing_before_running_is_recorded_failed_with_its_reason() {
+    let harness = Harness::new();
+    let id = interrupt_at(&harness, HANGS, "stuck").await;
+    // A `stuck` output that does not fit its type: the resume fails before anything runs, every time.
+    let bad_end = executor::store::StepEnd {
+        execution_id: id.clone(),
+        step_id: "stuck".to_owned(),
+        status: Status::Success,
+        attempts: 1,
+        output: Some(json!("not an object")),
+        error: None,
+        completed_at: common::T0,
+    };
+    harness.store.end_step(bad_end).await.expect("recorded");
+    for attempt in 1..executor::engine::MAX_RESUME_ATTEMPTS {
+        let error = harness.engine.resume(&id, Context::default()).await.expect_err("cannot resume");
+        assert!(matches!(error, EngineError::StoredOutput { .. }), "{error:?}");
+        let record = harness.record(&id).await;
+        assert_eq!((record.status, record.resume_attempts), (Status::Running, attempt));
+    }
+    let last = harness.engine.resume(&id, Context::default()).await.expect_err("given up");
+    assert!(matches!(&last, EngineError::ResumeGivenUp { attempts: 3, .. }), "{last:?}");
+    let record = harness.record(&id).await;
+    assert_eq!(record.status, Status::Failed);
+    let error = record.error.unwrap_or_default();
+    assert!(error.contains("resume attempt 3 failed") && error.contains("does not fit"), "{error}");
+}
+
+#[test]
+fn executions_resumed_before_go_last_and_one_at_a_time_fewest_attempts_first() {
+    let summary = |id: &str, resume_attempts: u32| executor::store::ExecutionSummary {
+        id: id.to_owned(),
+        workflow_id: "wf".to_owned(),
+        workflow_name: "wf".to_owned(),
+        status: Status::Running,
+        started_at: None,
+        completed_at: None,
+        error: None,
+        resume_attempts,
+        owner: None,
+        trigger_type: None,
+    };
+    let oldest_first = [summary("a", 2), summary("b", 0), summary("c", 1), summary("d", 0), summary("e", 1)];
+    let order = executor::engine::ResumeOrder::of(&oldest_first);
+    assert_eq!(order.together, ["b", "d"]);
+    assert_eq!(order.one_at_a_time, ["c", "e", "a"]);
+}

@@ -74,8 +74,16 @@ where
     };
     let home = PilotHome::from_env();
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
-    let store = match SqliteStore::open(home.database(), options) {
+    let store = match SqliteStore::open(home.database(), options.clone()) {
         Ok(store) => store,
+        // History stays readable from a read-only or damaged store.
+        Err(error @ (StoreError::ReadOnly { .. } | StoreError::Damaged { .. })) => {
+            ui::warn(&error.to_string());
+            match SqliteStore::open_read_only(home.database(), options) {
+                Ok(store) => store,
+                Err(error) => return store_failed(&error),
+            }
+        }
         Err(error) => return store_failed(&error),
     };
     runtime.block_on(command(store))

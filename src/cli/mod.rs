@@ -6,6 +6,7 @@ pub mod check;
 pub mod compile;
 pub mod connectors;
 pub mod credentials;
+pub mod doctor;
 pub mod executions;
 pub mod exit;
 pub mod explain;
@@ -83,6 +84,8 @@ pub enum Command {
     Retry(retry::RetryArgs),
     /// Encrypted credentials for steps: `set NAME --provider PROVIDER`, `list`, `rm NAME`, `rotate-key`.
     Credentials(credentials::CredentialsArgs),
+    /// Check the database (`--backup FILE` copies it, `--repair` rebuilds a damaged one).
+    Doctor(doctor::DoctorArgs),
     /// Print a shell completion script: `pilot completions bash > /etc/bash_completion.d/pilot`.
     Completions(shell::CompletionsArgs),
     /// Print the manual page (roff): `pilot man | man -l -`.
@@ -117,6 +120,7 @@ pub fn main() -> ExitCode {
         Command::Cancel(args) => cancel::run(&args),
         Command::Retry(args) => retry::run(&args),
         Command::Credentials(args) => credentials::run(&args),
+        Command::Doctor(args) => doctor::run(&args),
         Command::Completions(args) => shell::completions(&args, &mut Cli::command()),
         Command::Man => shell::man(&Cli::command()),
     }

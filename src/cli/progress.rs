@@ -278,6 +278,7 @@ fn symbol(status: Status) -> &'static str {
         Status::Cancelled => "⊘",
         Status::Pending => "·",
         Status::Running => "…",
+        Status::Unknown => "?",
     }
 }
 

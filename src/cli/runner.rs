@@ -175,7 +175,22 @@ async fn ended(store: &SqliteStore, supervised: &Supervised) -> Result<(ExitCode
             Some(error) => outln!("execution {} {}{took}: {error}", outcome.id, outcome.status),
         }
     }
-    Ok((code, record.to_json()))
+    Ok((code, execution_json(&record, outcome)))
+}
+
+/// The record as JSON; when the store could not record how the execution ended (a full disk), the outcome's
+/// status and error, which the text output shows too, replace the stale ones.
+fn execution_json(record: &executor::store::ExecutionRecord, outcome: &ExecutionOutcome) -> serde_json::Value {
+    let mut json = record.to_json();
+    if record.status != outcome.status || (record.error.is_none() && outcome.error.is_some()) {
+        json["status"] = serde_json::Value::from(outcome.status.as_str());
+        json["error"] = serde_json::Value::from(outcome.error.clone());
+        if ui::json() {
+            let error = outcome.error.as_deref().unwrap_or("its end could not be recorded");
+            ui::warn(&format!("execution {} {}: {error}", outcome.id, outcome.status));
+        }
+    }
+    json
 }
 
 /// Decrypts the credentials and `secrets.NAME` values the plan uses into the run's context. Opens the vault only

@@ -40,6 +40,12 @@ pub enum EngineError {
 
     #[error("execution {id}: the stored output of step `{step}` does not fit the step's output type: {reason}")]
     StoredOutput { id: String, step: String, reason: String },
+
+    #[error(
+        "execution {id} was not resumed and is now recorded failed after {attempts} resume attempts: {reason} \
+         (`pilot retry {id}` runs it again as a new execution)"
+    )]
+    ResumeGivenUp { id: String, attempts: u32, reason: String },
 }
 
 /// A problem with the inputs of a run (`--input JSON`, `--var KEY=VALUE`), found before anything runs.

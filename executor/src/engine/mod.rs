@@ -12,13 +12,15 @@
 //!
 //! # Durability
 //! The rule: **no step changes the world before the end records of every step it depends on are committed.**
-//! The store commits writes in the order they were queued (one queue, group commit). A step's end record is
-//! queued before any of its dependents starts, so when a dependent whose action has an effect (`Write`, or any
-//! step marked `resume: fail`) waits for its own start record to commit before acting, the ends of all the
-//! steps before it are committed too. Steps without effects (`transform`, `filter`, reads) neither wait for
-//! their start nor for their end: a crash can only lose records of steps whose re-run is harmless, and a
-//! resumed execution never holds a successor's effect without its predecessor's record. Acks not awaited on
-//! the way are awaited before the execution's end is recorded; a failed one fails the execution.
+//! The store commits writes in the order they were queued (one queue, group commit). A step's end record is held
+//! (see `held_ends`) before any of its dependents starts. A step whose action has an effect (`Write`, or any
+//! step marked `resume: fail`) queues its start together with every held end as one write and waits for that
+//! commit before acting: so the ends of all the steps before it are committed too, in the same commit as its
+//! start (one commit per step with an effect). Held ends that no such step takes are queued without waiting.
+//! Steps without effects (`transform`, `filter`, reads) neither wait for their start nor for their end: a crash
+//! can only lose records of steps whose re-run is harmless, and a resumed execution never holds a successor's
+//! effect without its predecessor's record. Acks not awaited on the way are awaited before the execution's end
+//! is recorded; a failed one fails the execution.
 //!
 //! # Resume
 //! [`WorkflowEngine::resume`] continues an interrupted execution (its process died): it recompiles the stored
@@ -28,6 +30,12 @@
 //! running; not re-run") and the execution fails. Variables are evaluated again on resume (with the environment and `now()` of
 //! the resuming process). Stored outputs are redacted: a step's output that contained a secret is read back
 //! with `***` in its place.
+//!
+//! Each resume is counted in the store, in the commit that marks the execution running again. An execution whose
+//! [`MAX_RESUME_ATTEMPTS`] resumes all failed to finish (the process stopped each time, or the resume failed
+//! before running) is recorded failed with the reason instead of resumed again; [`ResumeOrder`] resumes the ones
+//! tried before one at a time, after the others, so that one that stops the process cannot keep the others from
+//! being resumed.
 //!
 //! # Retry
 //! [`WorkflowEngine::retry`] starts a *new* execution of the same workflow version with the same inputs,
@@ -44,6 +52,7 @@ mod context;
 mod error;
 mod evaluate;
 mod filter;
+mod held_ends;
 mod inputs;
 mod json;
 mod redact;
@@ -63,6 +72,7 @@ pub use filter::PARALLEL_THRESHOLD as FILTER_PARALLEL_THRESHOLD;
 pub use inputs::{add_var, check_inputs, parse_input_json};
 pub use json::from_json_typed;
 pub use redact::MIN_SECRET_LEN;
+pub use resume::{MAX_RESUME_ATTEMPTS, ResumeOrder};
 pub use slots::EnvSnapshot;
 
 use crate::store::{ExecutionEnd, LookupError, NewExecution, Status, Store, WorkflowDefinition, new_execution_id};
@@ -357,6 +367,7 @@ impl WorkflowEngine {
             progress: context.progress.clone(),
             children: context.children.clone(),
             pending_writes: Mutex::default(),
+            held_ends: held_ends::HeldEnds::default(),
         };
         fill_secret_slots(&run, context)?;
         Ok(run)

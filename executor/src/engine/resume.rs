@@ -10,22 +10,83 @@ use super::schedule::{Finished, successors_of};
 use super::{ExecutionHandle, Launch, Workflow, WorkflowEngine, fill_start_slots};
 use crate::store::new_execution_id;
 use crate::store::{
-    ExecutionRecord, LogLine, LookupError, NewExecution, RetryOf, Status, StepEnd, StepRecord, StepStart,
+    ExecutionEnd, ExecutionRecord, ExecutionSummary, LogLine, LookupError, NewExecution, RetryOf, Status, StepEnd,
+    StepRecord, StepStart,
 };
 use compiler::{PlanStep, ResumePolicy};
 use expr_grammar::Value;
 use serde_json::{Map, Value as Json};
 use std::collections::{HashMap, HashSet};
 
+/// After this many resumes that did not finish (the process stopped again, or the resume failed before the
+/// execution could run), an interrupted execution is recorded failed instead of resumed once more.
+pub const MAX_RESUME_ATTEMPTS: u32 = 3;
+
+/// The order in which to resume interrupted executions so that one that stops the process every time cannot
+/// keep the others from being resumed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ResumeOrder {
+    /// Never resumed before: these may run side by side.
+    pub together: Vec<String>,
+    /// Resumed before without finishing, so any of them may be what stopped the process: each alone, after the
+    /// others, fewest attempts first (then oldest first).
+    pub one_at_a_time: Vec<String>,
+}
+
+impl ResumeOrder {
+    /// Orders `interrupted` (as [`crate::store::Store::interrupted_executions`] lists them, oldest first).
+    pub fn of(interrupted: &[ExecutionSummary]) -> ResumeOrder {
+        let (fresh, tried): (Vec<&ExecutionSummary>, Vec<&ExecutionSummary>) =
+            interrupted.iter().partition(|summary| summary.resume_attempts == 0);
+        let mut tried = tried;
+        tried.sort_by_key(|summary| summary.resume_attempts);
+        let ids = |list: Vec<&ExecutionSummary>| list.into_iter().map(|summary| summary.id.clone()).collect();
+        ResumeOrder { together: ids(fresh), one_at_a_time: ids(tried) }
+    }
+}
+
 impl WorkflowEngine {
     /// Continues an interrupted execution (one still recorded `running` or `pending` whose process is gone).
     /// `context` gives the credentials, secrets, progress channel and timeout; inputs and trigger are the
-    /// stored ones.
+    /// stored ones. Each call counts a resume attempt in the store (in the commit that marks the execution
+    /// running); one that already had [`MAX_RESUME_ATTEMPTS`], or whose last allowed attempt fails here, is
+    /// recorded failed with the reason ([`EngineError::ResumeGivenUp`]).
     pub async fn resume(&self, execution_id: &str, context: Context) -> Result<ExecutionHandle, EngineError> {
         let record = self.load_record(execution_id).await?;
         if record.status.is_finished() {
             return Err(EngineError::AlreadyFinished { id: record.id, status: record.status });
         }
+        let id = record.id.clone();
+        if record.resume_attempts >= MAX_RESUME_ATTEMPTS {
+            let reason =
+                format!("its last {} resumes did not finish (the process stopped each time)", record.resume_attempts);
+            return Err(self.give_up_resuming(&id, record.resume_attempts, reason).await);
+        }
+        let attempt = self.store.start_resume(&id, self.clock.now()).await?;
+        match self.continue_resume(record, context).await {
+            Err(error) if attempt >= MAX_RESUME_ATTEMPTS => {
+                Err(self.give_up_resuming(&id, attempt, format!("resume attempt {attempt} failed: {error}")).await)
+            }
+            resumed => resumed,
+        }
+    }
+
+    /// Records the execution failed because it cannot be resumed; the error to return.
+    async fn give_up_resuming(&self, id: &str, attempts: u32, reason: String) -> EngineError {
+        let end = ExecutionEnd {
+            execution_id: id.to_string(),
+            status: Status::Failed,
+            error: Some(format!("not resumed again: {reason}")),
+            context: None,
+            completed_at: self.clock.now(),
+        };
+        match self.store.finish_execution(end).await {
+            Ok(()) => EngineError::ResumeGivenUp { id: id.to_string(), attempts, reason },
+            Err(err) => err.into(),
+        }
+    }
+
+    async fn continue_resume(&self, record: ExecutionRecord, context: Context) -> Result<ExecutionHandle, EngineError> {
         let workflow = self.stored_workflow(&record).await?;
         let inputs = type_inputs(&workflow.plan, &as_object(&record.input))?;
         let run = self.new_run(record.id.clone(), &workflow, &context)?;
@@ -49,7 +110,6 @@ impl WorkflowEngine {
             .filter(|(_, step)| stored.get(step.id.as_str()).is_some_and(|s| s.status.is_finished()))
             .map(|(index, _)| index)
             .collect();
-        self.store.mark_execution_running(&record.id, run.now()).await?;
         // A queued (pending) execution starts here for the first time: it is not "resumed".
         let resumed = record.status == Status::Running;
         let launch = Launch { finished, on_failure_done, timeout: context.timeout, resumed };
@@ -146,7 +206,7 @@ fn reuse_output(run: &ExecutionRun, step: &PlanStep, stored: &StepRecord) -> Res
             let error = stored.error.clone().unwrap_or_else(|| "failed".to_string());
             return Ok(Some(Finished::Failed(format!("step `{}` (line {}) failed: {error}", step.id, step.line))));
         }
-        Status::Pending | Status::Running | Status::Cancelled => return Ok(None),
+        Status::Pending | Status::Running | Status::Cancelled | Status::Unknown => return Ok(None),
     };
     run.slots.fill(step.output_slot, value);
     Ok(Some(Finished::Done))

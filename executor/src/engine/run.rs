@@ -3,9 +3,10 @@
 use super::actions::Actions;
 use super::clock::Clock;
 use super::context::{Progress, ProgressEvent, ProgressSender};
+use super::held_ends::{HeldEnds, StartClaim};
 use super::redact::Redactor;
 use super::slots::{EnvSnapshot, ExecutionScope, SlotTable};
-use crate::store::{LogLine, Store, WriteAck};
+use crate::store::{LogLine, StepEnd, StepStart, Store, WriteAck};
 use compiler::{Plan, PlanStep};
 use connectors::{ChildRecorder, Credential};
 use expr_grammar::Timestamp;
@@ -38,6 +39,8 @@ pub(crate) struct ExecutionRun {
     pub children: ChildRecorder,
     /// Acks of step records not awaited when queued, with the step they record; settled before the end.
     pub pending_writes: Mutex<Vec<(String, WriteAck<()>)>>,
+    /// Step ends waiting to share the commit of the next start that must be committed (see `held_ends`).
+    pub held_ends: HeldEnds,
 }
 
 impl ExecutionRun {
@@ -74,8 +77,33 @@ impl ExecutionRun {
         self.pending_writes.lock().unwrap_or_else(|p| p.into_inner()).push((step_id.to_string(), ack));
     }
 
-    /// Waits for every kept ack; the first failure, naming its step.
+    /// Holds a step's end until the next start that must be committed takes it (or the scheduler queues it).
+    pub(crate) fn hold_end(&self, end: StepEnd) {
+        self.held_ends.hold(end);
+    }
+
+    /// For a step that must commit its start before acting: keeps the held ends for it.
+    pub(crate) fn claim_start(&self) -> StartClaim {
+        self.held_ends.claim()
+    }
+
+    /// Queues a step's start after every held end, in one write; resolves once they are all committed.
+    pub(crate) fn queue_start_after_held_ends(&self, start: StepStart, claim: Option<StartClaim>) -> WriteAck<()> {
+        self.held_ends.queue_start(self.store.as_ref(), start, claim)
+    }
+
+    /// Queues the held ends (without waiting for their commit) unless a claimed start will take them.
+    pub(crate) fn queue_unclaimed_ends(&self) {
+        if let Some((steps, ack)) = self.held_ends.queue_unless_claimed(self.store.as_ref()) {
+            self.keep_ack(&steps, ack);
+        }
+    }
+
+    /// Queues every held end, waits for every kept ack; the first failure, naming its step.
     pub(crate) async fn settle_writes(&self) -> Option<String> {
+        if let Some((steps, ack)) = self.held_ends.queue_all(self.store.as_ref()) {
+            self.keep_ack(&steps, ack);
+        }
         let pending = std::mem::take(&mut *self.pending_writes.lock().unwrap_or_else(|p| p.into_inner()));
         let mut first_failure = None;
         for (step_id, ack) in pending {

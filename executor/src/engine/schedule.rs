@@ -6,7 +6,7 @@
 //! step starts and running ones are cancelled.
 
 use super::run::{ExecutionRun, StepRef};
-use super::step::{StepOutcome, run_step};
+use super::step::{StepOutcome, must_commit_before_acting, run_step};
 use crate::store::LogLine;
 use compiler::Plan;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -84,11 +84,14 @@ pub(crate) async fn run_main_steps(
                 }
                 None if cancel.is_cancelled() => {}
                 None => {
-                    let handle = tasks.spawn(run_step(Arc::clone(run), StepRef::Main(index), cancel.clone()));
+                    let claim = must_commit_before_acting(&run.plan.steps[index]).then(|| run.claim_start());
+                    let handle = tasks.spawn(run_step(Arc::clone(run), StepRef::Main(index), cancel.clone(), claim));
                     task_steps.insert(handle.id(), index);
                 }
             }
         }
+        // Ends that no starting step will take with its start are queued now.
+        run.queue_unclaimed_ends();
         let Some(joined) = tasks.join_next_with_id().await else { break };
         let (task_id, outcome) = match joined {
             Ok((task_id, outcome)) => (task_id, outcome),
@@ -130,7 +133,10 @@ pub(crate) async fn run_on_failure_steps(
         if already_done.contains(&index) {
             continue;
         }
-        if let StepOutcome::Failed(error) = run_step(Arc::clone(run), StepRef::OnFailure(index), cancel.clone()).await {
+        let claim = must_commit_before_acting(&run.plan.on_failure[index]).then(|| run.claim_start());
+        run.queue_unclaimed_ends();
+        let outcome = run_step(Arc::clone(run), StepRef::OnFailure(index), cancel.clone(), claim).await;
+        if let StepOutcome::Failed(error) = outcome {
             let step = &run.plan.on_failure[index];
             run.log(LogLine::error(run.now(), Some(&step.id), format!("on_failure step failed: {error}")));
         }

@@ -9,6 +9,7 @@
 use super::attempt::{CallFailure, CallResult, call_with_retries};
 use super::context::Progress;
 use super::evaluate::{evaluate_condition, evaluate_input};
+use super::held_ends::StartClaim;
 use super::run::{ExecutionRun, StepRef};
 use super::slots::{ExecutionScope, ItemBinding, ItemScope};
 use crate::store::{Status, StepEnd, StepStart};
@@ -36,7 +37,13 @@ enum Work {
     Loop(Vec<(ItemBinding, Value)>),
 }
 
-pub(crate) async fn run_step(run: Arc<ExecutionRun>, step_ref: StepRef, cancel: CancellationToken) -> StepOutcome {
+/// Runs a step to its held end. `claim`: given by the scheduler to a step that must commit before acting.
+pub(crate) async fn run_step(
+    run: Arc<ExecutionRun>,
+    step_ref: StepRef,
+    cancel: CancellationToken,
+    claim: Option<StartClaim>,
+) -> StepOutcome {
     let step = run.step(step_ref);
     let started_at = run.now();
     let prepared = prepare(step, &run.scope_at(started_at));
@@ -50,16 +57,16 @@ pub(crate) async fn run_step(run: Arc<ExecutionRun>, step_ref: StepRef, cancel: 
     };
     let input = run.redactor.json(recorded_input(&work));
     let start = StepStart { execution_id: run.id.clone(), step_id: step.id.clone(), attempt: 1, input, started_at };
-    let start_ack = run.store.start_step(start);
     if must_commit_before_acting(step) {
-        // Everything queued before this start (the ends of the steps it depends on) commits with it.
-        if let Err(err) = start_ack.await {
+        // The held ends (among them those of the steps it depends on) commit with this start, and everything
+        // queued before them commits before or with it.
+        if let Err(err) = run.queue_start_after_held_ends(start, claim).await {
             let message = format!("could not record the step's start: {err}");
             let call = CallResult { result: Err(CallFailure::Failed(message)), attempts: 0 };
             return finish(&run, step, Some(started_at), call).await;
         }
     } else {
-        run.keep_ack(&step.id, start_ack);
+        run.keep_ack(&step.id, run.store.start_step(start));
     }
     run.report(Progress::StepStarted { step_id: step.id.clone(), at: started_at });
     let call = match work {
@@ -149,7 +156,7 @@ fn record_skipped(run: &ExecutionRun, step: &PlanStep, at: Timestamp) -> StepOut
         error: None,
         completed_at: at,
     };
-    run.keep_ack(&step.id, run.store.end_step(end));
+    run.hold_end(end);
     run.report(Progress::StepFinished {
         step_id: step.id.clone(),
         status: Status::Skipped,
@@ -163,12 +170,12 @@ fn record_skipped(run: &ExecutionRun, step: &PlanStep, at: Timestamp) -> StepOut
 
 /// Whether the step's start (and so everything queued before it) must be committed before its action runs:
 /// steps that change the world, and steps that must not be re-run by a resume.
-fn must_commit_before_acting(step: &PlanStep) -> bool {
+pub(crate) fn must_commit_before_acting(step: &PlanStep) -> bool {
     step.effect == Effect::Write || step.on_resume == ResumePolicy::Fail
 }
 
-/// Fills the output slot and queues the end record. Its commit is not awaited here: the next step with an effect
-/// waits for its own start record, which commits after this one (see the engine's durability rule).
+/// Fills the output slot and holds the end record: the next step with an effect queues it with its own start,
+/// so both share a commit (see `held_ends` and the engine's durability rule).
 async fn finish(
     run: &ExecutionRun,
     step: &PlanStep,
@@ -205,7 +212,7 @@ async fn finish(
         error: error.clone(),
         completed_at,
     };
-    run.keep_ack(&step.id, run.store.end_step(end));
+    run.hold_end(end);
     run.report(Progress::StepFinished {
         step_id: step.id.clone(),
         status,

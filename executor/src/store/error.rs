@@ -14,6 +14,20 @@ pub enum StoreError {
     Corrupt { path: PathBuf, detail: String },
 
     #[error(
+        "{} is damaged ({detail}); nothing more is written to it. `pilot doctor` checks it, `pilot doctor --repair` \
+         rebuilds it from what can still be read (keeping the damaged file beside it), or restore it from a backup",
+        path.display()
+    )]
+    Damaged { path: PathBuf, detail: String },
+
+    #[error(
+        "{} is read-only ({doing}): its history can still be read (`pilot executions`, `pilot logs`) but nothing \
+         can be recorded; make it writable, or point PILOT_HOME to a writable folder",
+        path.display()
+    )]
+    ReadOnly { path: PathBuf, doing: String },
+
+    #[error(
         "{} is locked by another process (waited {waited_ms} ms while {doing}): close the other Pilot instance \
          or try again",
         path.display()

@@ -57,6 +57,10 @@ pub(crate) mod lifecycle {
         LogLine::info(at, None, "execution running")
     }
 
+    pub(crate) fn execution_resumed(at: Timestamp) -> LogLine {
+        LogLine::info(at, None, "execution resumed")
+    }
+
     pub(crate) fn execution_finished(end: &ExecutionEnd) -> LogLine {
         let message = match &end.error {
             Some(error) => format!("execution {}: {error}", end.status),

@@ -104,6 +104,7 @@ impl MemoryState {
             owner: None,
             slot: None,
             retry_of: new.retry_of,
+            resume_attempts: 0,
             steps: Vec::new(),
         };
         self.executions.insert(new.id, record);
@@ -143,13 +144,27 @@ impl MemoryState {
     }
 
     fn mark_running(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
+        self.mark_running_quietly(id, at)?;
+        self.log(id, &lifecycle::execution_running(at));
+        Ok(())
+    }
+
+    fn mark_running_quietly(&mut self, id: &str, at: Timestamp) -> Result<(), StoreError> {
         let execution = self.execution_mut(id)?;
         execution.status = Status::Running;
         execution.started_at = execution.started_at.or(Some(at));
         execution.completed_at = None;
         execution.error = None;
-        self.log(id, &lifecycle::execution_running(at));
         Ok(())
+    }
+
+    fn start_resume(&mut self, id: &str, at: Timestamp) -> Result<u32, StoreError> {
+        self.mark_running_quietly(id, at)?;
+        let execution = self.execution_mut(id)?;
+        execution.resume_attempts += 1;
+        let attempts = execution.resume_attempts;
+        self.log(id, &lifecycle::execution_resumed(at));
+        Ok(attempts)
     }
 
     fn finish_execution(&mut self, end: ExecutionEnd) -> Result<(), StoreError> {
@@ -211,6 +226,23 @@ impl MemoryState {
         self.log(&end.execution_id, &lifecycle::step_ended(&end));
         Ok(())
     }
+
+    /// Checks every record before applying any: all or nothing.
+    fn record_steps(&mut self, ends: Vec<StepEnd>, start: Option<StepStart>) -> Result<(), StoreError> {
+        for end in &ends {
+            checks::step_end(end)?;
+        }
+        let executions = ends.iter().map(|end| &end.execution_id).chain(start.iter().map(|s| &s.execution_id));
+        for id in executions {
+            if !self.executions.contains_key(id) {
+                return Err(StoreError::UnknownExecution { id: id.clone() });
+            }
+        }
+        for end in ends {
+            self.end_step(end)?;
+        }
+        start.map_or(Ok(()), |start| self.start_step(start))
+    }
 }
 
 fn newest_first(a: &ExecutionSummary, b: &ExecutionSummary) -> std::cmp::Ordering {
@@ -231,6 +263,10 @@ impl Store for MemoryStore {
         WriteAck::ready(self.state().mark_running(execution_id, at))
     }
 
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32> {
+        WriteAck::ready(self.state().start_resume(execution_id, at))
+    }
+
     fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {
         WriteAck::ready(self.state().finish_execution(end))
     }
@@ -241,6 +277,10 @@ impl Store for MemoryStore {
 
     fn end_step(&self, end: StepEnd) -> WriteAck<()> {
         WriteAck::ready(self.state().end_step(end))
+    }
+
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()> {
+        WriteAck::ready(self.state().record_steps(ends, start))
     }
 
     fn append_log(&self, execution_id: &str, line: LogLine) {

@@ -7,9 +7,20 @@
 //!
 //! # Writes and durability
 //! Write methods are synchronous: they queue the write and return a [`WriteAck`], which resolves once the write's
-//! transaction has committed. Writes from one caller apply in call order, so a step start need not be awaited
-//! before its step end is queued. The engine awaits a step end's ack before starting the step's dependents: a
-//! step that any other step has seen finish is on disk. Reads are `async`.
+//! transaction has committed. Writes apply and commit in the order they were queued (one queue), so a step start
+//! need not be awaited before its step end is queued. Reads are `async`.
+//!
+//! What the engine awaits, and for which step:
+//! - the execution's creation (and [`Store::start_resume`] on resume), before any step runs;
+//! - for a step with an effect (a `write` action, or `resume: fail`), its start, before its action runs. The
+//!   engine queues that start with [`Store::record_steps`], together with the step ends it held since its last
+//!   write: one transaction, so the end of step i and the start of step i+1 share one commit, and everything
+//!   queued before it (the ends of every step it depends on) is committed with it or earlier;
+//! - nothing for a step without an effect (`transform`, `filter`, reads, a skipped step): its start and end are
+//!   queued, not awaited, and the next step starts at once. A crash can lose these records only; a resume then
+//!   runs such steps again, which is harmless;
+//! - every ack not awaited on the way, before the execution's end is recorded (a failed one fails the
+//!   execution); then the execution's end.
 //!
 //! The trait is sync-queue + async-ack rather than all-`async` so that a caller can queue a best-effort write
 //! (a step start, a log line) without waiting for a commit, and because it stays object safe (`Arc<dyn Store>`)
@@ -26,7 +37,7 @@
 //! `executions.workflow_name` / `workflow_version` / `input` (JSON) / `trigger_info` (JSON); a
 //! `workflow_versions (workflow_id, version, definition, created_at)` table so that resume and retry run the exact
 //! definition that ran; indexes `executions (workflow_name, started_at)`, `(status, started_at)`, `(started_at)`,
-//! `execution_steps (execution_id, step_id)` unique, `triggers (workflow_id)`. Each migration runs in one
+//! `execution_steps (execution_id, step_id)` unique, `triggers (workflow_id)`. Migration 3 adds `executions.resume_attempts` (see [`Store::start_resume`]). Each migration runs in one
 //! transaction with its version bump. Timestamps are integer microseconds since the Unix epoch (UTC); JSON columns
 //! are text; statuses are `pending|running|success|failed|skipped|cancelled`. A step's row id is
 //! `<execution-id>/<step-id>` (execution ids are `[A-Za-z0-9_-]`, so it is unique); steps list in the order they
@@ -37,7 +48,7 @@
 //! One writer thread owns the only write connection and drains a channel: it blocks for the first write, then
 //! takes every write already queued (up to `max_batch`) into one `BEGIN IMMEDIATE` transaction and one commit.
 //! Writes queued while a commit is in flight therefore share the next commit, so 64 concurrent step ends cost a
-//! couple of fsyncs instead of 64. Each write runs in its own savepoint: a refused write (unknown execution,
+//! couple of fsyncs instead of 64, and concurrent executions share commits. Each write runs in its own savepoint: a refused write (unknown execution,
 //! invalid status) is rolled back alone and answered with its error while the rest of its batch commits; if SQLite
 //! aborts the whole transaction (disk full, I/O error) the batch is retried without the failed write. Acks are
 //! sent only after the commit returned. Reads use separate connections from a small pool on tokio's blocking
@@ -49,8 +60,12 @@
 //! untouched, advice to move it aside); a newer schema is refused before anything is written; a lock held past
 //! the busy timeout is [`StoreError::Locked`]; a full disk (or the `max_database_pages` cap) is
 //! [`StoreError::Full`] for the failing write only, after which the store marks that write's execution failed if
-//! that small update still fits. Missing folders (the database's and `logs/`) are created, or
-//! [`StoreError::CreateFolder`] names the one that could not be.
+//! that small update still fits. After an unclean shutdown (see `sqlite/shutdown.rs`) the file is checked before
+//! anything is written, and damage found then or while writing is [`StoreError::Damaged`] (the next open checks
+//! again); a read-only file is [`StoreError::ReadOnly`], and [`SqliteStore::open_read_only`] still reads it.
+//! [`SqliteStore::check`], [`SqliteStore::backup`] and [`SqliteStore::repair`] serve `pilot doctor`. Missing
+//! folders (the database's and `logs/`) are created, or [`StoreError::CreateFolder`] names the one that could
+//! not be. A stored status this build does not know reads as [`Status::Unknown`].
 
 mod ack;
 #[cfg(any(test, feature = "conformance"))]
@@ -76,7 +91,7 @@ pub use records::{
     ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, RetryOf, Status, StepEnd,
     StepRecord, StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros, utc_seconds,
 };
-pub use sqlite::{LogFolder, SCHEMA_VERSION, SqliteStore, StoreOptions};
+pub use sqlite::{CheckReport, LogFolder, RepairReport, SCHEMA_VERSION, SqliteStore, StoreOptions};
 
 pub use expr_grammar::Timestamp;
 
@@ -95,6 +110,10 @@ pub trait Store: Send + Sync {
     /// error). Keeps the first `started_at`.
     fn mark_execution_running(&self, execution_id: &str, at: Timestamp) -> WriteAck<()>;
 
+    /// Starts resuming an interrupted execution: marks it running (as [`Store::mark_execution_running`]) and
+    /// counts one more resume attempt, in the same commit. Resolves to the attempts counted, this one included.
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32>;
+
     /// Records the end of an execution: status, error, final context, end time.
     fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()>;
 
@@ -104,6 +123,11 @@ pub trait Store: Send + Sync {
     /// Records that a step ended. When this fails because the database is full, the store also marks the
     /// execution failed if it still can.
     fn end_step(&self, end: StepEnd) -> WriteAck<()>;
+
+    /// Records `ends` in order, then `start` if given, in one transaction: all or nothing, so the start is never
+    /// committed without the ends queued with it. The engine queues the start of a step with an effect this way,
+    /// together with the ends it held since the last commit, so that the step costs one commit.
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()>;
 
     /// Appends an event to the execution's log (after every write queued before it).
     fn append_log(&self, execution_id: &str, line: LogLine);

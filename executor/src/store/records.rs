@@ -12,6 +12,9 @@ pub enum Status {
     Failed,
     Skipped,
     Cancelled,
+    /// Stored as a name this build does not know (written by a newer Pilot, or damaged). Read back so that one
+    /// such row does not hide the rest of the history; never written. Counts as finished: nothing resumes it.
+    Unknown,
 }
 
 impl Status {
@@ -26,12 +29,18 @@ impl Status {
             Status::Failed => "failed",
             Status::Skipped => "skipped",
             Status::Cancelled => "cancelled",
+            Status::Unknown => "unknown",
         }
     }
 
     /// Parses a stored or user-typed status name (`pending`, `running`, ...).
     pub fn parse(text: &str) -> Option<Status> {
         Status::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+
+    /// A stored status: [`Status::Unknown`] for a name this build does not know.
+    pub fn parse_stored(text: &str) -> Status {
+        Status::parse(text).unwrap_or(Status::Unknown)
     }
 
     /// Whether nothing more will happen to it (success, failed, skipped, cancelled).
@@ -171,6 +180,8 @@ pub struct ExecutionRecord {
     /// The schedule slot it was due for.
     pub slot: Option<Timestamp>,
     pub retry_of: Option<RetryOf>,
+    /// How many times it was resumed (see [`crate::store::Store::start_resume`]).
+    pub resume_attempts: u32,
     pub steps: Vec<StepRecord>,
 }
 
@@ -188,6 +199,7 @@ pub struct ExecutionSummary {
     pub owner: Option<String>,
     /// `manual`, `schedule`, `webhook`, `file_watch`, `retry`, ... (the `type` of its trigger data).
     pub trigger_type: Option<String>,
+    pub resume_attempts: u32,
 }
 
 impl ExecutionSummary {
@@ -253,6 +265,7 @@ impl ExecutionRecord {
             error: self.error.clone(),
             owner: self.owner.clone(),
             trigger_type: self.trigger.get("type").and_then(Json::as_str).map(str::to_owned),
+            resume_attempts: self.resume_attempts,
         }
     }
 
@@ -317,7 +330,7 @@ pub(crate) mod checks {
     }
 
     fn finished(status: Status, what: impl FnOnce() -> String) -> Result<(), StoreError> {
-        if status.is_finished() {
+        if status.is_finished() && status != Status::Unknown {
             return Ok(());
         }
         Err(StoreError::Invalid { reason: format!("{} cannot end with status {status}", what()) })
@@ -341,6 +354,9 @@ mod tests {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
         assert_eq!(Status::parse("Success"), None);
+        assert_eq!(Status::parse("unknown"), None, "never parsed from a user's filter");
+        assert_eq!(Status::parse_stored("paused"), Status::Unknown);
+        assert_eq!(Status::parse_stored("failed"), Status::Failed);
     }
 
     #[test]
@@ -361,6 +377,7 @@ mod tests {
             owner: None,
             slot: None,
             retry_of: None,
+            resume_attempts: 2,
             steps: vec![StepRecord {
                 step_id: "a".to_owned(),
                 status: Status::Failed,

@@ -180,6 +180,8 @@ pub struct Harness {
     pub engine: WorkflowEngine,
     pub store: Arc<dyn Store>,
     pub probe: Arc<ProbeLog>,
+    /// The same store when it is SQLite (to count its commits).
+    pub sqlite: Option<Arc<executor::store::SqliteStore>>,
 }
 
 impl Harness {
@@ -202,8 +204,9 @@ impl Harness {
             logs: executor::store::LogFolder::Disabled,
             ..executor::store::StoreOptions::default()
         };
-        let store = executor::store::SqliteStore::open(folder.join("pilot.db"), options).expect("open store");
-        Harness::with_clock_and_store(Arc::new(TokioClock::starting_at(T0)), Arc::new(store))
+        let store = Arc::new(executor::store::SqliteStore::open(folder.join("pilot.db"), options).expect("open store"));
+        let clock = Arc::new(TokioClock::starting_at(T0));
+        Harness { sqlite: Some(Arc::clone(&store)), ..Harness::with_clock_and_store(clock, store) }
     }
 
     fn with_clock_and_store(clock: Arc<dyn executor::engine::Clock>, store: Arc<dyn Store>) -> Harness {
@@ -216,7 +219,7 @@ impl Harness {
         registry.register(Arc::new(Probe { log: Arc::clone(&probe) })).expect("probe registers");
         let _ = probe.store.set(Arc::clone(&store));
         let engine = WorkflowEngine::new(Arc::clone(&store), Arc::new(registry), Arc::new(catalogue)).with_clock(clock);
-        Harness { engine, store, probe }
+        Harness { engine, store, probe, sqlite: None }
     }
 
     pub fn compile(&self, yaml: &str) -> Workflow {

@@ -179,6 +179,19 @@ pub(crate) fn finish_execution(conn: &Connection, end: &ExecutionEnd) -> Applied
     if changed == 0 { Err(unknown_execution(&end.execution_id)) } else { Ok(()) }
 }
 
+/// Marks an execution running and counts a resume attempt; the attempts counted so far.
+pub(crate) fn start_resume(conn: &Connection, id: &str, at: Timestamp) -> Applied<u32> {
+    let attempts = conn
+        .prepare_cached(
+            "UPDATE executions SET status = 'running', started_at = COALESCE(started_at, ?2), completed_at = NULL,
+                 error = NULL, resume_attempts = resume_attempts + 1
+             WHERE id = ?1 RETURNING resume_attempts",
+        )?
+        .query_row(params![id, at.0], |row| row.get(0))
+        .optional()?;
+    attempts.ok_or_else(|| unknown_execution(id))
+}
+
 /// Best effort after a write failed for lack of room: an in-place status update usually still fits.
 pub(crate) fn fail_execution_for_lack_of_room(
     conn: &Connection,

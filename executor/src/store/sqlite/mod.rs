@@ -7,13 +7,16 @@ mod credentials;
 mod daemon;
 mod open;
 mod read;
+mod recovery;
 mod schema;
+mod shutdown;
 mod writer;
 
 #[cfg(test)]
 mod tests;
 
 pub use open::{LogFolder, StoreOptions};
+pub use recovery::{CheckReport, RepairReport};
 
 use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
@@ -22,7 +25,7 @@ use crate::store::*;
 use read::ReadPool;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc;
 use writer::{Write, Writer};
 
@@ -40,30 +43,52 @@ pub struct SqliteStore {
     readers: Arc<ReadPool>,
     logs: Option<ExecutionLogFiles>,
     commits: Arc<AtomicU64>,
+    /// Set by the writer when it met damage: the marker then stays, and the next open checks the file.
+    damaged: Arc<AtomicBool>,
+    marker: Option<shutdown::OpenMarker>,
+    /// Opened with [`SqliteStore::open_read_only`]: every write fails with [`StoreError::ReadOnly`].
+    read_only: bool,
+}
+
+fn log_files(path: &Path, logs: &LogFolder) -> Option<ExecutionLogFiles> {
+    match logs {
+        LogFolder::Disabled => None,
+        LogFolder::At(folder) => Some(ExecutionLogFiles::new(folder)),
+        LogFolder::NextToDatabase => Some(ExecutionLogFiles::new(
+            path.parent().map_or_else(|| PathBuf::from("logs"), |folder| folder.join("logs")),
+        )),
+    }
 }
 
 impl SqliteStore {
-    /// Opens (creating the folder and the file if needed) and migrates the database at `path`.
+    /// Opens (creating the folder and the file if needed) and migrates the database at `path`. After an unclean
+    /// shutdown (see `shutdown`) the file is checked first, and a damaged one is refused
+    /// ([`StoreError::Damaged`]) before anything is written to it. A read-only file or folder is
+    /// [`StoreError::ReadOnly`]: [`SqliteStore::open_read_only`] can still read it.
     pub fn open(path: impl AsRef<Path>, options: StoreOptions) -> Result<SqliteStore, StoreError> {
         let path = path.as_ref().to_owned();
-        let conn = open::open_writer(&path, &options)?;
-        let logs = match &options.logs {
-            LogFolder::Disabled => None,
-            LogFolder::At(folder) => Some(ExecutionLogFiles::new(folder)),
-            LogFolder::NextToDatabase => Some(ExecutionLogFiles::new(
-                path.parent().map_or_else(|| PathBuf::from("logs"), |folder| folder.join("logs")),
-            )),
-        };
+        if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
+            open::create_folder(folder)?;
+        }
+        open::check_header(&path)?;
+        open::check_writable(&path)?;
+        let stale = shutdown::stale_markers(&path);
+        let marker = shutdown::OpenMarker::create(&path)?;
+        let conn = open::open_writer(&path, &options, !stale.is_empty())?;
+        shutdown::remove(&stale);
+        let logs = log_files(&path, &options.logs);
         if let Some(logs) = &logs {
             open::create_folder(logs.folder())?;
         }
         let commits = Arc::new(AtomicU64::new(0));
+        let damaged = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             conn,
             path: path.clone(),
             busy_timeout: options.busy_timeout,
             logs: logs.clone(),
             commits: Arc::clone(&commits),
+            damaged: Arc::clone(&damaged),
             max_batch: if options.group_commit { options.max_batch.max(1) } else { 1 },
         };
         let (queue, receiver) = mpsc::channel();
@@ -75,8 +100,41 @@ impl SqliteStore {
                 doing: "starting the writer thread".to_owned(),
                 reason: err.to_string(),
             })?;
-        let readers = Arc::new(ReadPool::new(path.clone(), options.busy_timeout));
-        Ok(SqliteStore { path, queue: Some(queue), writer: Some(thread), readers, logs, commits })
+        let readers = Arc::new(ReadPool::new(path.clone(), options.busy_timeout, false));
+        Ok(SqliteStore {
+            path,
+            queue: Some(queue),
+            writer: Some(thread),
+            readers,
+            logs,
+            commits,
+            damaged,
+            marker: Some(marker),
+            read_only: false,
+        })
+    }
+
+    /// Opens an existing database only to read it (`pilot executions`, `pilot logs` on a read-only or damaged
+    /// store): nothing is created, migrated or written, and every write fails with [`StoreError::ReadOnly`].
+    pub fn open_read_only(path: impl AsRef<Path>, options: StoreOptions) -> Result<SqliteStore, StoreError> {
+        let path = path.as_ref().to_owned();
+        open::check_readable(&path)?;
+        let readers = Arc::new(ReadPool::new(path.clone(), options.busy_timeout, true));
+        Ok(SqliteStore {
+            logs: log_files(&path, &options.logs),
+            path,
+            queue: None,
+            writer: None,
+            readers,
+            commits: Arc::default(),
+            damaged: Arc::default(),
+            marker: None,
+            read_only: true,
+        })
+    }
+
+    pub fn is_read_only(&self) -> bool {
+        self.read_only
     }
 
     pub fn path(&self) -> &Path {
@@ -89,6 +147,10 @@ impl SqliteStore {
     }
 
     fn queue<T>(&self, write: impl FnOnce(AckSender<T>) -> Write) -> WriteAck<T> {
+        if self.read_only {
+            let doing = "it was opened for reading only".to_owned();
+            return WriteAck::ready(Err(StoreError::ReadOnly { path: self.path.clone(), doing }));
+        }
         let (sender, ack) = WriteAck::channel();
         if let Some(queue) = &self.queue {
             // If the writer is gone the write (and its sender) is dropped: the ack resolves to WriterStopped.
@@ -103,6 +165,11 @@ impl Drop for SqliteStore {
         self.queue.take();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
+        }
+        if let Some(marker) = &mut self.marker
+            && self.damaged.load(Ordering::Relaxed)
+        {
+            marker.keep();
         }
     }
 }
@@ -121,6 +188,10 @@ impl Store for SqliteStore {
         self.queue(|ack| Write::MarkRunning(execution_id.to_owned(), at, ack))
     }
 
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32> {
+        self.queue(|ack| Write::StartResume(execution_id.to_owned(), at, ack))
+    }
+
     fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {
         self.queue(|ack| Write::FinishExecution(end, ack))
     }
@@ -131,6 +202,10 @@ impl Store for SqliteStore {
 
     fn end_step(&self, end: StepEnd) -> WriteAck<()> {
         self.queue(|ack| Write::EndStep(end, ack))
+    }
+
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()> {
+        self.queue(|ack| Write::Steps(ends, start, ack))
     }
 
     fn append_log(&self, execution_id: &str, line: LogLine) {

@@ -49,9 +49,11 @@ pub(crate) fn classify(path: &Path, doing: &str, busy_timeout: Duration, err: &r
     let path = path.to_owned();
     let doing = doing.to_owned();
     match err.sqlite_error_code() {
+        // Met while using the file, so it may have been written to: not `Corrupt` ("left untouched").
         Some(ErrorCode::NotADatabase | ErrorCode::DatabaseCorrupt) => {
-            StoreError::Corrupt { path, detail: err.to_string() }
+            StoreError::Damaged { path, detail: err.to_string() }
         }
+        Some(ErrorCode::ReadOnly) => StoreError::ReadOnly { path, doing },
         Some(ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) => {
             StoreError::Locked { path, doing, waited_ms: busy_timeout.as_millis() as u64 }
         }
@@ -63,7 +65,7 @@ pub(crate) fn classify(path: &Path, doing: &str, busy_timeout: Duration, err: &r
 const SQLITE_HEADER: &[u8; 16] = b"SQLite format 3\0";
 
 /// Refuses a file that exists but is not a SQLite database, before SQLite opens (and might touch) it.
-fn check_header(path: &Path) -> Result<(), StoreError> {
+pub(crate) fn check_header(path: &Path) -> Result<(), StoreError> {
     use std::io::Read;
     let corrupt = |detail: String| StoreError::Corrupt { path: path.to_owned(), detail };
     let mut file = match std::fs::File::open(path) {
@@ -94,12 +96,49 @@ pub(crate) fn create_folder(folder: &Path) -> Result<(), StoreError> {
         .map_err(|err| StoreError::CreateFolder { path: folder.to_owned(), reason: err.to_string() })
 }
 
-/// Opens the write connection: creates the folder, checks the file, sets WAL, full sync, foreign keys and the busy
-/// timeout, then runs the pending migrations.
-pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connection, StoreError> {
-    if let Some(folder) = path.parent().filter(|folder| !folder.as_os_str().is_empty()) {
-        create_folder(folder)?;
+/// Refuses a database file (or, for a new one, a folder) this process cannot write, before SQLite opens it
+/// (SQLite would open a write-protected file read-only and fail later, less clearly).
+pub(crate) fn check_writable(path: &Path) -> Result<(), StoreError> {
+    let read_only = |doing: String| StoreError::ReadOnly { path: path.to_owned(), doing };
+    let denied = |err: &std::io::Error| {
+        matches!(err.kind(), std::io::ErrorKind::PermissionDenied | std::io::ErrorKind::ReadOnlyFilesystem)
+    };
+    match std::fs::OpenOptions::new().append(true).open(path) {
+        Ok(_) => Ok(()),
+        Err(err) if denied(&err) => Err(read_only(format!("opening it for writing: {err}"))),
+        Err(_) => Ok(()), // Missing: SQLite creates it (and names the folder if it cannot).
     }
+}
+
+/// Refuses to read-open a file that is missing or not a SQLite database.
+pub(crate) fn check_readable(path: &Path) -> Result<(), StoreError> {
+    if !path.exists() {
+        let reason = "there is no database yet (nothing was recorded)".to_owned();
+        return Err(StoreError::Database { path: path.to_owned(), doing: "opening for reading".to_owned(), reason });
+    }
+    check_header(path)
+}
+
+/// Runs `PRAGMA quick_check` (after an unclean shutdown, before anything is written).
+fn quick_check(conn: &Connection, path: &Path, busy_timeout: Duration) -> Result<(), StoreError> {
+    let problems = match super::recovery::check_rows(conn, "quick_check", 5) {
+        Ok(problems) => problems,
+        Err(err) => match classify(path, "checking the database after an unclean shutdown", busy_timeout, &err) {
+            StoreError::Damaged { detail, .. } => vec![detail],
+            other => return Err(other),
+        },
+    };
+    if problems.is_empty() {
+        return Ok(());
+    }
+    let detail = format!("found when checking it after an unclean shutdown: {}", problems.join("; "));
+    Err(StoreError::Damaged { path: path.to_owned(), detail })
+}
+
+/// Opens the write connection: checks the file (and with `check`, its contents: the last process to write it did
+/// not close it), sets WAL, full sync, foreign keys and the busy timeout, then runs the pending migrations.
+pub(crate) fn open_writer(path: &Path, options: &StoreOptions, check: bool) -> Result<Connection, StoreError> {
+    // A file refused by the header check gets nothing created beside it, not even the lock file.
     check_header(path)?;
     let _setup = needs_setup(path).then(|| SetupLock::take(path));
     let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, options.busy_timeout, &err);
@@ -110,6 +149,9 @@ pub(crate) fn open_writer(path: &Path, options: &StoreOptions) -> Result<Connect
     let found = schema_version(&conn).map_err(fail("reading the schema version"))?;
     if found > MIGRATIONS.len() as i64 {
         return Err(StoreError::NewerSchema { path: path.to_owned(), found, supported: MIGRATIONS.len() as i64 });
+    }
+    if check && found > 0 {
+        quick_check(&conn, path, options.busy_timeout)?;
     }
     let mode: String =
         conn.pragma_update_and_check(None, "journal_mode", "WAL", |row| row.get(0)).map_err(fail("enabling WAL"))?;
@@ -153,14 +195,36 @@ impl SetupLock {
     }
 }
 
-/// Opens a read connection (the file already exists and is migrated).
-pub(crate) fn open_reader(path: &Path, busy_timeout: Duration) -> Result<Connection, StoreError> {
+/// Opens a read connection (the file already exists and is migrated). `read_only`: the file or its folder may
+/// not be writable, so SQLite must not try to create anything beside it.
+pub(crate) fn open_reader(path: &Path, busy_timeout: Duration, read_only: bool) -> Result<Connection, StoreError> {
     let fail = |doing: &'static str| move |err: rusqlite::Error| classify(path, doing, busy_timeout, &err);
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
-    let conn = Connection::open_with_flags(path, flags).map_err(fail("opening for reading"))?;
+    let conn = if read_only && std::fs::OpenOptions::new().append(true).open(path).is_err() {
+        // SQLite cannot even take its shared-memory lock file beside a file it may not write: read it as an
+        // immutable file (no locks, no `-shm`).
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_URI | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        Connection::open_with_flags(immutable_uri(path), flags)
+    } else {
+        let access = if read_only { OpenFlags::SQLITE_OPEN_READ_ONLY } else { OpenFlags::SQLITE_OPEN_READ_WRITE };
+        Connection::open_with_flags(path, access | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+    }
+    .map_err(fail("opening for reading"))?;
     conn.busy_timeout(busy_timeout).map_err(fail("setting the busy timeout"))?;
     conn.pragma_update(None, "query_only", true).map_err(fail("making the connection read-only"))?;
     Ok(conn)
+}
+
+/// `file:PATH?immutable=1`, with the characters a URI path cannot hold escaped.
+fn immutable_uri(path: &Path) -> String {
+    let mut uri = String::from("file:");
+    for ch in path.to_string_lossy().chars() {
+        match ch {
+            '%' | '?' | '#' => uri.push_str(&format!("%{:02X}", ch as u32)),
+            _ => uri.push(ch),
+        }
+    }
+    uri.push_str("?immutable=1");
+    uri
 }
 
 fn schema_version(conn: &Connection) -> rusqlite::Result<i64> {

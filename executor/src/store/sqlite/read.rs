@@ -19,12 +19,13 @@ const MAX_IDLE_READERS: usize = 4;
 pub(crate) struct ReadPool {
     path: PathBuf,
     busy_timeout: Duration,
+    read_only: bool,
     idle: Mutex<Vec<Connection>>,
 }
 
 impl ReadPool {
-    pub(crate) fn new(path: PathBuf, busy_timeout: Duration) -> ReadPool {
-        ReadPool { path, busy_timeout, idle: Mutex::new(Vec::new()) }
+    pub(crate) fn new(path: PathBuf, busy_timeout: Duration, read_only: bool) -> ReadPool {
+        ReadPool { path, busy_timeout, read_only, idle: Mutex::new(Vec::new()) }
     }
 
     /// Runs `read` on a pooled connection in tokio's blocking pool.
@@ -38,7 +39,7 @@ impl ReadPool {
             let taken = pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).pop();
             let conn = match taken {
                 Some(conn) => conn,
-                None => open_reader(&pool.path, pool.busy_timeout)?,
+                None => open_reader(&pool.path, pool.busy_timeout, pool.read_only)?,
             };
             let result = read(&Reader { conn: &conn, path: &pool.path, busy_timeout: pool.busy_timeout });
             let mut idle = pool.idle.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
@@ -73,14 +74,13 @@ struct ExecutionRow {
     retry_from: Option<String>,
 }
 
-const SUMMARY_COLUMNS: &str = "id, workflow_id, workflow_name, status, started_at, completed_at, error, owner,
-     json_extract(trigger_info, '$.type')";
+const SUMMARY_COLUMNS: &str =
+    "id, workflow_id, workflow_name, status, started_at, completed_at, error, resume_attempts,
+     owner, json_extract(trigger_info, '$.type')";
 
-fn status_of(text: &str, index: usize) -> rusqlite::Result<Status> {
-    Status::parse(text).ok_or_else(|| {
-        let message = format!("unknown status `{text}`");
-        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, message.into())
-    })
+/// Tolerant: a status this build does not know reads as [`Status::Unknown`] instead of failing the whole read.
+fn status_of(text: &str) -> Status {
+    Status::parse_stored(text)
 }
 
 fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionSummary> {
@@ -88,12 +88,13 @@ fn summary_from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ExecutionSummar
         id: row.get(0)?,
         workflow_id: row.get(1)?,
         workflow_name: row.get(2)?,
-        status: status_of(&row.get::<_, String>(3)?, 3)?,
+        status: status_of(&row.get::<_, String>(3)?),
         started_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),
         completed_at: row.get::<_, Option<i64>>(5)?.map(Timestamp),
         error: row.get(6)?,
-        owner: row.get(7)?,
-        trigger_type: row.get(8)?,
+        resume_attempts: row.get(7)?,
+        owner: row.get(8)?,
+        trigger_type: row.get(9)?,
     })
 }
 
@@ -175,6 +176,7 @@ impl Reader<'_> {
             started_at: row.summary.started_at,
             completed_at: row.summary.completed_at,
             error: row.summary.error,
+            resume_attempts: row.summary.resume_attempts,
             owner: row.summary.owner,
             slot: row.slot.map(Timestamp),
             retry_of: row.retry_of.map(|execution_id| RetryOf { execution_id, from_step: row.retry_from }),
@@ -192,14 +194,14 @@ impl Reader<'_> {
         let row = statement.query_row([id], |row| {
             Ok(ExecutionRow {
                 summary: summary_from_row(row)?,
-                workflow_version: row.get(9)?,
-                trigger_id: row.get(10)?,
-                trigger: row.get(11)?,
-                input: row.get(12)?,
-                context: row.get(13)?,
-                slot: row.get(14)?,
-                retry_of: row.get(15)?,
-                retry_from: row.get(16)?,
+                workflow_version: row.get(10)?,
+                trigger_id: row.get(11)?,
+                trigger: row.get(12)?,
+                input: row.get(13)?,
+                context: row.get(14)?,
+                slot: row.get(15)?,
+                retry_of: row.get(16)?,
+                retry_from: row.get(17)?,
             })
         });
         row.optional()
@@ -214,7 +216,7 @@ impl Reader<'_> {
             let rows = statement.query_map([execution_id], |row| {
                 let step = StepRecord {
                     step_id: row.get(0)?,
-                    status: status_of(&row.get::<_, String>(1)?, 1)?,
+                    status: status_of(&row.get::<_, String>(1)?),
                     attempts: row.get(2)?,
                     started_at: row.get::<_, Option<i64>>(3)?.map(Timestamp),
                     completed_at: row.get::<_, Option<i64>>(4)?.map(Timestamp),

@@ -2,7 +2,7 @@
 //! runs in its own transaction together with the version bump, so a database is never half migrated.
 
 /// Migration `n` (1-based) brings a database from version `n - 1` to `n`. Append only: never edit a shipped one.
-pub(crate) const MIGRATIONS: &[&str] = &[SEED_SCHEMA, EXECUTION_DETAILS, DAEMON];
+pub(crate) const MIGRATIONS: &[&str] = &[SEED_SCHEMA, EXECUTION_DETAILS, RESUME_ATTEMPTS, DAEMON];
 
 /// Version 1: the product spec's schema, exactly.
 const SEED_SCHEMA: &str = "
@@ -99,7 +99,13 @@ INSERT INTO workflow_versions (workflow_id, version, definition, created_at)
     SELECT id, COALESCE(version, 1), definition, COALESCE(updated_at, created_at, 0) FROM workflows;
 ";
 
-/// Version 3: what the daemon needs (see `store::daemon`): instances with leases, the owner and schedule slot of
+/// Version 3: how many times an interrupted execution was resumed, so that one whose resumes keep stopping the
+/// process is given up after a few tries instead of blocking every later resume.
+const RESUME_ATTEMPTS: &str = "
+ALTER TABLE executions ADD COLUMN resume_attempts INTEGER NOT NULL DEFAULT 0;
+";
+
+/// Version 4: what the daemon needs (see `store::daemon`): instances with leases, the owner and schedule slot of
 /// an execution ((trigger, slot) unique: a slot never runs twice), webhook idempotency keys; and a retry's lineage
 /// in its own columns (its trigger data stays the original's).
 const DAEMON: &str = "

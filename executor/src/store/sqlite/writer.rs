@@ -27,9 +27,12 @@ pub(crate) enum Write {
     SaveWorkflow(WorkflowDefinition, AckSender<WorkflowRecord>),
     CreateExecution(NewExecution, AckSender<()>),
     MarkRunning(String, Timestamp, AckSender<()>),
+    StartResume(String, Timestamp, AckSender<u32>),
     FinishExecution(ExecutionEnd, AckSender<()>),
     StartStep(StepStart, AckSender<()>),
     EndStep(StepEnd, AckSender<()>),
+    /// Step ends, then optionally a step start, applied together (one savepoint).
+    Steps(Vec<StepEnd>, Option<StepStart>, AckSender<()>),
     Log(String, LogLine),
     Flush(AckSender<()>),
     Credential(CredentialWrite, AckSender<()>),
@@ -42,6 +45,7 @@ enum Done {
     Nothing,
     Workflow(WorkflowRecord),
     Daemon(DaemonAnswer),
+    Count(u32),
 }
 
 type Outcome = Result<Done, StoreError>;
@@ -54,10 +58,14 @@ impl Write {
     /// The execution a write belongs to (other than its creation).
     fn execution_id(&self) -> Option<&str> {
         match self {
-            Write::MarkRunning(id, ..) => Some(id),
+            Write::MarkRunning(id, ..) | Write::StartResume(id, ..) => Some(id),
             Write::FinishExecution(end, _) => Some(&end.execution_id),
             Write::StartStep(start, _) => Some(&start.execution_id),
             Write::EndStep(end, _) => Some(&end.execution_id),
+            Write::Steps(ends, start, _) => start
+                .as_ref()
+                .map(|start| start.execution_id.as_str())
+                .or(ends.first().map(|end| end.execution_id.as_str())),
             Write::CreateExecution(..)
             | Write::SaveWorkflow(..)
             | Write::Log(..)
@@ -72,10 +80,13 @@ impl Write {
         match self {
             Write::SaveWorkflow(workflow, _) => Some(workflow.saved_at),
             Write::CreateExecution(new, _) => Some(new.started_at),
-            Write::MarkRunning(_, at, _) => Some(*at),
+            Write::MarkRunning(_, at, _) | Write::StartResume(_, at, _) => Some(*at),
             Write::FinishExecution(end, _) => Some(end.completed_at),
             Write::StartStep(start, _) => Some(start.started_at),
             Write::EndStep(end, _) => Some(end.completed_at),
+            Write::Steps(ends, start, _) => {
+                start.as_ref().map(|start| start.started_at).or(ends.last().map(|end| end.completed_at))
+            }
             Write::Log(_, line) => Some(line.at),
             Write::Flush(_) => None,
             Write::Credential(write, _) => write.at(),
@@ -90,11 +101,13 @@ impl Write {
             Write::SaveWorkflow(workflow, _) => format!("saving workflow {}", workflow.id),
             Write::CreateExecution(new, _) => format!("creating execution {}", new.id),
             Write::MarkRunning(id, ..) => format!("marking execution {id} running"),
+            Write::StartResume(id, ..) => format!("starting to resume execution {id}"),
             Write::FinishExecution(end, _) => format!("recording the end of execution {}", end.execution_id),
             Write::StartStep(s, _) => {
                 format!("recording the start of step {} of execution {}", s.step_id, s.execution_id)
             }
             Write::EndStep(e, _) => format!("recording the end of step {} of execution {}", e.step_id, e.execution_id),
+            Write::Steps(ends, start, _) => describe_steps(ends, start.as_ref()),
             Write::Log(id, _) => format!("logging for execution {id}"),
             Write::Flush(_) => "flushing".to_owned(),
             Write::Credential(write, _) => write.describe(),
@@ -108,9 +121,16 @@ impl Write {
             Write::SaveWorkflow(workflow, _) => apply::save_workflow(conn, workflow).map(Done::Workflow),
             Write::CreateExecution(new, _) => apply::create_execution(conn, new).map(|()| Done::Nothing),
             Write::MarkRunning(id, at, _) => apply::mark_running(conn, id, *at).map(|()| Done::Nothing),
+            Write::StartResume(id, at, _) => apply::start_resume(conn, id, *at).map(Done::Count),
             Write::FinishExecution(end, _) => apply::finish_execution(conn, end).map(|()| Done::Nothing),
             Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
             Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
+            Write::Steps(ends, start, _) => {
+                for end in ends {
+                    apply::end_step(conn, end)?;
+                }
+                start.as_ref().map_or(Ok(()), |start| apply::start_step(conn, start)).map(|()| Done::Nothing)
+            }
             Write::Credential(write, _) => super::credentials::apply(conn, write).map(|()| Done::Nothing),
             Write::Connector(write, _) => super::connectors::apply(conn, write).map(|()| Done::Nothing),
             Write::Daemon(write, _) => super::daemon::apply(conn, write).map(Done::Daemon),
@@ -118,19 +138,30 @@ impl Write {
         }
     }
 
-    /// The log line a committed write adds, with its execution id.
-    fn log_line(&self) -> Option<(&str, LogLine)> {
+    /// The log lines a committed write adds, each with its execution id.
+    fn log_lines(&self, mut push: impl FnMut(&str, &LogLine)) {
         match self {
-            Write::CreateExecution(new, _) => Some((&new.id, lifecycle::execution_created(new))),
-            Write::MarkRunning(id, at, _) => Some((id, lifecycle::execution_running(*at))),
-            Write::FinishExecution(end, _) => Some((&end.execution_id, lifecycle::execution_finished(end))),
-            Write::StartStep(start, _) => Some((&start.execution_id, lifecycle::step_started(start))),
-            Write::EndStep(end, _) => Some((&end.execution_id, lifecycle::step_ended(end))),
-            Write::Log(id, line) => Some((id, line.clone())),
-            Write::Daemon(write, _) => {
-                write.accepted_execution().map(|new| (new.id.as_str(), lifecycle::execution_created(new)))
+            Write::CreateExecution(new, _) => push(&new.id, &lifecycle::execution_created(new)),
+            Write::MarkRunning(id, at, _) => push(id, &lifecycle::execution_running(*at)),
+            Write::StartResume(id, at, _) => push(id, &lifecycle::execution_resumed(*at)),
+            Write::FinishExecution(end, _) => push(&end.execution_id, &lifecycle::execution_finished(end)),
+            Write::StartStep(start, _) => push(&start.execution_id, &lifecycle::step_started(start)),
+            Write::EndStep(end, _) => push(&end.execution_id, &lifecycle::step_ended(end)),
+            Write::Steps(ends, start, _) => {
+                for end in ends {
+                    push(&end.execution_id, &lifecycle::step_ended(end));
+                }
+                if let Some(start) = start {
+                    push(&start.execution_id, &lifecycle::step_started(start));
+                }
             }
-            Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) | Write::Connector(..) => None,
+            Write::Log(id, line) => push(id, line),
+            Write::Daemon(write, _) => {
+                if let Some(new) = write.accepted_execution() {
+                    push(&new.id, &lifecycle::execution_created(new));
+                }
+            }
+            Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) | Write::Connector(..) => {}
         }
     }
 
@@ -145,11 +176,20 @@ impl Write {
                 let error = result.as_ref().err().cloned();
                 (ack.send(result).is_ok(), error)
             }
+            Write::StartResume(_, _, ack) => {
+                let result = outcome.and_then(|done| match done {
+                    Done::Count(attempts) => Ok(attempts),
+                    _ => Err(StoreError::WriterStopped),
+                });
+                let error = result.as_ref().err().cloned();
+                (ack.send(result).is_ok(), error)
+            }
             Write::CreateExecution(_, ack)
             | Write::MarkRunning(_, _, ack)
             | Write::FinishExecution(_, ack)
             | Write::StartStep(_, ack)
             | Write::EndStep(_, ack)
+            | Write::Steps(_, _, ack)
             | Write::Flush(ack)
             | Write::Credential(_, ack)
             | Write::Connector(_, ack) => {
@@ -173,6 +213,28 @@ impl Write {
     }
 }
 
+/// Runs a statement that the writer runs for every transaction from the statement cache (no parsing each time).
+fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached(sql)?.execute([]).map(|_| ())
+}
+
+fn describe_steps(ends: &[StepEnd], start: Option<&StepStart>) -> String {
+    let ended: Vec<&str> = ends.iter().map(|end| end.step_id.as_str()).collect();
+    let execution = start.map(|s| &s.execution_id).or(ends.first().map(|e| &e.execution_id));
+    let mut text = String::from("recording ");
+    if !ended.is_empty() {
+        text.push_str(&format!("the end of step {}", ended.join(", ")));
+    }
+    if let Some(start) = start {
+        text.push_str(if ended.is_empty() { "the start of step " } else { " and the start of step " });
+        text.push_str(&start.step_id);
+    }
+    if let Some(execution) = execution {
+        text.push_str(&format!(" of execution {execution}"));
+    }
+    text
+}
+
 /// How one attempt at a batch transaction ended.
 enum Attempt {
     Committed(Vec<Option<Done>>),
@@ -187,6 +249,8 @@ pub(crate) struct Writer {
     pub(crate) busy_timeout: Duration,
     pub(crate) logs: Option<ExecutionLogFiles>,
     pub(crate) commits: Arc<AtomicU64>,
+    /// Set when a write met damage, so that the store leaves its open marker for the next open to check.
+    pub(crate) damaged: Arc<std::sync::atomic::AtomicBool>,
     /// 1 disables group commit.
     pub(crate) max_batch: usize,
 }
@@ -208,6 +272,9 @@ impl Writer {
 
     fn process(&mut self, batch: Vec<Write>) {
         let mut outcomes = self.commit(&batch);
+        if outcomes.iter().any(|outcome| matches!(outcome, Err(StoreError::Damaged { .. }))) {
+            self.damaged.store(true, Ordering::Relaxed);
+        }
         let mut extra_lines = Vec::new();
         self.fail_executions_for_lack_of_room(&batch, &outcomes, &mut extra_lines);
         self.write_logs(&batch, &outcomes, extra_lines);
@@ -252,7 +319,7 @@ impl Writer {
             return Attempt::Committed(done);
         }
         let conn = &self.conn;
-        if let Err(err) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(err) = run_cached(conn, "BEGIN IMMEDIATE") {
             return Attempt::Failed(self.fail("starting a transaction")(err));
         }
         for (index, write) in batch.iter().enumerate() {
@@ -273,7 +340,7 @@ impl Writer {
                 }
             }
         }
-        if let Err(err) = conn.execute_batch("COMMIT") {
+        if let Err(err) = run_cached(conn, "COMMIT") {
             let _ = conn.execute_batch("ROLLBACK");
             return Attempt::Failed(self.fail(&format!("committing {} writes", batch.len()))(err));
         }
@@ -286,9 +353,9 @@ impl Writer {
             ApplyError::Refused(error) => error,
             ApplyError::Sqlite(err) => self.fail(&write.describe())(err),
         };
-        self.conn.execute_batch("SAVEPOINT write").map_err(|err| to_error(err.into()))?;
+        run_cached(&self.conn, "SAVEPOINT write").map_err(|err| to_error(err.into()))?;
         let done = write.apply(&self.conn).map_err(to_error)?;
-        self.conn.execute_batch("RELEASE write").map_err(|err| to_error(err.into()))?;
+        run_cached(&self.conn, "RELEASE write").map_err(|err| to_error(err.into()))?;
         Ok(done)
     }
 
@@ -340,11 +407,7 @@ impl Writer {
         };
         for (write, outcome) in batch.iter().zip(outcomes) {
             match outcome {
-                Ok(_) => {
-                    if let Some((execution_id, line)) = write.log_line() {
-                        push(execution_id, &line);
-                    }
-                }
+                Ok(_) => write.log_lines(&mut push),
                 Err(error @ (StoreError::Full { .. } | StoreError::Locked { .. } | StoreError::Database { .. })) => {
                     if let (Some(execution_id), Some(at)) = (write.execution_id(), write.at()) {
                         push(execution_id, &LogLine::error(at, None, format!("store write failed: {error}")));

@@ -41,7 +41,8 @@ fn damaged_database_behind_a_valid_header_is_reported_as_damaged() {
     bytes[100..page_size].copy_from_slice(&noise(page_size - 100)); // The schema's page.
     std::fs::write(&path, &bytes).expect("damage");
     let error = SqliteStore::open(&path, StoreOptions::default()).expect_err("refused");
-    assert!(matches!(&error, StoreError::Corrupt { .. }), "{error:?}");
+    assert!(matches!(&error, StoreError::Damaged { .. }), "{error:?}");
+    assert!(error.to_string().contains("pilot doctor --repair"), "{error}");
     assert!(std::fs::read(&path).expect("read") == bytes, "the file was not modified");
 }
 

@@ -76,3 +76,21 @@ async fn a_refused_write_fails_alone_and_its_batch_still_commits() {
     let steps = store.load_execution("e1").await.expect("load").expect("exists").steps;
     assert_eq!(steps.iter().map(|step| step.step_id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
 }
+
+#[tokio::test]
+async fn ends_and_a_start_recorded_together_take_one_commit() {
+    let (store, _folder) = fresh_store();
+    seed(&store, "e1").await;
+    let before = store.commit_count();
+    let ends = vec![step_end("e1", "a", json!(1)), step_end("e1", "b", json!(2))];
+    let start = StepStart {
+        execution_id: "e1".to_owned(),
+        step_id: "c".to_owned(),
+        attempt: 1,
+        input: json!({}),
+        started_at: at(11),
+    };
+    store.record_steps(ends, Some(start)).await.expect("recorded");
+    assert_eq!(store.commit_count() - before, 1);
+    assert_eq!(store.load_execution("e1").await.expect("load").expect("exists").steps.len(), 3);
+}

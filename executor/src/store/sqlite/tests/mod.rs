@@ -3,6 +3,7 @@
 mod durability;
 mod failures;
 mod group_commit;
+mod recovery;
 mod schema;
 
 use super::*;

@@ -84,6 +84,7 @@ async fn version_one_database_is_migrated_keeping_its_rows() {
     assert_eq!((execution.workflow_name.as_str(), execution.status), ("backup", Status::Success));
     assert_eq!((execution.steps[0].attempts, execution.steps[0].output.clone()), (0, Some(json!({"ok": true}))));
     assert_eq!(store.workflow_definition("wf", 3).await.expect("definition").as_deref(), Some("steps: []"));
+    assert_eq!(execution.resume_attempts, 0, "version 3 counts resumes from zero");
     drop(store);
     let version: i64 =
         other_connection(&path).pragma_query_value(None, "user_version", |row| row.get(0)).expect("user_version");

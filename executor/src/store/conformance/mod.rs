@@ -5,6 +5,12 @@
 //! generated tests use `#[tokio::test]`, so the calling crate needs tokio (with `macros` and `rt-multi-thread`).
 //! The cases are plain async functions over `&dyn Store`, so they can also be called one by one.
 
+mod resume_attempts;
+mod step_batches;
+
+pub use resume_attempts::*;
+pub use step_batches::*;
+
 use super::*;
 use serde_json::json;
 
@@ -38,6 +44,10 @@ macro_rules! store_conformance_tests {
             json_values_round_trip_unchanged,
             log_records_lifecycle_and_appended_lines_in_order,
             concurrent_step_ends_are_all_recorded,
+            ends_and_a_start_recorded_together_apply_in_order,
+            a_refused_record_in_a_batch_records_nothing_of_it,
+            starting_a_resume_marks_running_and_counts_the_attempt,
+            resume_attempts_show_in_the_interrupted_list,
             credentials_store_replace_by_name_and_list_sorted,
             removing_a_credential_deletes_it_and_unknown_names_fail,
             replacing_credential_data_is_all_or_nothing,
@@ -210,6 +220,7 @@ pub async fn created_execution_loads_back_with_every_field(store: &dyn Store) {
         owner: None,
         slot: None,
         retry_of: new.retry_of,
+        resume_attempts: 0,
         steps: Vec::new(),
     };
     assert_eq!(loaded, expected);
