@@ -81,7 +81,7 @@ pub(crate) enum DaemonWrite {
         lease_expires_at: Timestamp,
     },
     RemoveInstance(String),
-    Accept(Acceptance),
+    Accept(Box<Acceptance>),
     /// Sets the owner of a pending or running execution if it is still `from`.
     Adopt {
         execution_id: String,

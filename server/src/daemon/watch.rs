@@ -104,10 +104,10 @@ async fn debounce(
                 let settled: Vec<PathBuf> =
                     bursts.iter().filter(|(_, burst)| burst.quiet_at <= now).map(|(path, _)| path.clone()).collect();
                 for path in settled {
-                    if let Some(change) = bursts.remove(&path).and_then(|burst| burst.settle(path)) {
-                        if changes.send(change).is_err() {
-                            return;
-                        }
+                    if let Some(change) = bursts.remove(&path).and_then(|burst| burst.settle(path))
+                        && changes.send(change).is_err()
+                    {
+                        return;
                     }
                 }
             }

@@ -252,7 +252,7 @@ impl Store for SqliteStore {
     }
 
     fn accept_execution(&self, acceptance: Acceptance) -> WriteAck<Accepted> {
-        self.queue(|ack| Write::Daemon(DaemonWrite::Accept(acceptance), DaemonAck::Accepted(ack)))
+        self.queue(|ack| Write::Daemon(DaemonWrite::Accept(Box::new(acceptance)), DaemonAck::Accepted(ack)))
     }
 
     fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool> {
