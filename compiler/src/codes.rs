@@ -630,6 +630,24 @@ Right:
     ratio: "${10 / count}"
 "#;
     // ---- E04xx: the step graph ---------------------------------------------------------------------------------
+    EXPR_OVER_BUDGET = "E0312", "expression over budget", r#"Folding a constant expression at compile time went over the expression budget: the value it
+builds is bigger than `max_value_bytes` (16 MiB by default), or computing it takes more than
+`max_steps` (ten million) steps. The same expression would fail when the workflow runs, so it is
+refused now. Values that share parts count each use: `[t, t]` is twice the size of `t`.
+
+Wrong:
+
+    variables:
+      v0: "aaaaaaaaaaaaaaaa"
+      v1: "${v0 + v0}"
+      # ... each variable doubling the one before
+      v40: "${v39 + v39}"
+
+Right:
+
+    Build big texts and lists from data at run time (a file, an HTTP body), not by doubling
+    constants; or raise the budget in settings.json if a workflow really needs more.
+"#;
     DEPENDENCY_CYCLE = "E0401", "dependency cycle", r#"The steps wait for each other in a circle, through `needs:` and results read, so none can
 start. The message lists the cycle and the carets show what makes each link: a `needs:` entry, or the id
 of a step that reads another's result. A step that lists itself under `needs:` is the shortest cycle.

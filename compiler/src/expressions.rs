@@ -120,6 +120,7 @@ fn check_diagnostic(text: &Text, error: CheckError, scope: &ExprScope<'_>) -> Di
         CheckErrorKind::NotIterable => codes::NOT_ITERABLE,
         CheckErrorKind::TooDeep => codes::TOO_DEEP,
         CheckErrorKind::EvaluationFailed => codes::CONSTANT_FAILED,
+        CheckErrorKind::OverBudget => codes::EXPR_OVER_BUDGET,
     });
     let diagnostic = Diagnostic::error(code, error.message, text.file_span(error.span));
     match error.hint {

@@ -14,7 +14,7 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 
-use expr_grammar::{Resolution, Scope, SlotRef, Type, Value};
+use expr_grammar::{Budget, Resolution, Scope, SlotRef, Type, Value};
 
 use crate::plan::{SlotInfo, SlotKind};
 
@@ -189,11 +189,17 @@ pub struct ExprScope<'a> {
     pub position: Position,
     pub item: Option<ItemBinding>,
     notes: RefCell<Vec<ScopeNote>>,
+    budget: Budget,
 }
 
 impl<'a> ExprScope<'a> {
     pub fn new(names: &'a Names, position: Position, item: Option<ItemBinding>) -> Self {
-        ExprScope { names, position, item, notes: RefCell::new(Vec::new()) }
+        ExprScope { names, position, item, notes: RefCell::new(Vec::new()), budget: Budget::default() }
+    }
+
+    /// The scope, folding constants under `budget`.
+    pub fn with_budget(self, budget: Budget) -> Self {
+        ExprScope { budget, ..self }
     }
 
     /// The code a failure with this message should carry, when it is one of the specific ones.
@@ -222,6 +228,10 @@ impl<'a> ExprScope<'a> {
 }
 
 impl Scope for ExprScope<'_> {
+    fn budget(&self) -> Budget {
+        self.budget
+    }
+
     fn resolve(&self, path: &[&str]) -> Resolution {
         let Some(&first) = path.first() else {
             return self.unknown(0, "empty name".into(), Vec::new());

@@ -23,6 +23,8 @@ pub struct CompileOptions {
     pub known_credentials: KnownCredentials,
     /// The time a schedule must fire after (a `cron` with no later occurrence is E0506); `None`: the clock's.
     pub now: Option<chrono::DateTime<chrono::Utc>>,
+    /// What folding one constant expression may build and do; past it, E0312 at the expression.
+    pub budget: expr_grammar::Budget,
 }
 
 /// What the caller knows of the credential store.
@@ -106,8 +108,9 @@ impl<'o> Binder<'o> {
             None => expressions::parse_text(text, form, &mut self.diagnostics)?,
         };
         self.declare_secrets(text, &parsed);
-        let scope = ExprScope::new(&self.names, place.position, place.item.clone());
+        let scope = ExprScope::new(&self.names, place.position, place.item.clone()).with_budget(self.options.budget);
         let compiled = expressions::compile_parsed(text, &parsed, &scope, &mut self.diagnostics)?;
+        let compiled = Compiled { program: compiled.program.with_source(&text.value), ..compiled };
         let reads = compiled.program.slots().into_iter().collect();
         Some((compiled, reads))
     }

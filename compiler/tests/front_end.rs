@@ -101,7 +101,7 @@ fn json_workflows_read_like_yaml_with_positions() {
 /// name the same keys, or `pilot schema` would accept what `pilot check` refuses (or the reverse).
 #[test]
 fn schema_properties_are_exactly_the_keys_the_front_end_reads() {
-    let schema = compiler::schema::workflow_schema();
+    let schema = compiler::schema::workflow_schema(&connectors::catalogue::Catalogue::builtin());
     for (name, keys) in compiler::front_end::known_keys() {
         let properties = match name {
             "Workflow" => schema["properties"].clone(),
@@ -128,7 +128,7 @@ fn schema_properties_are_exactly_the_keys_the_front_end_reads() {
 
 #[test]
 fn schema_requires_only_the_keys_the_front_end_requires() {
-    let schema = compiler::schema::workflow_schema();
+    let schema = compiler::schema::workflow_schema(&connectors::catalogue::Catalogue::builtin());
     let required = |value: &serde_json::Value| -> Vec<String> {
         let mut keys: Vec<String> = value["required"]
             .as_array()

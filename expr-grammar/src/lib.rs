@@ -12,6 +12,7 @@
 extern crate alloc;
 
 pub mod ast;
+pub mod budget;
 mod check;
 pub mod functions;
 mod parse;
@@ -21,6 +22,7 @@ pub mod suggest;
 pub mod types;
 pub mod value;
 
+pub use budget::{Budget, value_size};
 pub use functions::{FunctionDoc, function_docs};
 pub use parse::{MAX_DEPTH, MAX_LENGTH};
 pub use program::Program;
@@ -53,6 +55,11 @@ pub enum Resolution {
 /// reference: for `steps.fetch.output.body[0]` it is `["steps", "fetch", "output", "body"]`.
 pub trait Scope {
     fn resolve(&self, path: &[&str]) -> Resolution;
+
+    /// The budget constant folding runs under (see [`budget`]).
+    fn budget(&self) -> Budget {
+        Budget::default()
+    }
 }
 
 /// What a compiled program needs at run time.
@@ -63,6 +70,10 @@ pub trait EvalContext {
     fn now(&self) -> Timestamp;
     /// An environment variable, for `env('HOME')` and bare `HOME`.
     fn env_var(&self, name: &str) -> Option<String>;
+    /// What one evaluation may build and do (see [`budget`]).
+    fn budget(&self) -> Budget {
+        Budget::default()
+    }
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -104,6 +115,9 @@ pub enum CheckErrorKind {
     TooDeep,
     /// A constant sub-expression failed when folded at compile time (`1/0`, `parse_date('soon')`).
     EvaluationFailed,
+    /// Folding a constant sub-expression went over the [`Budget`]: the value it builds is too big, or the work too
+    /// long.
+    OverBudget,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -114,12 +128,24 @@ pub struct CheckError {
     pub hint: Option<String>,
 }
 
-/// An error while evaluating (only possible where types were `any`, or on arithmetic overflow, bad dates, ...).
+/// An error while evaluating (only possible where types were `any`, or on arithmetic overflow, bad dates, ...,
+/// or past the [`Budget`]).
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 #[error("{message}")]
 pub struct EvalError {
     pub span: Span,
     pub message: String,
+    pub kind: EvalErrorKind,
+}
+
+/// Why an evaluation failed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EvalErrorKind {
+    /// The operation does not apply to these values (a wrong type at run time, division by zero, a bad date).
+    Failed,
+    /// The evaluation went over its [`Budget`]; the message names the expression when the program knows its
+    /// text ([`Program::with_source`]).
+    OverBudget,
 }
 
 /// A compiled template or expression and its static type.

@@ -125,7 +125,21 @@ impl Value {
     /// The most precise static type of this value. Lists of mixed element types are `list<any>`;
     /// objects are closed objects of their fields.
     pub fn type_of(&self) -> Type {
-        match self {
+        self.type_of_shared(&mut std::collections::HashMap::new())
+    }
+
+    /// [`Value::type_of`], typing each shared list or object once (`memo`, keyed by address): a value that
+    /// doubles by sharing at each level (`[t, t]`) is typed in time linear in its depth, not its size.
+    fn type_of_shared(&self, memo: &mut std::collections::HashMap<usize, Type>) -> Type {
+        let key = match self {
+            Value::List(items) => Arc::as_ptr(items) as usize,
+            Value::Object(object) => Arc::as_ptr(object) as usize,
+            _ => 0,
+        };
+        if let Some(ty) = memo.get(&key) {
+            return ty.clone();
+        }
+        let ty = match self {
             Value::Null => Type::Null,
             Value::Bool(_) => Type::Bool,
             Value::Int(_) => Type::Int,
@@ -134,15 +148,19 @@ impl Value {
             Value::Duration(_) => Type::Duration,
             Value::Timestamp(_) => Type::Timestamp,
             Value::List(items) => {
-                let mut types = items.iter().map(Value::type_of);
+                let mut types = items.iter().map(|item| item.type_of_shared(memo));
                 let first = types.next().unwrap_or(Type::Any);
                 Type::list(types.fold(first, |acc, ty| acc.unify(&ty)))
             }
             Value::Object(object) => Type::Object(crate::types::ObjectType {
-                fields: object.iter().map(|(k, v)| (k.clone(), v.type_of())).collect(),
+                fields: object.iter().map(|(k, v)| (k.clone(), v.type_of_shared(memo))).collect(),
                 open: false,
             }),
+        };
+        if key != 0 {
+            memo.insert(key, ty.clone());
         }
+        ty
     }
 
     /// Truthiness is not implicit in this language; this is only the `bool` inside, if any.

@@ -176,6 +176,10 @@ fn reads_of_slots_clock_and_environment_do_not_fold() {
 fn constants_that_fail_are_compile_errors() {
     rejects("1 / 0", CheckErrorKind::EvaluationFailed, "1 / 0", None);
     rejects("count + 10 % 0", CheckErrorKind::EvaluationFailed, "10 % 0", None);
+    for zero in ["1h % 0s", "1h / 0s", "1.5 % 0.0"] {
+        let error = rejects(zero, CheckErrorKind::EvaluationFailed, zero, None);
+        assert!(error.message.ends_with("division by zero"), "{zero}: {}", error.message);
+    }
     rejects("9223372036854775807 + 1", CheckErrorKind::EvaluationFailed, "9223372036854775807 + 1", None);
 }
 

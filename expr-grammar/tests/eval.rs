@@ -41,6 +41,7 @@ fn arithmetic() {
 fn duration_and_timestamp_arithmetic() {
     give("1h + 30m", json!("1h30m"));
     give("2h - 30m", json!("1h30m"));
+    give("100m % 1h", json!("40m"));
     give("30m * 3", json!("1h30m"));
     give("3 * 30m", json!("1h30m"));
     give("1h / 4", json!("15m"));
@@ -191,6 +192,7 @@ fn run_time_errors_carry_the_span() {
     fails_at_run_time("data[*]", "`[*]` needs a list, got object");
     fails_at_run_time("data.total.x", "cannot read field `x` of int");
     fails_at_run_time("count / (data.total - 2)", "division by zero");
+    fails_at_run_time("1h % (data.total * 0s)", "division by zero");
     fails_at_run_time("data.total && true", "`&&` needs bool operands");
     fails_at_run_time("if(data.total, 1, 2)", "condition of `if` must be a bool");
     fails_at_run_time("count * 9223372036854775807", "overflow");

@@ -1,4 +1,5 @@
-//! `pilot schema`: the JSON Schema of workflow files, generated from the compiler's model types.
+//! `pilot schema`: the JSON Schema of workflow files, generated from the compiler's model types and the actions
+//! `pilot check` knows (the built-ins and the installed custom connectors).
 //! `pilot schema --settings`: the JSON Schema of `settings.json`.
 
 use super::output::outln;
@@ -12,7 +13,12 @@ pub struct SchemaArgs {
 }
 
 pub fn run(args: &SchemaArgs) -> ExitCode {
-    let schema = if args.settings { server::settings::Settings::schema() } else { compiler::schema::workflow_schema() };
+    let schema = if args.settings {
+        server::settings::Settings::schema()
+    } else {
+        let toolbox = super::toolbox(&server::home::PilotHome::from_env());
+        compiler::schema::workflow_schema(&toolbox.catalogue)
+    };
     outln!("{}", serde_json::to_string_pretty(&schema).unwrap_or_default());
     ExitCode::SUCCESS
 }

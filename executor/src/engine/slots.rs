@@ -121,6 +121,10 @@ impl<P: EvalContext + ?Sized> EvalContext for ItemScope<'_, P> {
     fn env_var(&self, name: &str) -> Option<String> {
         self.parent.env_var(name)
     }
+
+    fn budget(&self) -> expr_grammar::Budget {
+        self.parent.budget()
+    }
 }
 
 #[cfg(test)]

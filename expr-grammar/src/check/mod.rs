@@ -7,10 +7,12 @@ mod calls;
 mod operators;
 
 use crate::ast::{BinaryOp, Expr, ExprKind, Literal};
-use crate::program::{Op, Program};
+use crate::program::{Op, Program, Run};
 use crate::types::Type;
 use crate::value::Value;
-use crate::{CheckError, CheckErrorKind, Compiled, EvalContext, Scope, SlotRef, Span, Template, TemplatePart};
+use crate::{
+    CheckError, CheckErrorKind, Compiled, EvalContext, EvalErrorKind, Scope, SlotRef, Span, Template, TemplatePart,
+};
 use operators::Culprit;
 use std::sync::Arc;
 
@@ -37,8 +39,8 @@ pub(crate) fn compile_template(template: &Template, scope: &dyn Scope) -> Result
         })
         .collect();
     let flags = Flags::of(&parts);
-    let op = Op::Interpolate(parts.into_iter().map(|n| n.op).collect());
     let span = template_span(template);
+    let op = Op::Interpolate { parts: parts.into_iter().map(|n| n.op).collect(), span };
     let node = checker.build(op, Type::String, flags, span, 0);
     checker.finish(node)
 }
@@ -117,12 +119,20 @@ impl Checker<'_> {
         if !foldable || self.errors.len() > errors_before {
             return Node { op, ty, flags };
         }
-        match op.eval(&NoContext, None) {
+        match op.eval(&Run::new(&NoContext, self.scope.budget()), None) {
             Ok(value) => Node::constant(value, ty),
             Err(error) => {
                 let span = if error.span == Span::default() { span } else { error.span };
-                let message = format!("this constant expression fails: {}", error.message);
-                self.error(CheckErrorKind::EvaluationFailed, span, message, None);
+                match error.kind {
+                    EvalErrorKind::Failed => {
+                        let message = format!("this constant expression fails: {}", error.message);
+                        self.error(CheckErrorKind::EvaluationFailed, span, message, None);
+                    }
+                    EvalErrorKind::OverBudget => {
+                        let hint = "build less in one expression, or raise the expression budget".to_string();
+                        self.error(CheckErrorKind::OverBudget, span, error.message, Some(hint));
+                    }
+                }
                 Node::poisoned()
             }
         }
@@ -148,7 +158,8 @@ impl Checker<'_> {
                 let nodes: Vec<Node> = items.iter().map(|item| self.expr(item)).collect();
                 let ty = Type::list(nodes.iter().map(|n| n.ty.clone()).reduce(|a, b| a.unify(&b)).unwrap_or(Type::Any));
                 let flags = Flags::of(&nodes);
-                self.build(Op::List(nodes.into_iter().map(|n| n.op).collect()), ty, flags, expr.span, errors_before)
+                let op = Op::List { items: nodes.into_iter().map(|n| n.op).collect(), span: expr.span };
+                self.build(op, ty, flags, expr.span, errors_before)
             }
             ExprKind::Object(entries) => self.object(entries, expr.span, errors_before),
             ExprKind::Name(_) | ExprKind::Field { .. } | ExprKind::Index { .. } | ExprKind::Wildcard { .. } => {
@@ -183,7 +194,7 @@ impl Checker<'_> {
             ops.push((Arc::<str>::from(key.name.as_str()), node.op));
         }
         let ty = Type::Object(crate::types::ObjectType { fields, open: false });
-        self.build(Op::Object(ops.into_boxed_slice()), ty, flags, span, errors_before)
+        self.build(Op::Object { entries: ops.into_boxed_slice(), span }, ty, flags, span, errors_before)
     }
 
     fn binary(&mut self, op: BinaryOp, left: &Expr, right: &Expr, span: Span, errors_before: usize) -> Node {

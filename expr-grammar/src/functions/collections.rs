@@ -1,6 +1,8 @@
 //! Lists and objects: `keys`, `values`, `first`, `last`, `sort`, `unique`, `sum`, `min`, `max`, `flatten`.
 
-use super::{Accepts, Body, FunctionDef, arg_list, param, returns_element, returns_first_arg, returns_string_list};
+use super::{
+    Accepts, Body, FunctionDef, ResultSize, arg_list, param, returns_element, returns_first_arg, returns_string_list,
+};
 use crate::program::operators;
 use crate::types::Type;
 use crate::value::Value;
@@ -14,6 +16,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "list<string>",
         result_type: returns_string_list,
         body: Body::Pure(|args| Ok(Value::list(object(args)?.keys().map(|k| Value::string(k))))),
+        result_size: ResultSize::LikeArguments,
         description: "The field names of an object, in order.",
         example: "keys({b: 1, a: 2})",
         example_result: r#"["b","a"]"#,
@@ -25,6 +28,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "list<T>",
         result_type: values_type,
         body: Body::Pure(|args| Ok(Value::list(object(args)?.values().cloned()))),
+        result_size: ResultSize::LikeArguments,
         description: "The field values of an object, in order.",
         example: "values({b: 1, a: 2})",
         example_result: "[1,2]",
@@ -36,6 +40,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T",
         result_type: returns_element,
         body: Body::Pure(|args| Ok(arg_list(args, 0)?.first().cloned().unwrap_or_default())),
+        result_size: ResultSize::Small,
         description: "The first element, or null for an empty list.",
         example: "first([3, 1, 2])",
         example_result: "3",
@@ -47,6 +52,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T",
         result_type: returns_element,
         body: Body::Pure(|args| Ok(arg_list(args, 0)?.last().cloned().unwrap_or_default())),
+        result_size: ResultSize::Small,
         description: "The last element, or null for an empty list.",
         example: "last([3, 1, 2])",
         example_result: "2",
@@ -58,6 +64,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "list<T>",
         result_type: returns_first_arg,
         body: Body::Pure(sort),
+        result_size: ResultSize::LikeArguments,
         description: "The list in ascending order; with `by`, objects ordered by that field. Elements must be \
                       comparable (numbers, strings, durations, timestamps, ...).",
         example: "sort([{n: 'b', size: 2}, {n: 'a', size: 1}], 'size')[*].n",
@@ -70,6 +77,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "list<T>",
         result_type: returns_first_arg,
         body: Body::Pure(unique),
+        result_size: ResultSize::LikeArguments,
         description: "The list without repeated elements, keeping the first of each.",
         example: "unique([1, 2, 1, 3, 2])",
         example_result: "[1,2,3]",
@@ -81,6 +89,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T (int, float or duration)",
         result_type: sum_type,
         body: Body::Pure(sum),
+        result_size: ResultSize::Small,
         description: "The sum of numbers or durations; 0 for an empty list.",
         example: "sum([1, 2, 3.5])",
         example_result: "6.5",
@@ -92,6 +101,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T",
         result_type: returns_element,
         body: Body::Pure(|args| extreme(args, Ordering::Less)),
+        result_size: ResultSize::Small,
         description: "The smallest element, or null for an empty list.",
         example: "min([3, 1, 2])",
         example_result: "1",
@@ -103,6 +113,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T",
         result_type: returns_element,
         body: Body::Pure(|args| extreme(args, Ordering::Greater)),
+        result_size: ResultSize::Small,
         description: "The largest element, or null for an empty list.",
         example: "max([2h, 30m, 1d])",
         example_result: r#""1d""#,
@@ -114,6 +125,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "list<T>",
         result_type: flatten_type,
         body: Body::Pure(flatten),
+        result_size: ResultSize::LikeArguments,
         description: "A list of lists joined into one list (one level); other elements are kept as they are.",
         example: "flatten([[1, 2], [3], 4])",
         example_result: "[1,2,3,4]",

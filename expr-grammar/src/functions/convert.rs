@@ -1,6 +1,8 @@
 //! Conversions: `string`, `int`, `float`, `json`, `parse_json`.
 
-use super::{Accepts, Body, FunctionDef, arg_str, param, returns_any, returns_float, returns_int, returns_string};
+use super::{
+    Accepts, Body, FunctionDef, ResultSize, arg_str, param, returns_any, returns_float, returns_int, returns_string,
+};
 use crate::value::Value;
 
 const SCALAR: Accepts = Accepts::NUMBER.or(Accepts::STRING).or(Accepts::BOOL);
@@ -13,6 +15,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(|args| Ok(Value::from(args.first().map(Value::to_string).unwrap_or_default()))),
+        result_size: ResultSize::LikeArguments,
         description: "The value as text, exactly as a template would show it (timestamps RFC 3339, durations \
                       `1d2h`, lists and objects as JSON).",
         example: "string(90m) + ' / ' + string([1, 2])",
@@ -25,6 +28,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "int",
         result_type: returns_int,
         body: Body::Pure(to_int),
+        result_size: ResultSize::Small,
         description: "An int from an int, a float (rounded toward zero), a bool (0 or 1) or decimal text.",
         example: "int('42') + int(2.9)",
         example_result: "44",
@@ -36,6 +40,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "float",
         result_type: returns_float,
         body: Body::Pure(to_float),
+        result_size: ResultSize::Small,
         description: "A float from a number, a bool or decimal text.",
         example: "float('2.5') * 2",
         example_result: "5.0",
@@ -47,6 +52,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(|args| Ok(Value::from(args.first().cloned().unwrap_or_default().to_json().to_string()))),
+        result_size: ResultSize::LikeArguments,
         description: "The value as compact JSON text (strings quoted).",
         example: "json({name: 'a', tags: ['x']})",
         example_result: r#""{\"name\":\"a\",\"tags\":[\"x\"]}""#,
@@ -58,6 +64,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "any",
         result_type: returns_any,
         body: Body::Pure(parse_json),
+        result_size: ResultSize::LikeArguments,
         description: "The value of JSON text. Its type is `any`: fields are checked when the expression runs.",
         example: r#"parse_json('{"a": [1, 2]}').a[1]"#,
         example_result: "2",

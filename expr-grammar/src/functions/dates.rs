@@ -1,7 +1,9 @@
 //! Dates: `format`, `parse_date`, `parse_duration`. Date arithmetic is done with operators
 //! (`now() - 1d`, `end - start`). Patterns use moment-style tokens, always in UTC.
 
-use super::{Accepts, Body, FunctionDef, arg_str, param, returns_duration, returns_string, returns_timestamp};
+use super::{
+    Accepts, Body, FunctionDef, ResultSize, arg_str, param, returns_duration, returns_string, returns_timestamp,
+};
 use crate::value::{Duration, Timestamp, Value};
 use chrono::format::{Item, Parsed, StrftimeItems};
 use std::fmt::Write as _;
@@ -14,6 +16,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(format),
+        result_size: ResultSize::LikeArguments,
         description: "Format a timestamp (or an RFC 3339 / YYYY-MM-DD string) in UTC with moment-style tokens: \
                       YYYY YY MMMM MMM MM M DD D dddd ddd HH H hh h mm m ss s SSS A Z; text in [brackets] is literal.",
         example: "format(parse_date('2024-03-05T14:07:09Z'), 'dddd D MMM YYYY [at] HH:mm')",
@@ -26,6 +29,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "timestamp",
         result_type: returns_timestamp,
         body: Body::Pure(parse_date),
+        result_size: ResultSize::Small,
         description: "Parse RFC 3339 (`2024-05-01T10:00:00+02:00`), `YYYY-MM-DD[ HH:mm:ss]` (UTC), or text in \
                       the given moment-style pattern.",
         example: "parse_date('05/03/2024', 'DD/MM/YYYY')",
@@ -38,6 +42,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "duration",
         result_type: returns_duration,
         body: Body::Pure(parse_duration),
+        result_size: ResultSize::Small,
         description: "Parse duration text such as `1h30m`, `500ms`, `2d` (units d h m s ms us).",
         example: "parse_duration('1h30m') + 30m",
         example_result: r#""2h""#,

@@ -1,6 +1,8 @@
 //! `len`, `if`, `default`, `now`, `env`.
 
-use super::{Accepts, Body, FunctionDef, param, returns_int, returns_string, returns_timestamp, returns_unified};
+use super::{
+    Accepts, Body, FunctionDef, ResultSize, param, returns_int, returns_string, returns_timestamp, returns_unified,
+};
 use crate::types::Type;
 use crate::value::Value;
 
@@ -12,6 +14,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "int",
         result_type: returns_int,
         body: Body::Pure(len),
+        result_size: ResultSize::Small,
         description: "Number of characters of a string, elements of a list or fields of an object.",
         example: "len([1, 2, 3])",
         example_result: "3",
@@ -23,6 +26,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T",
         result_type: if_type,
         body: Body::If,
+        result_size: ResultSize::Small,
         description: "`then` when the condition is true, else `else`. Only the chosen branch is evaluated.",
         example: "if(12 > 10, 'many', 'few')",
         example_result: r#""many""#,
@@ -34,6 +38,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "T",
         result_type: returns_unified,
         body: Body::Default,
+        result_size: ResultSize::Small,
         description: "`value`, or `fallback` when `value` is null (a missing field reads as null).",
         example: "default(parse_json('{}').name, 'none')",
         example_result: r#""none""#,
@@ -45,6 +50,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "timestamp",
         result_type: returns_timestamp,
         body: Body::Now,
+        result_size: ResultSize::Small,
         description: "The current time (UTC). Fixed for one evaluation: `now() - now()` is `0s`.",
         example: "now() - 1d",
         example_result: "",
@@ -56,6 +62,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Env,
+        result_size: ResultSize::Small,
         description: "An environment variable. Unset is an error naming the variable, unless a fallback is given. \
                       A bare ALL_CAPS name such as `HOME` is the same as `env('HOME')`.",
         example: "env('HOME', '/tmp')",

@@ -35,6 +35,20 @@ pub(crate) enum Body {
     Env,
 }
 
+/// How big a function's result can be, so that the budget ([`crate::budget`]) refuses a call before it builds
+/// too much.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum ResultSize {
+    /// A scalar, or a part of an argument that already exists (`len`, `first`, `contains`): nothing is built.
+    Small,
+    /// About as big as the arguments (`string`, `sort`, `upper`): refused when the arguments are over the budget,
+    /// and the result is measured.
+    LikeArguments,
+    /// Can be much bigger than the arguments (`replace` multiplies, `join` repeats its separator, `split` makes a
+    /// value of each piece): its size is computed from the arguments (and their total size) before the call.
+    Computed(fn(&[Value], usize) -> usize),
+}
+
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Param {
     pub name: &'static str,
@@ -57,6 +71,8 @@ pub(crate) struct FunctionDef {
     /// `params` says: `sum` of a list of strings).
     pub result_type: ResultType,
     pub body: Body,
+    /// How big the result can be, for the budget.
+    pub result_size: ResultSize,
     pub description: &'static str,
     pub example: &'static str,
     /// The example's result as JSON text; empty when it depends on the clock or environment.

@@ -1,6 +1,6 @@
 //! File paths, as text (nothing touches the file system): `basename`, `dirname`, `extension`.
 
-use super::{Accepts, Body, FunctionDef, arg_str, param, returns_string};
+use super::{Accepts, Body, FunctionDef, ResultSize, arg_str, param, returns_string};
 use crate::value::Value;
 use std::path::Path;
 
@@ -12,6 +12,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(basename),
+        result_size: ResultSize::LikeArguments,
         description: "The last component of a path (`report.docx` of `/docs/report.docx`).",
         example: "basename('/docs/2024/report.docx')",
         example_result: r#""report.docx""#,
@@ -23,6 +24,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(dirname),
+        result_size: ResultSize::LikeArguments,
         description: "The path without its last component; `.` for a bare file name, `/` for the root.",
         example: "dirname('/docs/2024/report.docx')",
         example_result: r#""/docs/2024""#,
@@ -34,6 +36,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(extension),
+        result_size: ResultSize::LikeArguments,
         description: "The file extension without the dot, or an empty string when there is none.",
         example: "extension('/docs/archive.tar.gz')",
         example_result: r#""gz""#,

@@ -1,7 +1,9 @@
 //! Strings: `lower`, `upper`, `trim`, `split`, `join`, `replace`, `contains`, `starts_with`, `ends_with`,
 //! `matches`.
 
-use super::{Accepts, Body, FunctionDef, arg_list, arg_str, param, returns_bool, returns_string, returns_string_list};
+use super::{
+    Accepts, Body, FunctionDef, ResultSize, arg_list, arg_str, param, returns_bool, returns_string, returns_string_list,
+};
 use crate::value::Value;
 use regex::{Regex, RegexBuilder};
 use std::collections::HashMap;
@@ -15,6 +17,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(|args| Ok(Value::from(arg_str(args, 0)?.to_lowercase()))),
+        result_size: ResultSize::LikeArguments,
         description: "The text in lower case.",
         example: "lower('Report.DOCX')",
         example_result: r#""report.docx""#,
@@ -26,6 +29,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(|args| Ok(Value::from(arg_str(args, 0)?.to_uppercase()))),
+        result_size: ResultSize::LikeArguments,
         description: "The text in upper case.",
         example: "upper('abc')",
         example_result: r#""ABC""#,
@@ -37,6 +41,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(|args| Ok(Value::string(arg_str(args, 0)?.trim()))),
+        result_size: ResultSize::LikeArguments,
         description: "The text without leading and trailing whitespace.",
         example: "trim('  padded  ')",
         example_result: r#""padded""#,
@@ -48,6 +53,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "list<string>",
         result_type: returns_string_list,
         body: Body::Pure(split),
+        result_size: ResultSize::Computed(split_size),
         description: "The pieces of the text between separators. An empty separator splits into characters.",
         example: "split('a,b,c', ',')",
         example_result: r#"["a","b","c"]"#,
@@ -59,6 +65,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(join),
+        result_size: ResultSize::Computed(join_size),
         description: "The elements as text (as in a template), separated by `separator` (default: nothing).",
         example: "join(['a', 1, true], ', ')",
         example_result: r#""a, 1, true""#,
@@ -70,6 +77,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "string",
         result_type: returns_string,
         body: Body::Pure(|args| Ok(Value::from(arg_str(args, 0)?.replace(arg_str(args, 1)?, arg_str(args, 2)?)))),
+        result_size: ResultSize::Computed(replace_size),
         description: "The text with every occurrence of `from` replaced by `to`.",
         example: "replace('a-b-c', '-', '/')",
         example_result: r#""a/b/c""#,
@@ -81,6 +89,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "bool",
         result_type: returns_bool,
         body: Body::Pure(contains),
+        result_size: ResultSize::Small,
         description: "Whether the string contains the substring, or the list the element (like `needle in haystack`).",
         example: "contains('report.docx', '.doc')",
         example_result: "true",
@@ -92,6 +101,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "bool",
         result_type: returns_bool,
         body: Body::Pure(|args| Ok(Value::Bool(arg_str(args, 0)?.starts_with(arg_str(args, 1)?)))),
+        result_size: ResultSize::Small,
         description: "Whether the text starts with the prefix.",
         example: "starts_with('/home/me', '/home')",
         example_result: "true",
@@ -103,6 +113,7 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "bool",
         result_type: returns_bool,
         body: Body::Pure(|args| Ok(Value::Bool(arg_str(args, 0)?.ends_with(arg_str(args, 1)?)))),
+        result_size: ResultSize::Small,
         description: "Whether the text ends with the suffix.",
         example: "ends_with('report.docx', '.docx')",
         example_result: "true",
@@ -114,12 +125,41 @@ pub(super) const FUNCTIONS: &[FunctionDef] = &[
         returns: "bool",
         result_type: returns_bool,
         body: Body::Pure(matches),
+        result_size: ResultSize::Small,
         description: "Whether the regular expression (Rust `regex` syntax) matches anywhere in the text; anchor it \
                       with `^...$` to match the whole text.",
         example: r"matches('invoice-2024.pdf', '^invoice-\\d{4}\\.pdf$')",
         example_result: "true",
     },
 ];
+
+/// How many times `part` is found in `text`; an empty `part` is found between all characters and at both ends.
+fn occurrences(text: &str, part: &str) -> usize {
+    if part.is_empty() { text.chars().count() + 1 } else { text.matches(part).count() }
+}
+
+/// Each piece is a value of its own: 8 bytes each, plus the text.
+fn split_size(args: &[Value], _: usize) -> usize {
+    let (Ok(text), Ok(separator)) = (arg_str(args, 0), arg_str(args, 1)) else { return 0 };
+    let pieces = if separator.is_empty() { text.chars().count() } else { occurrences(text, separator) + 1 };
+    8usize.saturating_add(pieces.saturating_mul(8)).saturating_add(text.len())
+}
+
+/// The elements as text (at most their size), and the separator between each two.
+fn join_size(args: &[Value], arguments_size: usize) -> usize {
+    let count = arg_list(args, 0).map_or(0, <[Value]>::len);
+    let separator = arg_str(args, 1).unwrap_or("");
+    arguments_size.saturating_add(count.saturating_mul(separator.len()))
+}
+
+/// The text, less what is replaced, plus the replacement for each occurrence.
+fn replace_size(args: &[Value], _: usize) -> usize {
+    let (Ok(text), Ok(from), Ok(to)) = (arg_str(args, 0), arg_str(args, 1), arg_str(args, 2)) else { return 0 };
+    let count = occurrences(text, from);
+    // Occurrences do not overlap, so they take at most the whole text.
+    let kept = text.len() - count * from.len();
+    8usize.saturating_add(kept).saturating_add(count.saturating_mul(to.len()))
+}
 
 fn split(args: &[Value]) -> Result<Value, String> {
     let (text, separator) = (arg_str(args, 0)?, arg_str(args, 1)?);

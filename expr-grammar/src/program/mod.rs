@@ -4,10 +4,11 @@
 pub(crate) mod operators;
 
 use crate::ast::{BinaryOp, UnaryOp};
-use crate::functions::{Body, FunctionDef};
+use crate::budget::{Budget, Meter};
+use crate::functions::{Body, FunctionDef, ResultSize};
 use crate::span::Span;
 use crate::value::Value;
-use crate::{EvalContext, EvalError, SlotRef};
+use crate::{EvalContext, EvalError, EvalErrorKind, SlotRef};
 use std::borrow::Cow;
 use std::sync::Arc;
 
@@ -67,10 +68,19 @@ pub(crate) enum Op {
         args: Box<[Op]>,
         span: Span,
     },
-    List(Box<[Op]>),
-    Object(Box<[(Arc<str>, Op)]>),
+    List {
+        items: Box<[Op]>,
+        span: Span,
+    },
+    Object {
+        entries: Box<[(Arc<str>, Op)]>,
+        span: Span,
+    },
     /// Template parts joined into a string.
-    Interpolate(Box<[Op]>),
+    Interpolate {
+        parts: Box<[Op]>,
+        span: Span,
+    },
 }
 
 /// A checked expression ready to run: names are slot indices, functions are resolved, constants folded.
@@ -78,6 +88,8 @@ pub(crate) enum Op {
 #[derive(Debug, Clone)]
 pub struct Program {
     inner: Arc<ProgramInner>,
+    /// The text the program was compiled from, to name the expression in a budget error.
+    source: Option<Arc<str>>,
 }
 
 #[derive(Debug)]
@@ -86,13 +98,25 @@ struct ProgramInner {
     slots: Vec<SlotRef>,
 }
 
+/// One evaluation: the context it reads and what it has used of its budget.
+pub(crate) struct Run<'a> {
+    pub ctx: &'a dyn EvalContext,
+    pub meter: Meter,
+}
+
+impl<'a> Run<'a> {
+    pub(crate) fn new(ctx: &'a dyn EvalContext, budget: Budget) -> Run<'a> {
+        Run { ctx, meter: Meter::new(budget) }
+    }
+}
+
 impl Program {
     pub(crate) fn new(root: Op) -> Program {
         let mut slots = Vec::new();
         root.collect_slots(&mut slots);
         slots.sort_unstable();
         slots.dedup();
-        Program { inner: Arc::new(ProgramInner { root, slots }) }
+        Program { inner: Arc::new(ProgramInner { root, slots }), source: None }
     }
 
     /// A program that always yields `value`.
@@ -100,8 +124,18 @@ impl Program {
         Program::new(Op::Const(value))
     }
 
+    /// The program, knowing the text it was compiled from (the template or the bare expression whose spans it
+    /// carries): an error past the budget then quotes the part of the text that went over.
+    pub fn with_source(mut self, source: &str) -> Program {
+        self.source = Some(Arc::from(source));
+        self
+    }
+
+    /// Evaluate under the context's [`Budget`]: past it, an [`EvalErrorKind::OverBudget`] error, never an abort
+    /// or a hang.
     pub fn eval(&self, ctx: &dyn EvalContext) -> Result<Value, EvalError> {
-        self.inner.root.eval(ctx, None)
+        let run = Run::new(ctx, ctx.budget());
+        self.inner.root.eval(&run, None).map_err(|error| self.name_expression(error))
     }
 
     /// The value, when the program folded to a constant.
@@ -116,10 +150,30 @@ impl Program {
     pub fn slots(&self) -> Vec<SlotRef> {
         self.inner.slots.clone()
     }
+
+    /// A budget error says which expression went over: "in `replace(r, 'a', r)`, the result ...".
+    fn name_expression(&self, mut error: EvalError) -> EvalError {
+        let Some(source) = &self.source else { return error };
+        if error.kind != EvalErrorKind::OverBudget {
+            return error;
+        }
+        let (start, end) = (error.span.start as usize, error.span.end as usize);
+        let text = if start < end { source.get(start..end).unwrap_or(source) } else { source };
+        let text = text.trim();
+        let shown = match text.char_indices().nth(MAX_QUOTED) {
+            Some((cut, _)) => format!("{}...", &text[..cut]),
+            None => text.to_string(),
+        };
+        error.message = format!("in `{shown}`, {}", error.message);
+        error
+    }
 }
 
+/// Longest expression text quoted in a budget error, in characters.
+const MAX_QUOTED: usize = 80;
+
 fn fail(span: Span, message: impl Into<String>) -> EvalError {
-    EvalError { span, message: message.into() }
+    EvalError { span, message: message.into(), kind: EvalErrorKind::Failed }
 }
 
 impl Op {
@@ -143,56 +197,91 @@ impl Op {
             Op::If { condition, then, otherwise, .. } => {
                 [condition, then, otherwise].iter().for_each(|op| op.collect_slots(out));
             }
-            Op::Call { args: ops, .. } | Op::List(ops) | Op::Interpolate(ops) => {
+            Op::Call { args: ops, .. } | Op::List { items: ops, .. } | Op::Interpolate { parts: ops, .. } => {
                 ops.iter().for_each(|op| op.collect_slots(out));
             }
-            Op::Object(entries) => entries.iter().for_each(|(_, op)| op.collect_slots(out)),
+            Op::Object { entries, .. } => entries.iter().for_each(|(_, op)| op.collect_slots(out)),
         }
     }
 
-    /// Evaluate with `element` bound inside a projection.
-    pub(crate) fn eval(&self, ctx: &dyn EvalContext, element: Option<&Value>) -> Result<Value, EvalError> {
+    /// Where the operation is in the source, when it has a place of its own.
+    fn span(&self) -> Span {
+        match self {
+            Op::Env { span, .. }
+            | Op::Field { span, .. }
+            | Op::Index { span, .. }
+            | Op::Project { span, .. }
+            | Op::Unary { span, .. }
+            | Op::Binary { span, .. }
+            | Op::If { span, .. }
+            | Op::Call { span, .. }
+            | Op::List { span, .. }
+            | Op::Object { span, .. }
+            | Op::Interpolate { span, .. } => *span,
+            Op::Const(_) | Op::Slot(_) | Op::Element | Op::Now | Op::Default { .. } => Span::default(),
+        }
+    }
+
+    /// Evaluate with `element` bound inside a projection. Each operation is a step of the budget; what it
+    /// builds is measured against the budget before or as it is built.
+    pub(crate) fn eval(&self, run: &Run<'_>, element: Option<&Value>) -> Result<Value, EvalError> {
+        run.meter.step(self.span())?;
         match self {
             Op::Const(value) => Ok(value.clone()),
-            Op::Slot(slot) => Ok(ctx.slot(*slot).clone()),
+            Op::Slot(slot) => Ok(run.ctx.slot(*slot).clone()),
             Op::Element => Ok(element.cloned().unwrap_or_default()),
-            Op::Now => Ok(Value::Timestamp(ctx.now())),
-            Op::Env { name, fallback, span } => self.env(ctx, element, name, fallback.as_deref(), *span),
-            Op::Field { .. } => self.eval_cow(ctx, element).map(Cow::into_owned),
+            Op::Now => Ok(Value::Timestamp(run.ctx.now())),
+            Op::Env { name, fallback, span } => self.env(run, element, name, fallback.as_deref(), *span),
+            Op::Field { .. } => self.eval_cow(run, element).map(Cow::into_owned),
             Op::Index { target, index, span } => {
-                index_into(target.eval_cow(ctx, element)?.as_ref(), index.eval_cow(ctx, element)?.as_ref(), *span)
+                index_into(target.eval_cow(run, element)?.as_ref(), index.eval_cow(run, element)?.as_ref(), *span)
             }
-            Op::Project { source, body, span } => project(ctx, source.eval_cow(ctx, element)?.as_ref(), body, *span),
+            Op::Project { source, body, span } => project(run, source.eval_cow(run, element)?.as_ref(), body, *span),
             Op::Unary { op, operand, span } => {
-                operators::unary(*op, &operand.eval(ctx, element)?).map_err(|m| fail(*span, m))
+                operators::unary(*op, &operand.eval(run, element)?).map_err(|m| fail(*span, m))
             }
-            Op::Binary { op, left, right, span } => binary(ctx, element, *op, left, right, *span),
-            Op::If { condition, then, otherwise, span } => match condition.eval(ctx, element)? {
-                Value::Bool(true) => then.eval(ctx, element),
-                Value::Bool(false) => otherwise.eval(ctx, element),
+            Op::Binary { op, left, right, span } => binary(run, element, *op, left, right, *span),
+            Op::If { condition, then, otherwise, span } => match condition.eval(run, element)? {
+                Value::Bool(true) => then.eval(run, element),
+                Value::Bool(false) => otherwise.eval(run, element),
                 other => Err(fail(*span, format!("the condition of `if` must be a bool, got {}", other.kind_name()))),
             },
-            Op::Default { value, fallback } => match value.eval(ctx, element)? {
-                Value::Null => fallback.eval(ctx, element),
+            Op::Default { value, fallback } => match value.eval(run, element)? {
+                Value::Null => fallback.eval(run, element),
                 present => Ok(present),
             },
-            Op::Call { function, args, span } => call(ctx, element, function, args, *span),
-            Op::List(items) => {
-                let values: Result<Vec<Value>, EvalError> = items.iter().map(|op| op.eval(ctx, element)).collect();
-                Ok(Value::from(values?))
+            Op::Call { function, args, span } => call(run, element, function, args, *span),
+            Op::List { items, span } => {
+                let mut size = 8usize;
+                let mut values = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    let value = item.eval(run, element)?;
+                    size = size.saturating_add(run.meter.size_of(&value, *span)?);
+                    run.meter.allow(size, "this list", *span)?;
+                    values.push(value);
+                }
+                Ok(Value::from(values))
             }
-            Op::Object(entries) => {
+            Op::Object { entries, span } => {
+                let mut size = 8usize;
                 let mut object = crate::value::Object::with_capacity(entries.len());
                 for (key, op) in entries.iter() {
-                    object.insert(key.to_string(), op.eval(ctx, element)?);
+                    let value = op.eval(run, element)?;
+                    size = size.saturating_add(key.len()).saturating_add(run.meter.size_of(&value, *span)?);
+                    run.meter.allow(size, "this object", *span)?;
+                    object.insert(key.to_string(), value);
                 }
                 Ok(Value::from(object))
             }
-            Op::Interpolate(parts) => {
+            Op::Interpolate { parts, span } => {
                 let mut text = String::new();
                 for part in parts.iter() {
                     use std::fmt::Write as _;
-                    let _ = write!(text, "{}", part.eval(ctx, element)?);
+                    let value = part.eval(run, element)?;
+                    let size = run.meter.size_of(&value, *span)?;
+                    run.meter.allow(text.len().saturating_add(size), "this text", *span)?;
+                    let _ = write!(text, "{value}");
+                    run.meter.allow(8 + text.len(), "this text", *span)?;
                 }
                 Ok(Value::from(text))
             }
@@ -203,36 +292,45 @@ impl Op {
     /// condition reading `item.modified_at` touches no reference count.
     pub(crate) fn eval_cow<'a>(
         &'a self,
-        ctx: &'a dyn EvalContext,
+        run: &'a Run<'a>,
         element: Option<&'a Value>,
     ) -> Result<Cow<'a, Value>, EvalError> {
         match self {
-            Op::Const(value) => Ok(Cow::Borrowed(value)),
-            Op::Slot(slot) => Ok(Cow::Borrowed(ctx.slot(*slot))),
-            Op::Element => Ok(element.map_or(Cow::Owned(Value::Null), Cow::Borrowed)),
-            Op::Field { target, name, span } => match target.eval_cow(ctx, element)? {
-                Cow::Borrowed(value) => field(value, name, *span).map(Cow::Borrowed),
-                Cow::Owned(value) => field(&value, name, *span).map(|f| Cow::Owned(f.clone())),
-            },
-            _ => self.eval(ctx, element).map(Cow::Owned),
+            Op::Const(value) => run.meter.step(Span::default()).map(|()| Cow::Borrowed(value)),
+            Op::Slot(slot) => run.meter.step(Span::default()).map(|()| Cow::Borrowed(run.ctx.slot(*slot))),
+            Op::Element => {
+                run.meter.step(Span::default())?;
+                Ok(element.map_or(Cow::Owned(Value::Null), Cow::Borrowed))
+            }
+            Op::Field { target, name, span } => {
+                run.meter.step(*span)?;
+                match target.eval_cow(run, element)? {
+                    Cow::Borrowed(value) => field(value, name, *span).map(Cow::Borrowed),
+                    Cow::Owned(value) => field(&value, name, *span).map(|f| Cow::Owned(f.clone())),
+                }
+            }
+            _ => self.eval(run, element).map(Cow::Owned),
         }
     }
 
     fn env(
         &self,
-        ctx: &dyn EvalContext,
+        run: &Run<'_>,
         element: Option<&Value>,
         name: &Op,
         fallback: Option<&Op>,
         span: Span,
     ) -> Result<Value, EvalError> {
-        let name = name.eval(ctx, element)?;
+        let name = name.eval(run, element)?;
         let Value::String(name) = name else {
             return Err(fail(span, format!("an environment variable name must be a string, got {}", name.kind_name())));
         };
-        match (ctx.env_var(&name), fallback) {
-            (Some(value), _) => Ok(Value::from(value)),
-            (None, Some(fallback)) => fallback.eval(ctx, element),
+        match (run.ctx.env_var(&name), fallback) {
+            (Some(value), _) => {
+                run.meter.allow(8 + value.len(), &format!("environment variable `{name}`"), span)?;
+                Ok(Value::from(value))
+            }
+            (None, Some(fallback)) => fallback.eval(run, element),
             (None, None) => Err(fail(span, format!("environment variable `{name}` is not set"))),
         }
     }
@@ -261,11 +359,20 @@ fn index_into(target: &Value, index: &Value, span: Span) -> Result<Value, EvalEr
     }
 }
 
-fn project(ctx: &dyn EvalContext, source: &Value, body: &Op, span: Span) -> Result<Value, EvalError> {
+/// `source[*]...`: the body once per element; the list it builds is measured as it grows.
+fn project(run: &Run<'_>, source: &Value, body: &Op, span: Span) -> Result<Value, EvalError> {
     match source {
         Value::List(items) => {
-            let mapped: Result<Vec<Value>, EvalError> = items.iter().map(|item| body.eval(ctx, Some(item))).collect();
-            Ok(Value::from(mapped?))
+            let mut size = 8usize;
+            let mut mapped = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                run.meter.step(span)?;
+                let value = body.eval(run, Some(item))?;
+                size = size.saturating_add(run.meter.size_of(&value, span)?);
+                run.meter.allow(size, "the list `[*]` builds", span)?;
+                mapped.push(value);
+            }
+            Ok(Value::from(mapped))
         }
         Value::Null => Ok(Value::Null),
         other => Err(fail(span, format!("`[*]` needs a list, got {}", other.kind_name()))),
@@ -273,14 +380,14 @@ fn project(ctx: &dyn EvalContext, source: &Value, body: &Op, span: Span) -> Resu
 }
 
 fn binary(
-    ctx: &dyn EvalContext,
+    run: &Run<'_>,
     element: Option<&Value>,
     op: BinaryOp,
     left: &Op,
     right: &Op,
     span: Span,
 ) -> Result<Value, EvalError> {
-    let left = left.eval_cow(ctx, element)?;
+    let left = left.eval_cow(run, element)?;
     let short_circuit = match (op, left.as_ref()) {
         (BinaryOp::And, Value::Bool(false)) => Some(false),
         (BinaryOp::Or, Value::Bool(true)) => Some(true),
@@ -293,12 +400,17 @@ fn binary(
     if let Some(result) = short_circuit {
         return Ok(Value::Bool(result));
     }
-    let right = right.eval_cow(ctx, element)?;
+    let right = right.eval_cow(run, element)?;
+    // Comparing, searching and joining big values is work; `+` on texts, lists and objects builds their sum.
+    let size = run.meter.size_of(&left, span)?.saturating_add(run.meter.size_of(&right, span)?);
+    if op == BinaryOp::Add {
+        run.meter.allow(size, "`+`", span)?;
+    }
     operators::binary(op, &left, &right).map_err(|m| fail(span, m))
 }
 
 fn call(
-    ctx: &dyn EvalContext,
+    run: &Run<'_>,
     element: Option<&Value>,
     function: &FunctionDef,
     args: &[Op],
@@ -308,8 +420,9 @@ fn call(
         return Err(fail(span, format!("`{}` cannot be called here", function.name)));
     };
     let mut values = Vec::with_capacity(args.len());
+    let mut arguments_size = 0usize;
     for (arg, param) in args.iter().zip(function.params) {
-        let value = arg.eval(ctx, element)?;
+        let value = arg.eval(run, element)?;
         if !param.accepts.accepts_value(&value) {
             let message = format!(
                 "`{}` expects {} for `{}`, got {}",
@@ -320,7 +433,18 @@ fn call(
             );
             return Err(fail(span, message));
         }
+        arguments_size = arguments_size.saturating_add(run.meter.size_of(&value, span)?);
         values.push(value);
     }
-    body(&values).map_err(|message| fail(span, format!("{}: {message}", function.name)))
+    let what = format!("the result of `{}`", function.name);
+    match function.result_size {
+        ResultSize::Small => {}
+        ResultSize::LikeArguments => run.meter.allow(arguments_size, &what, span)?,
+        ResultSize::Computed(size) => run.meter.allow(size(&values, arguments_size), &what, span)?,
+    }
+    let result = body(&values).map_err(|message| fail(span, format!("{}: {message}", function.name)))?;
+    if !matches!(function.result_size, ResultSize::Small) {
+        run.meter.check(&result, &what, span)?;
+    }
+    Ok(result)
 }

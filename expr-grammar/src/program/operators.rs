@@ -122,11 +122,13 @@ fn div(left: &Value, right: &Value) -> Result<Value, String> {
 }
 
 fn rem(left: &Value, right: &Value) -> Result<Value, String> {
+    let zero = || "division by zero".to_string();
     match (left, right) {
-        (_, Value::Int(0)) => Err("division by zero".to_string()),
-        (_, Value::Float(x)) if *x == 0.0 => Err("division by zero".to_string()),
+        (_, Value::Int(0)) => Err(zero()),
+        (_, Value::Float(x)) if *x == 0.0 => Err(zero()),
+        (_, Value::Duration(Duration(0))) => Err(zero()),
         (Value::Int(a), Value::Int(b)) => a.checked_rem(*b).map(Value::Int).ok_or_else(overflow),
-        (Value::Duration(a), Value::Duration(b)) if b.0 != 0 => duration(a.0.checked_rem(b.0)),
+        (Value::Duration(a), Value::Duration(b)) => duration(a.0.checked_rem(b.0)),
         _ => numeric(left, right, |a, b| a % b).unwrap_or_else(|| Err(mismatch(BinaryOp::Rem, left, right))),
     }
 }
