@@ -775,6 +775,59 @@ Right:
     - type: schedule
       cron: "0 30 9 * * 1-5"
 "#;
+    RESERVED_WEBHOOK_PATH = "E0507", "webhook path reserved", r#"`/api` and every path under it belong to the REST API of Pilot's daemon (`pilot serve`), which
+the visual editor and other tools call; a webhook cannot take one of them. The check ignores letter case.
+
+Wrong:
+
+    - type: webhook
+      path: /api/orders
+
+Right:
+
+    - type: webhook
+      path: /hooks/orders
+"#;
+    SCHEDULE_MISSING_INPUT = "E0508", "schedule cannot fill an input", r#"A scheduled run starts with no one to give it inputs, so every input of a workflow with a
+`schedule` trigger must be optional: give it a `default:` (or `required: false`, and handle the null).
+Manual and webhook runs can still pass their own values.
+
+Wrong:
+
+    triggers:
+      - type: schedule
+        cron: "0 2 * * *"
+    inputs:
+      folder:
+        type: string
+
+Right:
+
+    triggers:
+      - type: schedule
+        cron: "0 2 * * *"
+    inputs:
+      folder:
+        type: string
+        default: /home/me/Documents
+"#;
+    UNSUPPORTED_WEBHOOK_SECRET = "E0509", "webhook secret cannot be computed", r#"The daemon reads a webhook's secret when it starts listening, before any execution exists, so
+the secret is one whole value: literal text, `${secrets.NAME}` (a stored credential), or an environment
+variable of the daemon, `${NAME}` (capitals) or `${env('NAME')}`. Text around it, a second `${...}`, a
+function other than `env` or a fallback are refused.
+
+Wrong:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: "prefix-${secrets.deploy_hook}"
+
+Right:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: "${secrets.deploy_hook}"
+"#;
     // ---- W0xxx: warnings --------------------------------------------------------------------------------------
     NO_STEPS = "W0101", "workflow has no steps", r#"The workflow's `steps` list is empty: running it does nothing.
 
@@ -805,5 +858,25 @@ Right:
 
     headers:
       authorization: "Bearer ${secrets.github_token}"
+"#;
+    SECRET_IN_CLEAR = "W0501", "webhook secret in clear", r#"The webhook's `secret` is literal text: anyone who can read the workflow file (or its history,
+or a backup) can call the webhook. Store the secret as a credential and read it with `${secrets.NAME}`:
+
+    pilot credentials set deploy_hook --provider hmac
+
+(`--provider bearer` for `auth: bearer`). An environment variable (`${DEPLOY_HOOK_SECRET}`) keeps it out
+of the file too.
+
+Wrong:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: s3cr3t-t0k3n
+
+Right:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: "${secrets.deploy_hook}"
 "#;
 }

@@ -162,8 +162,6 @@ pub enum Position {
     Variable(usize),
     /// In a step (index into [`Names::steps`]).
     Step(usize),
-    /// In a trigger (a webhook's `secret`): secrets, environment variables and workflow constants only.
-    Trigger,
 }
 
 /// `item` and `index` of a loop or an item condition.
@@ -280,7 +278,8 @@ fn ranked(wrong: &str, candidates: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn is_env_var_name(name: &str) -> bool {
+/// An ALL_CAPS name (`HOME`, `API_TOKEN`): read as an environment variable.
+pub(crate) fn is_env_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -354,14 +353,12 @@ impl ExprScope<'_> {
         }
     }
 
+    /// `trigger` and `execution`, typed as their slots are.
     fn resolve_run_info(&self, root: &str) -> Resolution {
-        let (slot, ty) = match root {
-            "trigger" => (self.names.trigger, Type::Any),
-            _ => (self.names.execution, execution_type()),
-        };
-        match (slot, self.position) {
-            (Some(slot), Position::Variable(_) | Position::Step(_)) => Resolution::Slot { consumed: 1, slot, ty },
-            _ => self.unknown(0, format!("`{root}` is not known in a trigger"), Vec::new()),
+        let slot = if root == "trigger" { self.names.trigger } else { self.names.execution };
+        match slot.and_then(|slot| Some((slot, self.names.slots.get(slot.0 as usize)?))) {
+            Some((slot, info)) => Resolution::Slot { consumed: 1, slot, ty: info.ty.clone() },
+            None => self.unknown(0, format!("`{root}` is not known here"), Vec::new()),
         }
     }
 
@@ -473,7 +470,6 @@ impl ExprScope<'_> {
                 crate::codes::STEP_IN_VARIABLE,
                 format!("variables are computed before any step runs, so they cannot read step `{id}`"),
             )),
-            Position::Trigger => Err(self.unknown(segment, format!("a trigger cannot read step `{id}`"), Vec::new())),
             Position::Step(reader) => self.check_step_order(reader, index, segment),
         }
     }
