@@ -186,7 +186,9 @@ Right:
 "#;
     MISSING_KEY = "E0102", "missing required key", r#"A required key is absent. A workflow needs `name` and `steps`; a step needs `id` and `action`;
 a schedule trigger needs `cron`; webhook and file-watch triggers need `path`; an input parameter
-needs `type`; a `loop:` mapping needs `items`.
+needs `type`; a `loop:` mapping needs `items`; `concurrency:` needs `limit`; a webhook's `rate_limit`
+needs `requests` and `per`. Some keys need another beside them: a webhook's `auth` needs `secret`, its
+`wait_timeout` needs `wait: true`.
 
 Wrong:
 
@@ -248,7 +250,8 @@ Right:
       initial_delay: 2m
 "#;
     INVALID_VALUE = "E0106", "value not allowed", r#"The key accepts only certain words (a trigger `type`, a parameter `type`, a retry `backoff`, a
-webhook `method`, file-watch `events`, `resume`), and this is not one of them. The message lists
+webhook `method` or `auth`, file-watch `events`, a schedule's `catch_up`, `concurrency.policy`, `resume`),
+and this is not one of them. The message lists
 what is allowed.
 
 Wrong:
@@ -261,8 +264,10 @@ Right:
     retry:
       backoff: exponential
 "#;
-    OUT_OF_RANGE = "E0107", "number out of range", r#"The number is outside what the key accepts: `loop.concurrency` and `retry.max_attempts` must
-be at least 1 (and at most 1000 and 100).
+    OUT_OF_RANGE = "E0107", "number out of range", r#"The number is outside what the key accepts: `loop.concurrency`, `concurrency.limit` and
+`catch_up_max` are 1..1000, `retry.max_attempts` 1..100, a webhook's `rate_limit.requests` 1..1000000 and
+`max_body_size` 1..1073741824 (bytes). Durations that are windows or timeouts (`timeout`,
+`catch_up_window`, `wait_timeout`, `rate_limit.per`) must be longer than zero.
 
 Wrong:
 

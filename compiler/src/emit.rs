@@ -105,6 +105,7 @@ pub fn to_json(plan: &Plan, input_types: &[Vec<(String, Type)>]) -> Json {
     json!({
         "workflow": plan.workflow,
         "triggers": plan.triggers.iter().map(trigger_json).collect::<Vec<_>>(),
+        "concurrency": plan.concurrency,
         "nodes": nodes,
         "on_failure": on_failure,
         "edges": edges,

@@ -22,7 +22,7 @@
 
 use schemars::JsonSchema;
 
-pub use crate::plan::{Backoff, CatchUp, ResumePolicy, WebhookAuthScheme};
+pub use crate::plan::{Backoff, CatchUp, ConcurrencyPolicy, ResumePolicy, WebhookAuthScheme};
 pub use expr_grammar::{Duration, Span};
 
 /// A value and its byte span in the file. For scalars the span covers the content (inside the quotes); for
@@ -215,6 +215,9 @@ pub struct Workflow {
     /// Whether a trigger was left out of `triggers` for its errors (then `trigger` is typed `any`).
     #[serde(skip)]
     pub unreadable_triggers: bool,
+    /// How many executions of the workflow may run at once, and what a new one does when that many run
+    /// (e.g. `{limit: 1, policy: skip}`). Default: no limit.
+    pub concurrency: Option<Concurrency>,
     /// Typed parameters of manual and webhook runs, by name.
     #[serde(default)]
     #[schemars(with = "Mapping<InputParam>")]
@@ -228,6 +231,23 @@ pub struct Workflow {
     /// Steps run, in order, when the execution fails.
     #[serde(default)]
     pub on_failure: Vec<Step>,
+}
+
+/// The top-level `concurrency:` mapping.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Concurrency {
+    /// The whole mapping.
+    #[serde(skip)]
+    pub span: Span,
+    /// How many executions may run at once (at least 1).
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Spanned<u32>,
+    /// What a new execution does when `limit` already run: `queue` (wait for one to end; default), `skip` (do
+    /// not start) or `cancel_previous` (cancel the oldest running one and start).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::concurrency_policy_schema")]
+    pub policy: Option<Spanned<ConcurrencyPolicy>>,
 }
 
 /// What starts a workflow.

@@ -11,6 +11,8 @@ pub type StepIndex = usize;
 pub struct Plan {
     pub workflow: WorkflowInfo,
     pub triggers: Vec<TriggerPlan>,
+    /// `concurrency:`; `None`: executions of the workflow run side by side without limit.
+    pub concurrency: Option<ConcurrencyPlan>,
     /// Typed parameters of manual and webhook runs (`inputs:`), with defaults.
     pub inputs: Vec<InputParam>,
     /// The slot table layout: `slots[i]` describes `SlotRef(i)`. The executor allocates one table per execution.
@@ -194,6 +196,27 @@ impl FileEvent {
     pub fn from_name(name: &str) -> Option<FileEvent> {
         FileEvent::ALL.into_iter().find(|event| event.as_str() == name)
     }
+}
+
+/// How many executions of the workflow may run at once (YAML top-level `concurrency:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ConcurrencyPlan {
+    /// At least 1.
+    pub limit: u32,
+    pub policy: ConcurrencyPolicy,
+}
+
+/// What happens to a new execution when `limit` are already running. YAML `policy:`, default `queue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcurrencyPolicy {
+    /// It waits (as a pending execution) until one ends.
+    #[default]
+    Queue,
+    /// It is not started.
+    Skip,
+    /// The oldest running one is cancelled, and the new one starts.
+    CancelPrevious,
 }
 
 fn duration_text<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use compiler::{CompileOptions, CompiledValue, Diagnostic, EdgeReason, KnownCredentials, Plan, SlotKind};
+use compiler::{
+    CompileOptions, CompiledValue, ConcurrencyPlan, ConcurrencyPolicy, Diagnostic, EdgeReason, KnownCredentials, Plan,
+    SlotKind,
+};
 use connectors::catalogue::Catalogue;
 use expr_grammar::{Type, Value};
 
@@ -598,4 +601,28 @@ fn unknown_inputs_are_accepted_by_actions_with_open_inputs() {
     assert_eq!(plan.steps[0].output_type, Type::object([("a", Type::Int), ("b", Type::String)]));
     let errors = errors_of("name: t\nsteps:\n  - id: l\n    action: fs/list\n    input: { path: /tmp, folder: x }\n");
     assert_eq!(codes(&errors), vec!["E0211"]);
+}
+
+#[test]
+fn top_level_concurrency_reaches_the_plan_with_queue_as_the_default_policy() {
+    let step = "steps:\n  - {id: a, action: log, input: {message: hi}}\n";
+    let plan = plan_of(&format!("name: c\n{step}"));
+    assert_eq!(plan.concurrency, None, "no limit unless the file says one");
+    let plan = plan_of(&format!("name: c\nconcurrency: {{limit: 2}}\n{step}"));
+    assert_eq!(plan.concurrency, Some(ConcurrencyPlan { limit: 2, policy: ConcurrencyPolicy::Queue }));
+    let plan = plan_of(&format!("name: c\nconcurrency: {{limit: 1, policy: cancel_previous}}\n{step}"));
+    assert_eq!(plan.concurrency, Some(ConcurrencyPlan { limit: 1, policy: ConcurrencyPolicy::CancelPrevious }));
+}
+
+#[test]
+fn top_level_concurrency_is_a_mapping_with_a_limit() {
+    let step = "steps:\n  - {id: a, action: log, input: {message: hi}}\n";
+    let errors = errors_of(&format!("name: c\nconcurrency: 1\n{step}"));
+    assert_eq!(codes(&errors), vec!["E0103"]);
+    assert!(errors[0].hint.as_deref().unwrap_or("").contains("{limit: 1, policy: queue}"), "{:?}", errors[0]);
+    let errors = errors_of(&format!("name: c\nconcurrency: {{policy: skip}}\n{step}"));
+    assert_eq!(codes(&errors), vec!["E0102"]);
+    let errors = errors_of(&format!("name: c\nconcurrency: {{limit: 1, polcy: skip}}\n{step}"));
+    assert_eq!(codes(&errors), vec!["E0101"]);
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `policy`?"));
 }

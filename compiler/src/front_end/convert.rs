@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::*;
 
 pub(crate) const WORKFLOW_KEYS: &[&str] =
-    &["name", "description", "version", "triggers", "inputs", "variables", "steps", "on_failure"];
+    &["name", "description", "version", "triggers", "concurrency", "inputs", "variables", "steps", "on_failure"];
 pub(crate) const STEP_KEYS: &[&str] = &[
     "id",
     "action",
@@ -35,6 +35,7 @@ pub(crate) const WEBHOOK_KEYS: &[&str] =
 pub(crate) const RATE_LIMIT_KEYS: &[&str] = &["requests", "per"];
 pub(crate) const FILE_WATCH_KEYS: &[&str] = &["type", "path", "pattern", "events", "recursive"];
 pub(crate) const MANUAL_KEYS: &[&str] = &["type"];
+pub(crate) const CONCURRENCY_KEYS: &[&str] = &["limit", "policy"];
 
 pub(crate) const MAX_CONCURRENCY: i64 = 1000;
 pub(crate) const MAX_ATTEMPTS: i64 = 100;
@@ -49,6 +50,7 @@ pub(crate) fn workflow(cx: &mut Cx<'_>, root: &Node) -> Option<Workflow> {
     let description = fields.get("description").and_then(|n| cx.string(n, "`description`"));
     let version = fields.get("version").and_then(|n| cx.scalar_as_string(n, "`version`"));
     let (triggers, unreadable_triggers) = fields.get("triggers").map(|n| triggers(cx, n)).unwrap_or_default();
+    let concurrency = fields.get("concurrency").and_then(|n| concurrency(cx, n));
     let inputs = fields.get("inputs").and_then(|n| inputs(cx, n));
     let variables = fields.get("variables").and_then(|n| yaml_mapping(cx, n, "`variables`"));
     let steps_node = fields.require(cx, "steps", "the workflow");
@@ -70,6 +72,7 @@ pub(crate) fn workflow(cx: &mut Cx<'_>, root: &Node) -> Option<Workflow> {
         version,
         triggers,
         unreadable_triggers,
+        concurrency,
         inputs,
         variables,
         steps: main_steps,
@@ -239,6 +242,32 @@ fn triggers(cx: &mut Cx<'_>, node: &Node) -> (Vec<Spanned<Trigger>>, bool) {
         .collect();
     let unreadable = triggers.len() < items.len();
     (triggers, unreadable)
+}
+
+/// `concurrency: {limit: 1, policy: skip}`.
+fn concurrency(cx: &mut Cx<'_>, node: &Node) -> Option<Concurrency> {
+    let place = "`concurrency`";
+    if let NodeKind::Scalar(_) = &node.kind {
+        let found = node.describe();
+        cx.push(
+            Diagnostic::error(codes::WRONG_TYPE, format!("expected a mapping for {place}, found {found}"), node.span)
+                .with_label(format!("this is {found}"))
+                .with_hint("write `concurrency: {limit: 1, policy: queue}` (policy: queue, skip or cancel_previous)"),
+        );
+        return None;
+    }
+    let fields = Fields::read(cx, node, place, CONCURRENCY_KEYS)?;
+    let limit = fields.require(cx, "limit", place).and_then(|n| cx.count(n, "`concurrency.limit`", 1, MAX_CONCURRENCY));
+    let policy = fields.get("policy").and_then(|n| {
+        let word = cx.word(n, "`concurrency.policy`", &["queue", "skip", "cancel_previous"])?;
+        let policy = match word.value.as_str() {
+            "skip" => ConcurrencyPolicy::Skip,
+            "cancel_previous" => ConcurrencyPolicy::CancelPrevious,
+            _ => ConcurrencyPolicy::Queue,
+        };
+        Some(Spanned::new(policy, word.span))
+    });
+    Some(Concurrency { span: node.span, limit: limit?, policy })
 }
 
 /// Common wrong trigger types and the right one.

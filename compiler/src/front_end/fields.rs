@@ -182,7 +182,11 @@ pub(crate) struct Fields<'n> {
 
 /// Known keys often written in the wrong place, with where they belong.
 const MISPLACED: &[(&str, &str)] = &[
-    ("concurrency", "`concurrency` belongs inside `loop:` (`loop: {items: \"${list}\", concurrency: 4}`)"),
+    (
+        "concurrency",
+        "for a step's elements: `loop: {items: \"${list}\", concurrency: 4}`; for the workflow's executions: \
+         top-level `concurrency: {limit: 1}`",
+    ),
     ("max_attempts", "`max_attempts` belongs inside `retry:`"),
     ("backoff", "`backoff` belongs inside `retry:`"),
     ("initial_delay", "`initial_delay` belongs inside `retry:`"),

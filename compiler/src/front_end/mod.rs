@@ -118,5 +118,6 @@ pub fn known_keys() -> Vec<(&'static str, &'static [&'static str])> {
         ("FileWatchTrigger", convert::FILE_WATCH_KEYS),
         ("ManualTrigger", convert::MANUAL_KEYS),
         ("RateLimit", convert::RATE_LIMIT_KEYS),
+        ("Concurrency", convert::CONCURRENCY_KEYS),
     ]
 }
