@@ -264,6 +264,18 @@ pub enum Trigger {
     Manual(ManualTrigger),
 }
 
+impl Trigger {
+    pub fn kind(&self) -> crate::plan::TriggerKind {
+        use crate::plan::TriggerKind;
+        match self {
+            Trigger::Schedule(_) => TriggerKind::Schedule,
+            Trigger::Webhook(_) => TriggerKind::Webhook,
+            Trigger::FileWatch(_) => TriggerKind::FileWatch,
+            Trigger::Manual(_) => TriggerKind::Manual,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleTrigger {

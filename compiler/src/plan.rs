@@ -46,6 +46,52 @@ pub enum TriggerPlan {
     Manual,
 }
 
+impl TriggerPlan {
+    pub fn kind(&self) -> TriggerKind {
+        match self {
+            TriggerPlan::Schedule(_) => TriggerKind::Schedule,
+            TriggerPlan::Webhook(_) => TriggerKind::Webhook,
+            TriggerPlan::FileWatch(_) => TriggerKind::FileWatch,
+            TriggerPlan::Manual => TriggerKind::Manual,
+        }
+    }
+}
+
+/// The kinds of trigger: what `trigger.type` holds at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    Schedule,
+    Webhook,
+    FileWatch,
+    Manual,
+}
+
+impl TriggerKind {
+    /// `schedule`, `webhook`, `file_watch`, `manual`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Schedule => "schedule",
+            TriggerKind::Webhook => "webhook",
+            TriggerKind::FileWatch => "file_watch",
+            TriggerKind::Manual => "manual",
+        }
+    }
+}
+
+impl Plan {
+    /// The kinds of trigger that may start the workflow (a workflow without triggers is manual-only).
+    pub fn trigger_kinds(&self) -> Vec<TriggerKind> {
+        crate::scope::declared_trigger_kinds(self.triggers.iter().map(TriggerPlan::kind))
+    }
+
+    /// The type to read a run's trigger data (JSON) with, `Value::from_json_typed`: every field any declared
+    /// trigger gives, with its own type, so `scheduled_at` becomes a timestamp also where it is typed `any`.
+    pub fn trigger_data_type(&self) -> Type {
+        crate::scope::trigger_data_type(&self.trigger_kinds())
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ScheduleTriggerPlan {
     /// As written (5, 6 or 7 fields, or `@daily`...); croner reads it.
