@@ -340,8 +340,8 @@ pub struct RateLimit {
     /// The whole mapping.
     #[serde(skip)]
     pub span: Span,
-    /// How many requests are accepted per `per` (at least 1).
-    #[schemars(range(min = 1))]
+    /// How many requests are accepted per `per` (1 to 1000000).
+    #[schemars(range(min = 1, max = 1000000))]
     pub requests: Spanned<u32>,
     /// The window the count is over (e.g. `1s`, `1m`, `1h`).
     #[schemars(schema_with = "crate::schema::duration_schema")]
