@@ -4,7 +4,7 @@ use connectors::{ActionDefinition, Effect};
 
 use crate::dag::StepGraph;
 use crate::model::{Spanned, Step, Workflow};
-use crate::plan::{InputParam, Plan, PlanStep, RetryPolicy, TriggerPlan, VariableInit, WorkflowInfo};
+use crate::plan::{ConcurrencyPlan, InputParam, Plan, PlanStep, RetryPolicy, TriggerPlan, VariableInit, WorkflowInfo};
 use crate::render::LineIndex;
 use crate::scope::Names;
 use crate::typecheck::BoundStep;
@@ -50,6 +50,10 @@ pub fn build_plan(parts: Parts<'_>) -> Option<Plan> {
             version: text_of(&workflow.version),
         },
         triggers: parts.triggers,
+        concurrency: workflow.concurrency.as_ref().map(|concurrency| ConcurrencyPlan {
+            limit: concurrency.limit.value,
+            policy: concurrency.policy.as_ref().map(|p| p.value).unwrap_or_default(),
+        }),
         inputs: input_params(workflow),
         slots: parts.names.slots,
         variables,

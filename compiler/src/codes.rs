@@ -186,7 +186,9 @@ Right:
 "#;
     MISSING_KEY = "E0102", "missing required key", r#"A required key is absent. A workflow needs `name` and `steps`; a step needs `id` and `action`;
 a schedule trigger needs `cron`; webhook and file-watch triggers need `path`; an input parameter
-needs `type`; a `loop:` mapping needs `items`.
+needs `type`; a `loop:` mapping needs `items`; `concurrency:` needs `limit`; a webhook's `rate_limit`
+needs `requests` and `per`. Some keys need another beside them: a webhook's `auth` needs `secret`, its
+`wait_timeout` needs `wait: true`.
 
 Wrong:
 
@@ -248,7 +250,8 @@ Right:
       initial_delay: 2m
 "#;
     INVALID_VALUE = "E0106", "value not allowed", r#"The key accepts only certain words (a trigger `type`, a parameter `type`, a retry `backoff`, a
-webhook `method`, file-watch `events`, `resume`), and this is not one of them. The message lists
+webhook `method` or `auth`, file-watch `events`, a schedule's `catch_up`, `concurrency.policy`, `resume`),
+and this is not one of them. The message lists
 what is allowed.
 
 Wrong:
@@ -261,8 +264,10 @@ Right:
     retry:
       backoff: exponential
 "#;
-    OUT_OF_RANGE = "E0107", "number out of range", r#"The number is outside what the key accepts: `loop.concurrency` and `retry.max_attempts` must
-be at least 1 (and at most 1000 and 100).
+    OUT_OF_RANGE = "E0107", "number out of range", r#"The number is outside what the key accepts: `loop.concurrency`, `concurrency.limit` and
+`catch_up_max` are 1..1000, `retry.max_attempts` 1..100, a webhook's `rate_limit.requests` 1..1000000 and
+`max_body_size` 1..1073741824 (bytes). Durations that are windows or timeouts (`timeout`,
+`catch_up_window`, `wait_timeout`, `rate_limit.per`) must be longer than zero.
 
 Wrong:
 
@@ -793,6 +798,59 @@ Right:
     - type: schedule
       cron: "0 30 9 * * 1-5"
 "#;
+    RESERVED_WEBHOOK_PATH = "E0507", "webhook path reserved", r#"`/api` and every path under it belong to the REST API of Pilot's daemon (`pilot serve`), which
+the visual editor and other tools call; a webhook cannot take one of them. The check ignores letter case.
+
+Wrong:
+
+    - type: webhook
+      path: /api/orders
+
+Right:
+
+    - type: webhook
+      path: /hooks/orders
+"#;
+    SCHEDULE_MISSING_INPUT = "E0508", "schedule cannot fill an input", r#"A scheduled run starts with no one to give it inputs, so every input of a workflow with a
+`schedule` trigger must be optional: give it a `default:` (or `required: false`, and handle the null).
+Manual and webhook runs can still pass their own values.
+
+Wrong:
+
+    triggers:
+      - type: schedule
+        cron: "0 2 * * *"
+    inputs:
+      folder:
+        type: string
+
+Right:
+
+    triggers:
+      - type: schedule
+        cron: "0 2 * * *"
+    inputs:
+      folder:
+        type: string
+        default: /home/me/Documents
+"#;
+    UNSUPPORTED_WEBHOOK_SECRET = "E0509", "webhook secret cannot be computed", r#"The daemon reads a webhook's secret when it starts listening, before any execution exists, so
+the secret is one whole value: literal text, `${secrets.NAME}` (a stored credential), or an environment
+variable of the daemon, `${NAME}` (capitals) or `${env('NAME')}`. Text around it, a second `${...}`, a
+function other than `env` or a fallback are refused.
+
+Wrong:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: "prefix-${secrets.deploy_hook}"
+
+Right:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: "${secrets.deploy_hook}"
+"#;
     DUPLICATE_WORKFLOW = "E0520", "workflow refused by the daemon", r#"`pilot serve` loads every file of `$PILOT_HOME/workflows/` and knows each workflow by its
 `name:`. When two files define the same name, or two workflows listen on the same webhook path and method, the
 file later in sorted order is refused (the earlier one keeps running) and this diagnostic is served for it by
@@ -840,5 +898,25 @@ Right:
 
     headers:
       authorization: "Bearer ${secrets.github_token}"
+"#;
+    SECRET_IN_CLEAR = "W0501", "webhook secret in clear", r#"The webhook's `secret` is literal text: anyone who can read the workflow file (or its history,
+or a backup) can call the webhook. Store the secret as a credential and read it with `${secrets.NAME}`:
+
+    pilot credentials set deploy_hook --provider hmac
+
+(`--provider bearer` for `auth: bearer`). An environment variable (`${DEPLOY_HOOK_SECRET}`) keeps it out
+of the file too.
+
+Wrong:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: s3cr3t-t0k3n
+
+Right:
+
+    - type: webhook
+      path: /hooks/deploy
+      secret: "${secrets.deploy_hook}"
 "#;
 }

@@ -105,6 +105,7 @@ pub fn to_json(plan: &Plan, input_types: &[Vec<(String, Type)>]) -> Json {
     json!({
         "workflow": plan.workflow,
         "triggers": plan.triggers.iter().map(trigger_json).collect::<Vec<_>>(),
+        "concurrency": plan.concurrency,
         "nodes": nodes,
         "on_failure": on_failure,
         "edges": edges,
@@ -113,13 +114,9 @@ pub fn to_json(plan: &Plan, input_types: &[Vec<(String, Type)>]) -> Json {
     })
 }
 
+/// A trigger with its defaults; a literal webhook secret's text is left out (see [`crate::WebhookSecret`]).
 fn trigger_json(trigger: &TriggerPlan) -> Json {
-    match trigger {
-        TriggerPlan::Webhook { path, method, secret } => {
-            json!({ "type": "webhook", "path": path, "method": method, "secret": secret.is_some() })
-        }
-        other => serde_json::to_value(other).unwrap_or(Json::Null),
-    }
+    serde_json::to_value(trigger).unwrap_or(Json::Null)
 }
 
 fn node_json(plan: &Plan, step: &PlanStep, level: Option<usize>, input_types: &[(String, Type)]) -> Json {

@@ -4,12 +4,12 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use expr_grammar::{Span, Value};
+use expr_grammar::{Span, Type, Value};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
 use crate::model::{Spanned, Step, Workflow};
-use crate::scope::{Names, RESERVED_NAMES, StepPhase};
+use crate::scope::{Names, RESERVED_NAMES, StepPhase, declared_trigger_kinds, trigger_type};
 
 /// Words of the expression language: a name spelled like one could never be read back.
 const KEYWORDS: [&str; 4] = ["true", "false", "null", "in"];
@@ -17,7 +17,7 @@ const KEYWORDS: [&str; 4] = ["true", "false", "null", "in"];
 /// Declares every name of `workflow`, reporting invalid, reserved and duplicate ones. `Names::steps[i]` is the
 /// i-th step of `workflow.steps` followed by `workflow.on_failure`, duplicates included.
 pub fn declare_names(workflow: &Workflow, diagnostics: &mut Vec<Diagnostic>) -> Names {
-    let mut names = Names::new(workflow_constants(workflow));
+    let mut names = Names::new(workflow_constants(workflow), trigger_type_of(workflow));
     let mut declared = Declared::default();
     if let Some(inputs) = &workflow.inputs {
         for entry in inputs.iter() {
@@ -62,6 +62,15 @@ fn declare_step(
 }
 
 /// `workflow.name`, `workflow.description`, `workflow.version`: constants folded into expressions.
+/// `trigger`'s type; `any` when a trigger was left out for its errors (its fields are unknown, and guessing
+/// would only add errors to fix twice).
+fn trigger_type_of(workflow: &Workflow) -> Type {
+    if workflow.unreadable_triggers {
+        return Type::Any;
+    }
+    trigger_type(&declared_trigger_kinds(workflow.triggers.iter().map(|trigger| trigger.value.kind())))
+}
+
 fn workflow_constants(workflow: &Workflow) -> Vec<(&'static str, Value)> {
     let text = |field: &Option<Spanned<String>>| match field {
         Some(value) => Value::String(Arc::from(value.value.as_str())),

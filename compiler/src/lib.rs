@@ -16,6 +16,7 @@ mod graph;
 mod ids;
 mod inputs;
 pub mod model;
+pub mod outline;
 mod pipeline;
 pub mod plan;
 mod preparse;
@@ -28,6 +29,7 @@ mod values;
 
 pub use diagnostic::{Diagnostic, Label, Severity};
 pub use front_end::parse_workflow;
+pub use outline::{Outline, outline};
 pub use pipeline::{Compilation, slot_name};
 pub use plan::*;
 pub use values::{CompileOptions, KnownCredentials};

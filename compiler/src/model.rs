@@ -6,7 +6,9 @@
 //! What the front end has already checked (later passes need not repeat it): the shape of every key (types,
 //! required keys, unknown keys, duplicate keys), durations (`timeout`, `initial_delay`), `retry.backoff`,
 //! `loop.concurrency >= 1`, `retry.max_attempts >= 1`, the input parameter `type` names, the webhook `method`
-//! and the file-watch `events` names. Not checked here: names (`needs`, `${...}` references, actions), cron
+//! and the file-watch `events` names, the trigger options' words and ranges (`catch_up`, `auth`, `catch_up_max`,
+//! `rate_limit`, `max_body_size`, windows and timeouts longer than zero), a webhook `auth` only with a `secret`
+//! and `wait_timeout` only with `wait: true`. Not checked here: names (`needs`, `${...}` references, actions), cron
 //! syntax, expression syntax, types of defaults.
 //!
 //! Missing required values: a step without a usable `id` is dropped from [`Workflow::steps`] (its error is already
@@ -20,7 +22,7 @@
 
 use schemars::JsonSchema;
 
-pub use crate::plan::{Backoff, ResumePolicy};
+pub use crate::plan::{Backoff, CatchUp, ConcurrencyPolicy, ResumePolicy, WebhookAuthScheme};
 pub use expr_grammar::{Duration, Span};
 
 /// A value and its byte span in the file. For scalars the span covers the content (inside the quotes); for
@@ -210,6 +212,12 @@ pub struct Workflow {
     /// What starts the workflow. Without triggers it runs only when started by hand.
     #[serde(default)]
     pub triggers: Vec<Spanned<Trigger>>,
+    /// Whether a trigger was left out of `triggers` for its errors (then `trigger` is typed `any`).
+    #[serde(skip)]
+    pub unreadable_triggers: bool,
+    /// How many executions of the workflow may run at once, and what a new one does when that many run
+    /// (e.g. `{limit: 1, policy: skip}`). Default: no limit.
+    pub concurrency: Option<Concurrency>,
     /// Typed parameters of manual and webhook runs, by name.
     #[serde(default)]
     #[schemars(with = "Mapping<InputParam>")]
@@ -223,6 +231,23 @@ pub struct Workflow {
     /// Steps run, in order, when the execution fails.
     #[serde(default)]
     pub on_failure: Vec<Step>,
+}
+
+/// The top-level `concurrency:` mapping.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Concurrency {
+    /// The whole mapping.
+    #[serde(skip)]
+    pub span: Span,
+    /// How many executions may run at once (at least 1).
+    #[schemars(range(min = 1, max = 1000))]
+    pub limit: Spanned<u32>,
+    /// What a new execution does when `limit` already run: `queue` (wait for one to end; default), `skip` (do
+    /// not start) or `cancel_previous` (cancel the oldest running one and start).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::concurrency_policy_schema")]
+    pub policy: Option<Spanned<ConcurrencyPolicy>>,
 }
 
 /// What starts a workflow.
@@ -239,6 +264,18 @@ pub enum Trigger {
     Manual(ManualTrigger),
 }
 
+impl Trigger {
+    pub fn kind(&self) -> crate::plan::TriggerKind {
+        use crate::plan::TriggerKind;
+        match self {
+            Trigger::Schedule(_) => TriggerKind::Schedule,
+            Trigger::Webhook(_) => TriggerKind::Webhook,
+            Trigger::FileWatch(_) => TriggerKind::FileWatch,
+            Trigger::Manual(_) => TriggerKind::Manual,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleTrigger {
@@ -247,6 +284,18 @@ pub struct ScheduleTrigger {
     pub cron: Spanned<String>,
     /// An IANA time zone such as `Europe/Paris`; default: the machine's local time.
     pub timezone: Option<Spanned<String>>,
+    /// What to do with the times missed while Pilot was not running: `none` (skip them), `last` (one run for
+    /// the most recent; default) or `all` (one run per missed time, oldest first, at most `catch_up_max`).
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::catch_up_schema")]
+    pub catch_up: Option<Spanned<CatchUp>>,
+    /// Missed times older than this are dropped (e.g. `12h`); default `24h`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::duration_schema")]
+    pub catch_up_window: Option<Spanned<Duration>>,
+    /// With `catch_up: all`, the most missed times run (the most recent ones); default 10.
+    #[schemars(range(min = 1, max = 1000))]
+    pub catch_up_max: Option<Spanned<u32>>,
 }
 
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
@@ -258,8 +307,45 @@ pub struct WebhookTrigger {
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::http_method_schema")]
     pub method: Option<Spanned<String>>,
-    /// A shared secret callers must prove they know; write `${secrets.NAME}` to keep it out of the file.
+    /// How callers prove they know `secret`: `hmac` (headers `X-Pilot-Timestamp` and `X-Pilot-Signature:
+    /// sha256=<hex>`, the HMAC-SHA256 of `TIMESTAMP.BODY`, as `notify/webhook` sends them; the default when
+    /// `secret` is given) or `bearer` (`Authorization: Bearer <secret>`). Needs `secret`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::webhook_auth_schema")]
+    pub auth: Option<Spanned<WebhookAuthScheme>>,
+    /// The shared secret: `${secrets.NAME}` (a stored credential, e.g. `pilot credentials set NAME --provider
+    /// hmac`), `${NAME}` or `${env('NAME')}` (an environment variable of the daemon), or literal text (warned
+    /// about: it is in clear in the file).
     pub secret: Option<Spanned<String>>,
+    /// Answer the request when the execution ends (with its result) instead of as soon as it is accepted;
+    /// default `false`.
+    pub wait: Option<Spanned<bool>>,
+    /// With `wait: true`, how long to wait for the end before answering that the execution is still running;
+    /// default `30s`.
+    #[serde(default)]
+    #[schemars(schema_with = "crate::schema::duration_schema")]
+    pub wait_timeout: Option<Spanned<Duration>>,
+    /// At most `requests` accepted requests per `per` (e.g. `{requests: 10, per: 1m}`); more are refused with
+    /// HTTP 429. Default: no limit.
+    pub rate_limit: Option<RateLimit>,
+    /// The largest request body accepted, in bytes (at most 1 GiB, 1073741824); default: the daemon's setting.
+    #[schemars(range(min = 1, max = 1073741824))]
+    pub max_body_size: Option<Spanned<u64>>,
+}
+
+/// A webhook's `rate_limit:` mapping.
+#[derive(Debug, Clone, PartialEq, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// The whole mapping.
+    #[serde(skip)]
+    pub span: Span,
+    /// How many requests are accepted per `per` (1 to 1000000).
+    #[schemars(range(min = 1, max = 1000000))]
+    pub requests: Spanned<u32>,
+    /// The window the count is over (e.g. `1s`, `1m`, `1h`).
+    #[schemars(schema_with = "crate::schema::duration_schema")]
+    pub per: Spanned<Duration>,
 }
 
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
@@ -269,10 +355,12 @@ pub struct FileWatchTrigger {
     pub path: Spanned<String>,
     /// A glob the changed file's name must match (e.g. `*.pdf`).
     pub pattern: Option<Spanned<String>>,
-    /// Which changes count; default all of them.
+    /// Which changes count (`create`, `modify`, `delete`, `rename`); default all of them.
     #[serde(default)]
     #[schemars(schema_with = "crate::schema::file_events_schema")]
     pub events: Option<Spanned<Vec<Spanned<String>>>>,
+    /// Watch the folders below `path` too; default `false` (only `path` itself and its direct entries).
+    pub recursive: Option<Spanned<bool>>,
 }
 
 #[derive(Debug, Clone, PartialEq, JsonSchema)]
@@ -313,6 +401,20 @@ pub enum ParamType {
 
 impl ParamType {
     pub const NAMES: [&'static str; 8] = ["string", "int", "float", "bool", "duration", "list", "object", "any"];
+
+    /// The word written in the file (`string`, `int`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            ParamType::String => "string",
+            ParamType::Int => "int",
+            ParamType::Float => "float",
+            ParamType::Bool => "bool",
+            ParamType::Duration => "duration",
+            ParamType::List => "list",
+            ParamType::Object => "object",
+            ParamType::Any => "any",
+        }
+    }
 
     pub fn from_name(name: &str) -> Option<ParamType> {
         Some(match name {

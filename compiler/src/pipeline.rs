@@ -55,7 +55,7 @@ fn analyze(
     let mut binder = Binder::new(names, options);
     binder.preparsed = preparse::preparse(workflow, &steps, &actions);
     binder.diagnostics = std::mem::take(diagnostics);
-    let triggers = triggers::check_triggers(workflow, &mut binder);
+    let triggers = triggers::check_triggers(workflow, options, &mut binder.diagnostics);
     let variables = typecheck::bind_variables(&mut binder, workflow);
     let bound: Vec<BoundStep> = steps
         .iter()

@@ -11,6 +11,8 @@ pub type StepIndex = usize;
 pub struct Plan {
     pub workflow: WorkflowInfo,
     pub triggers: Vec<TriggerPlan>,
+    /// `concurrency:`; `None`: executions of the workflow run side by side without limit.
+    pub concurrency: Option<ConcurrencyPlan>,
     /// Typed parameters of manual and webhook runs (`inputs:`), with defaults.
     pub inputs: Vec<InputParam>,
     /// The slot table layout: `slots[i]` describes `SlotRef(i)`. The executor allocates one table per execution.
@@ -34,13 +36,237 @@ pub struct WorkflowInfo {
     pub version: Option<String>,
 }
 
+/// What starts the workflow, with every default filled in. The daemon (`pilot serve`) fires these.
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum TriggerPlan {
-    Schedule { cron: String, timezone: Option<String> },
-    Webhook { path: String, method: String, secret: Option<String> },
-    FileWatch { path: String, pattern: Option<String>, events: Vec<String> },
+    Schedule(ScheduleTriggerPlan),
+    Webhook(WebhookTriggerPlan),
+    FileWatch(FileWatchTriggerPlan),
     Manual,
+}
+
+impl TriggerPlan {
+    pub fn kind(&self) -> TriggerKind {
+        match self {
+            TriggerPlan::Schedule(_) => TriggerKind::Schedule,
+            TriggerPlan::Webhook(_) => TriggerKind::Webhook,
+            TriggerPlan::FileWatch(_) => TriggerKind::FileWatch,
+            TriggerPlan::Manual => TriggerKind::Manual,
+        }
+    }
+}
+
+/// The kinds of trigger: what `trigger.type` holds at run time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TriggerKind {
+    Schedule,
+    Webhook,
+    FileWatch,
+    Manual,
+}
+
+impl TriggerKind {
+    /// `schedule`, `webhook`, `file_watch`, `manual`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TriggerKind::Schedule => "schedule",
+            TriggerKind::Webhook => "webhook",
+            TriggerKind::FileWatch => "file_watch",
+            TriggerKind::Manual => "manual",
+        }
+    }
+}
+
+impl Plan {
+    /// The kinds of trigger that may start the workflow (a workflow without triggers is manual-only).
+    pub fn trigger_kinds(&self) -> Vec<TriggerKind> {
+        crate::scope::declared_trigger_kinds(self.triggers.iter().map(TriggerPlan::kind))
+    }
+
+    /// The type to read a run's trigger data (JSON) with, `Value::from_json_typed`: every field any declared
+    /// trigger gives, with its own type, so `scheduled_at` becomes a timestamp also where it is typed `any`.
+    pub fn trigger_data_type(&self) -> Type {
+        crate::scope::trigger_data_type(&self.trigger_kinds())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ScheduleTriggerPlan {
+    /// As written (5, 6 or 7 fields, or `@daily`...); croner reads it.
+    pub cron: String,
+    /// IANA zone name; `None`: the zone the scheduler uses by default.
+    pub timezone: Option<String>,
+    /// What to do with times missed while the daemon was not running. Default [`CatchUp::Last`].
+    pub catch_up: CatchUp,
+    /// Missed times older than this are dropped. Default 24h.
+    #[serde(serialize_with = "duration_text")]
+    pub catch_up_window: Duration,
+    /// With [`CatchUp::All`], at most this many missed times are run (the most recent ones). Default 10.
+    pub catch_up_max: u32,
+}
+
+/// YAML `catch_up: none | last | all`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CatchUp {
+    /// Missed times are not run.
+    None,
+    /// One run for the most recent missed time.
+    #[default]
+    Last,
+    /// One run per missed time, oldest first (at most `catch_up_max`).
+    All,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct WebhookTriggerPlan {
+    /// Never `/api` nor under `/api/` (the daemon's own routes).
+    pub path: String,
+    /// Upper case: `GET`, `POST`, `PUT`, `PATCH` or `DELETE`. Default `POST`.
+    pub method: String,
+    /// `None`: no check, any caller that reaches the port may start a run.
+    pub auth: Option<WebhookAuth>,
+    /// Answer when the execution ends (up to `wait_timeout`) rather than as soon as it is accepted.
+    pub wait: bool,
+    /// Default 30s; meaningful only with `wait`.
+    #[serde(serialize_with = "duration_text")]
+    pub wait_timeout: Duration,
+    /// `None`: no limit of this trigger's own.
+    pub rate_limit: Option<RateLimit>,
+    /// Largest accepted body in bytes; `None`: the daemon's global default.
+    pub max_body_size: Option<u64>,
+}
+
+/// How a webhook caller proves it knows the secret.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct WebhookAuth {
+    pub scheme: WebhookAuthScheme,
+    pub secret: WebhookSecret,
+}
+
+/// YAML `auth: hmac | bearer`; `hmac` when only `secret` is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WebhookAuthScheme {
+    /// `X-Pilot-Timestamp` and `X-Pilot-Signature: sha256=<hex>` (HMAC-SHA256 of `TIMESTAMP.BODY`), as
+    /// `notify/webhook` signs.
+    Hmac,
+    /// `Authorization: Bearer <secret>`.
+    Bearer,
+}
+
+/// Where a webhook secret comes from. Read it when the trigger is armed; never log it. `Debug` and `Serialize`
+/// leave a literal's text out.
+#[derive(Clone, PartialEq, Eq)]
+pub enum WebhookSecret {
+    /// Written in clear in the file (`pilot check` warns, W0501).
+    Literal(String),
+    /// `${secrets.NAME}`: the stored credential's main secret (provider `hmac`: its `secret`).
+    Credential(String),
+    /// `${NAME}` or `${env('NAME')}`: the daemon's environment variable.
+    Env(String),
+}
+
+impl std::fmt::Debug for WebhookSecret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WebhookSecret::Literal(_) => f.write_str("Literal(***)"),
+            WebhookSecret::Credential(name) => f.debug_tuple("Credential").field(name).finish(),
+            WebhookSecret::Env(name) => f.debug_tuple("Env").field(name).finish(),
+        }
+    }
+}
+
+impl serde::Serialize for WebhookSecret {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        match self {
+            WebhookSecret::Literal(_) => map.serialize_entry("from", "literal")?,
+            WebhookSecret::Credential(name) => {
+                map.serialize_entry("from", "credential")?;
+                map.serialize_entry("name", name)?;
+            }
+            WebhookSecret::Env(name) => {
+                map.serialize_entry("from", "env")?;
+                map.serialize_entry("name", name)?;
+            }
+        }
+        map.end()
+    }
+}
+
+/// At most `requests` accepted requests per `per` (YAML `rate_limit: {requests: 10, per: 1m}`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct RateLimit {
+    pub requests: u32,
+    #[serde(serialize_with = "duration_text")]
+    pub per: Duration,
+}
+
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct FileWatchTriggerPlan {
+    pub path: String,
+    /// A glob on the changed file's name.
+    pub pattern: Option<String>,
+    /// Which changes count; empty means all of them.
+    pub events: Vec<FileEvent>,
+    /// Watch the folders below `path` too. Default false.
+    pub recursive: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FileEvent {
+    Create,
+    Modify,
+    Delete,
+    Rename,
+}
+
+impl FileEvent {
+    pub const ALL: [FileEvent; 4] = [FileEvent::Create, FileEvent::Modify, FileEvent::Delete, FileEvent::Rename];
+
+    /// The YAML word (`create`, ...), also `trigger.event.kind` at run time.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FileEvent::Create => "create",
+            FileEvent::Modify => "modify",
+            FileEvent::Delete => "delete",
+            FileEvent::Rename => "rename",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<FileEvent> {
+        FileEvent::ALL.into_iter().find(|event| event.as_str() == name)
+    }
+}
+
+/// How many executions of the workflow may run at once (YAML top-level `concurrency:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct ConcurrencyPlan {
+    /// At least 1.
+    pub limit: u32,
+    pub policy: ConcurrencyPolicy,
+}
+
+/// What happens to a new execution when `limit` are already running. YAML `policy:`, default `queue`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ConcurrencyPolicy {
+    /// It waits (as a pending execution) until one ends.
+    #[default]
+    Queue,
+    /// It is not started.
+    Skip,
+    /// The oldest running one is cancelled, and the new one starts.
+    CancelPrevious,
+}
+
+fn duration_text<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(duration)
 }
 
 #[derive(Debug, Clone)]

@@ -153,6 +153,18 @@ pub(crate) fn resume_schema(_: &mut SchemaGenerator) -> Schema {
     json_schema!({ "type": "string", "enum": ["rerun", "fail"] })
 }
 
+pub(crate) fn catch_up_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["none", "last", "all"] })
+}
+
+pub(crate) fn webhook_auth_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["hmac", "bearer"] })
+}
+
+pub(crate) fn concurrency_policy_schema(_: &mut SchemaGenerator) -> Schema {
+    json_schema!({ "type": "string", "enum": ["queue", "skip", "cancel_previous"] })
+}
+
 pub(crate) fn http_method_schema(_: &mut SchemaGenerator) -> Schema {
     // The front end accepts any letter case (`post` is `POST`).
     let upper = crate::front_end::HTTP_METHODS.iter().map(|m| m.to_string());

@@ -2,7 +2,8 @@
 //!
 //! Every name an expression can read is a slot in the execution's slot table, or a constant folded in:
 //! - a step's result: `steps.ID.output`, `ID`, `ID.OUTPUTNAME` (or `ID.output`) and `OUTPUTNAME` (its `output:`);
-//! - variables (a variable reads earlier variables only), `inputs.NAME`, `secrets.NAME`, `trigger.*`,
+//! - variables (a variable reads earlier variables only), `inputs.NAME`, `secrets.NAME`, `trigger.*` (typed from
+//!   the declared triggers, [`trigger_type`]),
 //!   `execution.id` / `execution.started_at`, `workflow.name|description|version` (constants);
 //! - `item` and `index` inside a looping step's inputs and inside an item condition (`filter`'s `condition`),
 //!   where bare names are also the element's fields;
@@ -12,11 +13,11 @@
 //! above it; `on_failure` steps read every main step, typed `any` because a step that did not run is null.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use expr_grammar::{Budget, Resolution, Scope, SlotRef, Type, Value};
 
-use crate::plan::{SlotInfo, SlotKind};
+use crate::plan::{SlotInfo, SlotKind, TriggerKind};
 
 /// The names no variable, step or output may take: they start the built-in paths.
 pub const RESERVED_NAMES: [&str; 8] =
@@ -71,10 +72,71 @@ pub fn execution_type() -> Type {
     Type::object([("id", Type::String), ("started_at", Type::Timestamp)])
 }
 
+/// The fields each kind of trigger puts in `trigger` at run time, besides `type` (its kind's name). A manual
+/// run has nothing more.
+pub fn trigger_fields(kind: TriggerKind) -> Vec<(&'static str, Type)> {
+    let texts = || Type::open_object([]);
+    match kind {
+        TriggerKind::Webhook => vec![
+            ("body", Type::Any),
+            // Header and query values are strings; the type language has no map type, so they read as `any`.
+            ("headers", texts()),
+            ("query", texts()),
+            ("method", Type::String),
+            ("path", Type::String),
+        ],
+        TriggerKind::Schedule => vec![("scheduled_at", Type::Timestamp), ("cron", Type::String)],
+        TriggerKind::FileWatch => vec![(
+            "event",
+            // `from` is the old path of a `rename`, null otherwise: with no nullable types, `any`.
+            Type::object([("path", Type::String), ("kind", Type::String), ("from", Type::Any)]),
+        )],
+        TriggerKind::Manual => Vec::new(),
+    }
+}
+
+/// The distinct kinds of `triggers`, sorted; none declared means manual only.
+pub fn declared_trigger_kinds(triggers: impl IntoIterator<Item = TriggerKind>) -> Vec<TriggerKind> {
+    let mut kinds: Vec<TriggerKind> = triggers.into_iter().collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if kinds.is_empty() {
+        kinds.push(TriggerKind::Manual);
+    }
+    kinds
+}
+
+/// The static type of `trigger` in a workflow started by `kinds`: a closed object (so `trigger.bdy` is an
+/// unknown field), with `type: string` and the union of the kinds' fields. A field every kind gives keeps its
+/// type; one only some give may be null at run time, and the type language has no nullable types, so it is
+/// `any`.
+pub fn trigger_type(kinds: &[TriggerKind]) -> Type {
+    let mut fields: BTreeMap<&'static str, (Type, usize)> = BTreeMap::new();
+    for &kind in kinds {
+        for (name, ty) in trigger_fields(kind) {
+            let entry = fields.entry(name).or_insert((ty.clone(), 0));
+            if entry.0 != ty {
+                entry.0 = Type::Any;
+            }
+            entry.1 += 1;
+        }
+    }
+    let fields =
+        fields.into_iter().map(|(name, (ty, count))| (name, if count == kinds.len() { ty } else { Type::Any }));
+    Type::object(std::iter::once(("type", Type::String)).chain(fields))
+}
+
+/// Every field any of `kinds` gives, with its own type (for reading trigger data, not for checking).
+pub fn trigger_data_type(kinds: &[TriggerKind]) -> Type {
+    let fields = kinds.iter().flat_map(|&kind| trigger_fields(kind));
+    Type::object(std::iter::once(("type", Type::String)).chain(fields))
+}
+
 impl Names {
-    pub fn new(workflow: Vec<(&'static str, Value)>) -> Names {
+    /// `trigger` is the type of the run's trigger data ([`trigger_type`]).
+    pub fn new(workflow: Vec<(&'static str, Value)>, trigger: Type) -> Names {
         let mut names = Names { workflow, ..Names::default() };
-        names.trigger = Some(names.allocate(SlotKind::Trigger, Type::Any));
+        names.trigger = Some(names.allocate(SlotKind::Trigger, trigger));
         names.execution = Some(names.allocate(SlotKind::Execution, execution_type()));
         names
     }
@@ -162,8 +224,6 @@ pub enum Position {
     Variable(usize),
     /// In a step (index into [`Names::steps`]).
     Step(usize),
-    /// In a trigger (a webhook's `secret`): secrets, environment variables and workflow constants only.
-    Trigger,
 }
 
 /// `item` and `index` of a loop or an item condition.
@@ -290,7 +350,8 @@ fn ranked(wrong: &str, candidates: Vec<String>) -> Vec<String> {
         .collect()
 }
 
-fn is_env_var_name(name: &str) -> bool {
+/// An ALL_CAPS name (`HOME`, `API_TOKEN`): read as an environment variable.
+pub(crate) fn is_env_var_name(name: &str) -> bool {
     let mut chars = name.chars();
     chars.next().is_some_and(|c| c.is_ascii_uppercase())
         && chars.all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
@@ -364,14 +425,12 @@ impl ExprScope<'_> {
         }
     }
 
+    /// `trigger` and `execution`, typed as their slots are.
     fn resolve_run_info(&self, root: &str) -> Resolution {
-        let (slot, ty) = match root {
-            "trigger" => (self.names.trigger, Type::Any),
-            _ => (self.names.execution, execution_type()),
-        };
-        match (slot, self.position) {
-            (Some(slot), Position::Variable(_) | Position::Step(_)) => Resolution::Slot { consumed: 1, slot, ty },
-            _ => self.unknown(0, format!("`{root}` is not known in a trigger"), Vec::new()),
+        let slot = if root == "trigger" { self.names.trigger } else { self.names.execution };
+        match slot.and_then(|slot| Some((slot, self.names.slots.get(slot.0 as usize)?))) {
+            Some((slot, info)) => Resolution::Slot { consumed: 1, slot, ty: info.ty.clone() },
+            None => self.unknown(0, format!("`{root}` is not known here"), Vec::new()),
         }
     }
 
@@ -483,7 +542,6 @@ impl ExprScope<'_> {
                 crate::codes::STEP_IN_VARIABLE,
                 format!("variables are computed before any step runs, so they cannot read step `{id}`"),
             )),
-            Position::Trigger => Err(self.unknown(segment, format!("a trigger cannot read step `{id}`"), Vec::new())),
             Position::Step(reader) => self.check_step_order(reader, index, segment),
         }
     }

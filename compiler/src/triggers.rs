@@ -1,30 +1,48 @@
-//! The `triggers` pass: cron expressions parse (with croner, as the scheduler reads them), webhook paths are
-//! plain URL paths and unique per method, file-watch patterns are valid globs. The front end has already
-//! checked the webhook method and file-watch event names.
+//! The `triggers` pass: cron expressions parse (with croner, as the scheduler reads them), a schedule can fill
+//! every input, webhook paths are plain URL paths outside the daemon's `/api`, unique per method, with a secret
+//! the daemon can read; file-watch patterns are valid globs. The front end has already checked the shapes,
+//! the webhook method and the file-watch event names. Every default is filled in here, into [`TriggerPlan`].
 
 use std::collections::HashMap;
 use std::str::FromStr;
 
-use expr_grammar::Span;
+use expr_grammar::ast::{Expr, ExprKind, Literal};
+use expr_grammar::{Duration, Span, TemplatePart};
 
 use crate::codes;
 use crate::diagnostic::Diagnostic;
-use crate::expressions::TextForm;
+use crate::expressions::{self, Parsed, TextForm};
 use crate::model::{FileWatchTrigger, ScheduleTrigger, Spanned, Text, Trigger, WebhookTrigger, Workflow};
-use crate::plan::TriggerPlan;
-use crate::scope::Position;
-use crate::values::{Binder, Place};
+use crate::plan::{
+    FileEvent, FileWatchTriggerPlan, RateLimit, ScheduleTriggerPlan, TriggerPlan, WebhookAuth, WebhookAuthScheme,
+    WebhookSecret, WebhookTriggerPlan,
+};
+use crate::values::{CompileOptions, unknown_credential};
+
+/// Missed schedule times older than this are not caught up, unless `catch_up_window` says otherwise.
+pub const DEFAULT_CATCH_UP_WINDOW: Duration = Duration(24 * 3_600 * 1_000_000);
+/// The most missed times `catch_up: all` runs, unless `catch_up_max` says otherwise.
+pub const DEFAULT_CATCH_UP_MAX: u32 = 10;
+/// How long a webhook with `wait: true` waits for the execution's end, unless `wait_timeout` says otherwise.
+pub const DEFAULT_WAIT_TIMEOUT: Duration = Duration(30 * 1_000_000);
 
 /// Checks every trigger; returns their plans (meaningful only when no error was reported).
-pub fn check_triggers(workflow: &Workflow, binder: &mut Binder<'_>) -> Vec<TriggerPlan> {
-    let now = binder.options.now.unwrap_or_else(chrono::Utc::now);
+pub fn check_triggers(
+    workflow: &Workflow,
+    options: &CompileOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Vec<TriggerPlan> {
+    let now = options.now.unwrap_or_else(chrono::Utc::now);
     let mut webhooks: HashMap<(String, String), Span> = HashMap::new();
     let mut plans = Vec::with_capacity(workflow.triggers.len());
     for trigger in &workflow.triggers {
         let plan = match &trigger.value {
-            Trigger::Schedule(schedule) => check_schedule(schedule, now, &mut binder.diagnostics),
-            Trigger::Webhook(webhook) => check_webhook(webhook, &mut webhooks, binder),
-            Trigger::FileWatch(watch) => check_file_watch(watch, &mut binder.diagnostics),
+            Trigger::Schedule(schedule) => {
+                check_inputs_for_schedule(workflow, trigger.span, diagnostics);
+                check_schedule(schedule, now, diagnostics)
+            }
+            Trigger::Webhook(webhook) => check_webhook(webhook, &mut webhooks, options, diagnostics),
+            Trigger::FileWatch(watch) => check_file_watch(watch, diagnostics),
             Trigger::Manual(_) => TriggerPlan::Manual,
         };
         plans.push(plan);
@@ -56,7 +74,40 @@ fn check_schedule(
             }
         }
     }
-    TriggerPlan::Schedule { cron: cron.value.clone(), timezone: schedule.timezone.as_ref().map(|tz| tz.value.clone()) }
+    TriggerPlan::Schedule(ScheduleTriggerPlan {
+        cron: cron.value.clone(),
+        timezone: schedule.timezone.as_ref().map(|tz| tz.value.clone()),
+        catch_up: schedule.catch_up.as_ref().map(|c| c.value).unwrap_or_default(),
+        catch_up_window: schedule.catch_up_window.as_ref().map_or(DEFAULT_CATCH_UP_WINDOW, |w| w.value),
+        catch_up_max: schedule.catch_up_max.as_ref().map_or(DEFAULT_CATCH_UP_MAX, |m| m.value),
+    })
+}
+
+/// A scheduled run has no one to give inputs: every input needs a default (or `required: false`).
+fn check_inputs_for_schedule(workflow: &Workflow, trigger: Span, diagnostics: &mut Vec<Diagnostic>) {
+    let Some(inputs) = &workflow.inputs else { return };
+    let unfilled: Vec<_> = inputs
+        .iter()
+        .filter(|entry| entry.value.default.is_none() && entry.value.required.as_ref().is_none_or(|r| r.value))
+        .collect();
+    let Some(first) = unfilled.first() else { return };
+    let names = unfilled.iter().map(|entry| format!("`{}`", entry.key.value)).collect::<Vec<_>>().join(", ");
+    let (noun, pronoun) = if unfilled.len() == 1 { ("input", "it") } else { ("inputs", "each") };
+    let mut diagnostic = Diagnostic::error(
+        codes::SCHEDULE_MISSING_INPUT,
+        format!("a schedule cannot fill required {noun} {names}"),
+        trigger,
+    )
+    .with_label("a scheduled run is started without inputs")
+    .with_hint(format!(
+        "give {pronoun} a `default:` (or `required: false`), e.g. `{}: {{type: {}, default: ...}}`",
+        first.key.value,
+        first.value.ty.value.name()
+    ));
+    for entry in &unfilled {
+        diagnostic = diagnostic.with_secondary(entry.key.span, "required, with no default");
+    }
+    diagnostics.push(diagnostic);
 }
 
 /// A schedule that parses but has no time to come: a year that is over, or a day no month has.
@@ -105,36 +156,54 @@ fn cron_reason(error: &croner::errors::CronError) -> String {
 fn check_webhook(
     webhook: &WebhookTrigger,
     seen: &mut HashMap<(String, String), Span>,
-    binder: &mut Binder<'_>,
+    options: &CompileOptions,
+    diagnostics: &mut Vec<Diagnostic>,
 ) -> TriggerPlan {
     let path = &webhook.path;
     let method = webhook.method.as_ref().map_or_else(|| "POST".to_string(), |m| m.value.to_ascii_uppercase());
-    match webhook_path_problem(&path.value) {
-        Some((reason, hint)) => binder.diagnostics.push(
+    if let Some((reason, hint)) = webhook_path_problem(&path.value) {
+        diagnostics.push(
             Diagnostic::error(codes::INVALID_WEBHOOK_PATH, format!("invalid webhook path `{}`", path.value), path.span)
                 .with_label(reason)
                 .with_hint(hint),
-        ),
-        None => {
-            if let Some(&first) = seen.get(&(path.value.clone(), method.clone())) {
-                binder.diagnostics.push(
-                    Diagnostic::error(
-                        codes::DUPLICATE_WEBHOOK,
-                        format!("two webhook triggers on {method} `{}`", path.value),
-                        path.span,
-                    )
-                    .with_secondary(first, "first declared here")
-                    .with_hint("one trigger per path and method is enough"),
-                );
-            } else {
-                seen.insert((path.value.clone(), method.clone()), path.span);
-            }
-        }
+        );
+    } else if is_reserved_path(&path.value) {
+        diagnostics.push(
+            Diagnostic::error(
+                codes::RESERVED_WEBHOOK_PATH,
+                format!("the webhook path `{}` is the daemon's own", path.value),
+                path.span,
+            )
+            .with_label("`/api` and the paths under it are Pilot's REST API")
+            .with_hint(format!("choose another path, e.g. `/hooks{}`", path.value)),
+        );
+    } else if let Some(&first) = seen.get(&(path.value.clone(), method.clone())) {
+        diagnostics.push(
+            Diagnostic::error(
+                codes::DUPLICATE_WEBHOOK,
+                format!("two webhook triggers on {method} `{}`", path.value),
+                path.span,
+            )
+            .with_secondary(first, "first declared here")
+            .with_hint("one trigger per path and method is enough"),
+        );
+    } else {
+        seen.insert((path.value.clone(), method.clone()), path.span);
     }
-    if let Some(secret) = &webhook.secret {
-        check_webhook_secret(secret, binder);
-    }
-    TriggerPlan::Webhook { path: path.value.clone(), method, secret: webhook.secret.as_ref().map(|s| s.value.clone()) }
+    let secret = webhook.secret.as_ref().and_then(|secret| check_webhook_secret(secret, webhook, options, diagnostics));
+    let scheme = webhook.auth.as_ref().map_or(WebhookAuthScheme::Hmac, |auth| auth.value);
+    TriggerPlan::Webhook(WebhookTriggerPlan {
+        path: path.value.clone(),
+        method,
+        auth: secret.map(|secret| WebhookAuth { scheme, secret }),
+        wait: webhook.wait.as_ref().is_some_and(|w| w.value),
+        wait_timeout: webhook.wait_timeout.as_ref().map_or(DEFAULT_WAIT_TIMEOUT, |t| t.value),
+        rate_limit: webhook
+            .rate_limit
+            .as_ref()
+            .map(|limit| RateLimit { requests: limit.requests.value, per: limit.per.value }),
+        max_body_size: webhook.max_body_size.as_ref().map(|size| size.value),
+    })
 }
 
 /// What is wrong with a webhook path, and how to fix it.
@@ -164,21 +233,102 @@ pub fn webhook_path_problem(path: &str) -> Option<(&'static str, &'static str)> 
     None
 }
 
-/// A webhook secret may be written literally or read `secrets.NAME` / an environment variable.
-fn check_webhook_secret(secret: &Spanned<String>, binder: &mut Binder<'_>) {
+/// `/api` and everything under it belong to the daemon's REST API. URL paths are case-sensitive, but a
+/// webhook on `/API/x` would still confuse people and proxies: refused too.
+pub fn is_reserved_path(path: &str) -> bool {
+    let first_segment = path.trim_start_matches('/').split('/').next().unwrap_or("");
+    first_segment.eq_ignore_ascii_case("api")
+}
+
+/// Reads where a webhook's secret comes from: literal text (warned about), `${secrets.NAME}`, or an environment
+/// variable (`${NAME}`, `${env('NAME')}`). Anything else is refused: the daemon reads the secret when it arms
+/// the trigger, with no execution to evaluate an expression in.
+fn check_webhook_secret(
+    secret: &Spanned<String>,
+    webhook: &WebhookTrigger,
+    options: &CompileOptions,
+    diagnostics: &mut Vec<Diagnostic>,
+) -> Option<WebhookSecret> {
     // The model keeps the secret as a plain string; its text is the scalar's content, so offsets map 1:1 except
     // for escapes, which only blur the caret position.
     let text = Text::verbatim(secret.value.clone(), secret.span);
-    let place = Place::new(Position::Trigger);
-    if let Some((compiled, _)) = binder.compile_text(&text, TextForm::Template, &place)
-        && !compiled.ty.is_assignable_to(&expr_grammar::Type::String)
-    {
-        binder.diagnostics.push(Diagnostic::error(
-            codes::INPUT_TYPE_MISMATCH,
-            format!("a webhook secret must be a string, found {}", compiled.ty),
-            secret.span,
-        ));
+    let parsed = expressions::parse_text(&text, TextForm::Template, diagnostics)?;
+    let Parsed::Template(template) = parsed else { return None };
+    let mut literal = String::new();
+    let mut expression = None;
+    for part in &template.parts {
+        match part {
+            TemplatePart::Literal(text) => literal.push_str(text),
+            TemplatePart::Expr(expr) if expression.is_none() => expression = Some(expr),
+            TemplatePart::Expr(expr) => {
+                diagnostics.push(unsupported_secret(text.file_span(expr.span)));
+                return None;
+            }
+        }
     }
+    let Some(expr) = expression else {
+        diagnostics.push(clear_secret(secret.span, webhook));
+        return Some(WebhookSecret::Literal(literal));
+    };
+    if !literal.is_empty() {
+        diagnostics.push(unsupported_secret(text.file_span(expr.span)));
+        return None;
+    }
+    let source = secret_source(expr);
+    match &source {
+        Some(WebhookSecret::Credential(name)) => {
+            if let Some(known) = options.known_credentials.stored()
+                && !known.contains(name)
+            {
+                let label = "the webhook refuses every request unless it is added";
+                diagnostics.push(unknown_credential(name, text.file_span(expr.span), known, label));
+            }
+        }
+        Some(_) => {}
+        None => diagnostics.push(unsupported_secret(text.file_span(expr.span))),
+    }
+    source
+}
+
+/// `secrets.NAME`, `NAME` (capitals) or `env('NAME')`.
+fn secret_source(expr: &Expr) -> Option<WebhookSecret> {
+    match &expr.kind {
+        ExprKind::Field { target, field } if matches!(&target.kind, ExprKind::Name(root) if root.name == "secrets") => {
+            Some(WebhookSecret::Credential(field.name.clone()))
+        }
+        ExprKind::Name(name) if crate::scope::is_env_var_name(&name.name) => {
+            Some(WebhookSecret::Env(name.name.clone()))
+        }
+        ExprKind::Call { function, args } if function.name == "env" => match args.as_slice() {
+            [Expr { kind: ExprKind::Literal(Literal::String(name)), .. }] if !name.is_empty() => {
+                Some(WebhookSecret::Env(name.clone()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn unsupported_secret(span: Span) -> Diagnostic {
+    Diagnostic::error(codes::UNSUPPORTED_WEBHOOK_SECRET, "a webhook secret cannot be computed", span)
+        .with_label("the daemon reads the secret before any execution exists")
+        .with_hint(
+            "write the whole secret as `${secrets.NAME}` (a stored credential), `${NAME}` or `${env('NAME')}` (an \
+             environment variable), or as plain text",
+        )
+}
+
+/// A literal secret is readable by anyone who can read the file (or its history in git).
+fn clear_secret(span: Span, webhook: &WebhookTrigger) -> Diagnostic {
+    let provider = match webhook.auth.as_ref().map(|a| a.value) {
+        Some(WebhookAuthScheme::Bearer) => "bearer",
+        _ => "hmac",
+    };
+    Diagnostic::warning(codes::SECRET_IN_CLEAR, "the webhook secret is written in clear", span)
+        .with_label("anyone who can read this file can call the webhook")
+        .with_hint(format!(
+            "store it with `pilot credentials set NAME --provider {provider}` and write `secret: \"${{secrets.NAME}}\"`"
+        ))
 }
 
 fn check_file_watch(watch: &FileWatchTrigger, diagnostics: &mut Vec<Diagnostic>) -> TriggerPlan {
@@ -201,22 +351,201 @@ fn check_file_watch(watch: &FileWatchTrigger, diagnostics: &mut Vec<Diagnostic>)
             .with_hint("a glob such as `*.pdf` or `**/*.txt`"),
         );
     }
-    TriggerPlan::FileWatch {
+    let mut events: Vec<FileEvent> = Vec::new();
+    for event in watch.events.iter().flat_map(|events| &events.value) {
+        if let Some(event) = FileEvent::from_name(&event.value)
+            && !events.contains(&event)
+        {
+            events.push(event);
+        }
+    }
+    TriggerPlan::FileWatch(FileWatchTriggerPlan {
         path: watch.path.value.clone(),
         pattern: watch.pattern.as_ref().map(|p| p.value.clone()),
-        events: watch
-            .events
-            .as_ref()
-            .map_or_else(Vec::new, |events| events.value.iter().map(|e| e.value.clone()).collect()),
-    }
+        events,
+        recursive: watch.recursive.as_ref().is_some_and(|r| r.value),
+    })
 }
 
 #[cfg(test)]
 mod tests {
-    use super::webhook_path_problem;
+    use super::{is_reserved_path, webhook_path_problem};
     use crate::codes;
-    use crate::{CompileOptions, compile_with};
+    use crate::plan::*;
+    use crate::{CompileOptions, KnownCredentials, compile, compile_with};
     use connectors::catalogue::Catalogue;
+    use expr_grammar::Duration;
+
+    /// The trigger plans of a workflow with `triggers` (YAML lines under `triggers:`), which must compile.
+    fn trigger_plans(triggers: &str) -> Vec<TriggerPlan> {
+        let source =
+            format!("name: t\ntriggers:\n{triggers}steps:\n  - {{id: a, action: log, input: {{message: hi}}}}\n");
+        let (plan, diagnostics) = compile(&source, "t", &Catalogue::builtin());
+        let errors: Vec<_> = diagnostics.iter().filter(|d| d.is_error()).collect();
+        assert!(errors.is_empty(), "{errors:?}");
+        plan.expect("a plan").triggers
+    }
+
+    fn codes_of(source: &str) -> Vec<&'static str> {
+        let (_, diagnostics) = compile(source, "t", &Catalogue::builtin());
+        diagnostics.iter().map(|d| d.code).collect()
+    }
+
+    #[test]
+    fn trigger_plans_carry_their_defaults() {
+        let plans = trigger_plans(
+            "  - {type: schedule, cron: \"0 2 * * *\"}\n  - {type: webhook, path: /hooks/a}\n  - {type: file_watch, path: /tmp}\n",
+        );
+        assert_eq!(
+            plans[0],
+            TriggerPlan::Schedule(ScheduleTriggerPlan {
+                cron: "0 2 * * *".into(),
+                timezone: None,
+                catch_up: CatchUp::Last,
+                catch_up_window: Duration::from_secs(24 * 3600),
+                catch_up_max: 10,
+            })
+        );
+        assert_eq!(
+            plans[1],
+            TriggerPlan::Webhook(WebhookTriggerPlan {
+                path: "/hooks/a".into(),
+                method: "POST".into(),
+                auth: None,
+                wait: false,
+                wait_timeout: Duration::from_secs(30),
+                rate_limit: None,
+                max_body_size: None,
+            })
+        );
+        assert_eq!(
+            plans[2],
+            TriggerPlan::FileWatch(FileWatchTriggerPlan {
+                path: "/tmp".into(),
+                pattern: None,
+                events: Vec::new(),
+                recursive: false,
+            })
+        );
+    }
+
+    #[test]
+    fn trigger_plans_carry_what_the_file_says() {
+        let plans = trigger_plans(
+            r#"  - type: schedule
+    cron: "*/5 * * * *"
+    catch_up: all
+    catch_up_window: 2h
+    catch_up_max: 3
+  - type: webhook
+    path: /hooks/deploy
+    method: put
+    auth: bearer
+    secret: "${secrets.deploy}"
+    wait: true
+    wait_timeout: 2m
+    rate_limit: {requests: 5, per: 1m}
+    max_body_size: 65536
+  - type: file_watch
+    path: /tmp
+    events: [rename, create, rename]
+    recursive: true
+"#,
+        );
+        let TriggerPlan::Schedule(schedule) = &plans[0] else { panic!("{:?}", plans[0]) };
+        assert_eq!(
+            (schedule.catch_up, schedule.catch_up_window, schedule.catch_up_max),
+            (CatchUp::All, Duration::from_secs(7200), 3)
+        );
+        let TriggerPlan::Webhook(webhook) = &plans[1] else { panic!("{:?}", plans[1]) };
+        assert_eq!(webhook.method, "PUT");
+        assert_eq!(
+            webhook.auth,
+            Some(WebhookAuth { scheme: WebhookAuthScheme::Bearer, secret: WebhookSecret::Credential("deploy".into()) })
+        );
+        assert!(webhook.wait);
+        assert_eq!(webhook.wait_timeout, Duration::from_secs(120));
+        assert_eq!(webhook.rate_limit, Some(RateLimit { requests: 5, per: Duration::from_secs(60) }));
+        assert_eq!(webhook.max_body_size, Some(65536));
+        let TriggerPlan::FileWatch(watch) = &plans[2] else { panic!("{:?}", plans[2]) };
+        assert_eq!(watch.events, [FileEvent::Rename, FileEvent::Create]);
+        assert!(watch.recursive);
+    }
+
+    #[test]
+    fn a_webhook_secret_is_a_literal_a_credential_or_an_environment_variable() {
+        let secret_of = |secret: &str| {
+            let plans = trigger_plans(&format!("  - {{type: webhook, path: /h, secret: \"{secret}\"}}\n"));
+            let TriggerPlan::Webhook(webhook) = &plans[0] else { panic!("{:?}", plans[0]) };
+            let auth = webhook.auth.clone().expect("a secret means auth");
+            assert_eq!(auth.scheme, WebhookAuthScheme::Hmac, "hmac when only `secret` is given");
+            auth.secret
+        };
+        assert_eq!(secret_of("plain text"), WebhookSecret::Literal("plain text".into()));
+        assert_eq!(secret_of("${secrets.hook}"), WebhookSecret::Credential("hook".into()));
+        assert_eq!(secret_of("${HOOK_SECRET}"), WebhookSecret::Env("HOOK_SECRET".into()));
+        assert_eq!(secret_of("${env('hook_secret')}"), WebhookSecret::Env("hook_secret".into()));
+    }
+
+    #[test]
+    fn a_literal_secret_never_shows_in_debug_or_json() {
+        let auth = WebhookAuth { scheme: WebhookAuthScheme::Hmac, secret: WebhookSecret::Literal("hunter2".into()) };
+        assert!(!format!("{auth:?}").contains("hunter2"));
+        let json = serde_json::to_string(&auth).expect("json");
+        assert!(!json.contains("hunter2"), "{json}");
+        assert_eq!(json, r#"{"scheme":"hmac","secret":{"from":"literal"}}"#);
+    }
+
+    #[test]
+    fn a_literal_secret_is_warned_about_and_a_stored_one_checked() {
+        let source = "name: t\ntriggers:\n  - {type: webhook, path: /h, secret: abc}\n  - {type: webhook, path: /i, \
+                      secret: \"${secrets.hok}\"}\nsteps:\n  - {id: a, action: log, input: {message: hi}}\n";
+        let options = CompileOptions {
+            known_credentials: KnownCredentials::Stored(["hook".to_string()].into()),
+            ..CompileOptions::default()
+        };
+        let (plan, diagnostics) = compile_with(source, "t", &Catalogue::builtin(), &options);
+        assert!(plan.is_some(), "warnings only");
+        let found: Vec<_> = diagnostics.iter().map(|d| (d.code, d.hint.clone().unwrap_or_default())).collect();
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, codes::SECRET_IN_CLEAR);
+        assert!(found[0].1.contains("pilot credentials set NAME --provider hmac"), "{}", found[0].1);
+        assert_eq!(found[1], (codes::UNKNOWN_CREDENTIAL, "did you mean `hook`?".to_string()));
+    }
+
+    #[test]
+    fn a_webhook_secret_is_not_a_slot_of_the_run() {
+        let source = "name: t\ntriggers:\n  - {type: webhook, path: /h, secret: \"${secrets.hook}\"}\nsteps:\n  - {id: a, action: log, input: {message: hi}}\n";
+        let (plan, _) = compile(source, "t", &Catalogue::builtin());
+        let secret_slots =
+            plan.expect("a plan").slots.iter().filter(|s| matches!(s.kind, SlotKind::Secret { .. })).count();
+        assert_eq!(secret_slots, 0, "runs must not need the webhook's credential");
+    }
+
+    #[test]
+    fn the_api_prefix_is_reserved_for_the_daemon() {
+        for path in ["/api", "/api/x", "/API/v1/runs"] {
+            assert!(is_reserved_path(path), "{path}");
+        }
+        for path in ["/", "/apis", "/api-hooks/x", "/hooks/api"] {
+            assert!(!is_reserved_path(path), "{path}");
+        }
+    }
+
+    #[test]
+    fn a_schedule_needs_every_input_to_have_a_default_or_be_optional() {
+        let with_inputs = |inputs: &str| {
+            format!("name: t\ntriggers:\n  - {{type: schedule, cron: \"0 2 * * *\"}}\ninputs:\n{inputs}steps: []\n")
+        };
+        assert_eq!(
+            codes_of(&with_inputs("  a: {type: int, default: 1}\n  b: {type: int, required: false}\n")),
+            ["W0101"]
+        );
+        assert_eq!(codes_of(&with_inputs("  a: {type: int}\n")), ["E0508", "W0101"]);
+        assert_eq!(codes_of(&with_inputs("  a: {type: int, required: true}\n")), ["E0508", "W0101"]);
+        let manual_only = "name: t\ninputs:\n  a: {type: int}\nsteps: []\n";
+        assert_eq!(codes_of(manual_only), ["W0101"], "a manual run is given its inputs");
+    }
 
     fn schedule_codes(cron: &str, now: &str) -> Vec<&'static str> {
         let source = format!("name: s\ntriggers:\n  - type: schedule\n    cron: \"{cron}\"\nsteps: []\n");

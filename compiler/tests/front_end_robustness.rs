@@ -2,6 +2,7 @@
 
 use compiler::render::{LineIndex, to_json};
 use compiler::{Diagnostic, front_end, parse_workflow};
+use connectors::catalogue::Catalogue;
 use proptest::prelude::*;
 
 fn codes(diagnostics: &[Diagnostic]) -> Vec<&'static str> {
@@ -190,6 +191,7 @@ proptest! {
     #[test]
     fn arbitrary_text_never_panics(source in "\\PC{0,400}") {
         let _ = parse_workflow(&source);
+        let _ = compiler::outline(&source, &Catalogue::builtin());
     }
 
     #[test]
@@ -203,6 +205,9 @@ proptest! {
                 Just("...\n"), Just("# c\n"), Just("\t"), Just("\n"), Just("  "), Just("? "), Just("é"), Just("\r\n"),
                 Just("loop: {items: x, concurrency: 2}\n"), Just("retry: {backoff: fixed}\n"), Just("timeout: 1h\n"),
                 Just("triggers: [{type: webhook, path: /x}]\n"), Just("inputs: {a: {type: int}}\n"),
+                Just("  - {id: b, action: log, needs: [a, z], if: \"${a.x > 1}\", input: {message: \"${a} ${steps.a.output}\"}}\n"),
+                Just("concurrency: {limit: 1, policy: skip}\n"), Just("triggers: [{type: schedule, cron: \"* * * * *\"}]\n"),
+                Just("on_failure:\n"), Just("output: a\n"),
             ],
             0..60,
         )
@@ -216,6 +221,14 @@ proptest! {
             let _ = index.position(diagnostic.primary.span.start as usize);
         }
         let _ = compiler::render::render_file("p.yaml", &source, &diagnostics, Default::default());
+        let outline = compiler::outline(&source, &Catalogue::builtin());
+        let lines = source.split('\n').count();
+        for range in outline.nodes.iter().map(|n| n.range).chain(outline.edges.iter().filter_map(|e| e.range)) {
+            prop_assert!(range.start.line >= 1 && range.start <= range.end && range.end.line <= lines);
+        }
+        for edge in &outline.edges {
+            prop_assert!(outline.nodes.iter().any(|n| n.id == edge.from) && outline.nodes.iter().any(|n| n.id == edge.to));
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Golden tests: every `tests/data/invalid/<kind>.{yaml,yml,json}` is compiled and its rendered diagnostics are
 //! compared with `<kind>.stderr` next to it; every file in `tests/data/valid/` must compile without errors.
+//! `tests/data/warnings/` holds files that compile with warnings and no error.
 //! `tests/data/empty_store/` holds fixtures compiled as `pilot check` does when the credential store is reachable
 //! and holds no credential yet (their diagnostics may be warnings only).
 //! `UPDATE_EXPECT=1 cargo test -p compiler --test golden` rewrites the `.stderr` files.
@@ -61,6 +62,9 @@ fn compare_with_expected(kind: &str, options: &CompileOptions, errors_expected: 
         if errors_expected && !has_errors(&diagnostics) {
             failures.push(format!("{}: expected at least one error, got none", display_name(path)));
         }
+        if !errors_expected && kind == "warnings" && has_errors(&diagnostics) {
+            failures.push(format!("{}: expected warnings only, got an error", display_name(path)));
+        }
         if diagnostics.is_empty() {
             failures.push(format!("{}: expected diagnostics, got none", display_name(path)));
         }
@@ -91,6 +95,11 @@ fn invalid_fixtures_render_their_expected_diagnostics() {
 }
 
 #[test]
+fn warning_fixtures_compile_and_render_their_expected_warnings() {
+    compare_with_expected("warnings", &CompileOptions::default(), false);
+}
+
+#[test]
 fn with_an_empty_credential_store_every_credential_name_is_warned_about() {
     let options =
         CompileOptions { known_credentials: KnownCredentials::Stored(Default::default()), ..Default::default() };
@@ -99,7 +108,7 @@ fn with_an_empty_credential_store_every_credential_name_is_warned_about() {
 
 #[test]
 fn every_expected_file_has_its_fixture() {
-    for kind in ["invalid", "empty_store"] {
+    for kind in ["invalid", "warnings", "empty_store"] {
         let dir = data_dir(kind);
         let fixtures = workflow_files(&dir);
         for entry in std::fs::read_dir(&dir).expect("read the fixture folder") {

@@ -2,7 +2,10 @@
 
 use std::collections::BTreeSet;
 
-use compiler::{CompileOptions, CompiledValue, Diagnostic, EdgeReason, KnownCredentials, Plan, SlotKind};
+use compiler::{
+    CompileOptions, CompiledValue, ConcurrencyPlan, ConcurrencyPolicy, Diagnostic, EdgeReason, KnownCredentials, Plan,
+    SlotKind,
+};
 use connectors::catalogue::Catalogue;
 use expr_grammar::{Type, Value};
 
@@ -553,6 +556,9 @@ fn run_information_and_environment_variables_resolve() {
     let plan = plan_of(
         r#"
 name: run-info
+triggers:
+  - type: webhook
+    path: /hooks/run-info
 steps:
   - id: show
     action: log
@@ -598,4 +604,108 @@ fn unknown_inputs_are_accepted_by_actions_with_open_inputs() {
     assert_eq!(plan.steps[0].output_type, Type::object([("a", Type::Int), ("b", Type::String)]));
     let errors = errors_of("name: t\nsteps:\n  - id: l\n    action: fs/list\n    input: { path: /tmp, folder: x }\n");
     assert_eq!(codes(&errors), vec!["E0211"]);
+}
+
+#[test]
+fn top_level_concurrency_reaches_the_plan_with_queue_as_the_default_policy() {
+    let step = "steps:\n  - {id: a, action: log, input: {message: hi}}\n";
+    let plan = plan_of(&format!("name: c\n{step}"));
+    assert_eq!(plan.concurrency, None, "no limit unless the file says one");
+    let plan = plan_of(&format!("name: c\nconcurrency: {{limit: 2}}\n{step}"));
+    assert_eq!(plan.concurrency, Some(ConcurrencyPlan { limit: 2, policy: ConcurrencyPolicy::Queue }));
+    let plan = plan_of(&format!("name: c\nconcurrency: {{limit: 1, policy: cancel_previous}}\n{step}"));
+    assert_eq!(plan.concurrency, Some(ConcurrencyPlan { limit: 1, policy: ConcurrencyPolicy::CancelPrevious }));
+}
+
+#[test]
+fn top_level_concurrency_is_a_mapping_with_a_limit() {
+    let step = "steps:\n  - {id: a, action: log, input: {message: hi}}\n";
+    let errors = errors_of(&format!("name: c\nconcurrency: 1\n{step}"));
+    assert_eq!(codes(&errors), vec!["E0103"]);
+    assert!(errors[0].hint.as_deref().unwrap_or("").contains("{limit: 1, policy: queue}"), "{:?}", errors[0]);
+    let errors = errors_of(&format!("name: c\nconcurrency: {{policy: skip}}\n{step}"));
+    assert_eq!(codes(&errors), vec!["E0102"]);
+    let errors = errors_of(&format!("name: c\nconcurrency: {{limit: 1, polcy: skip}}\n{step}"));
+    assert_eq!(codes(&errors), vec!["E0101"]);
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `policy`?"));
+}
+
+/// The type `${trigger}` has in a workflow with these trigger lines under `triggers:` (none: no `triggers:`).
+fn trigger_type_with(triggers: &[&str]) -> Type {
+    let triggers = if triggers.is_empty() { String::new() } else { format!("triggers:\n{}", triggers.concat()) };
+    let source = format!(
+        "name: t\n{triggers}steps:\n  - id: t\n    action: transform\n    input: {{value: \"${{trigger}}\"}}\n"
+    );
+    let plan = plan_of(&source);
+    let trigger_slot = plan.slots.iter().find(|s| s.kind == SlotKind::Trigger).expect("a trigger slot");
+    trigger_slot.ty.clone()
+}
+
+const WEBHOOK: &str = "  - {type: webhook, path: /hook}\n";
+const SCHEDULE: &str = "  - {type: schedule, cron: \"0 2 * * *\"}\n";
+const FILE_WATCH: &str = "  - {type: file_watch, path: /tmp}\n";
+
+#[test]
+fn trigger_is_typed_from_the_declared_triggers() {
+    assert_eq!(trigger_type_with(&[]).to_string(), "{type: string}", "no triggers: manual only");
+    assert_eq!(
+        trigger_type_with(&[WEBHOOK]).to_string(),
+        "{body: any, headers: {..}, method: string, path: string, query: {..}, type: string}"
+    );
+    assert_eq!(trigger_type_with(&[SCHEDULE]).to_string(), "{cron: string, scheduled_at: timestamp, type: string}");
+    assert_eq!(
+        trigger_type_with(&[FILE_WATCH]).to_string(),
+        "{event: {from: any, kind: string, path: string}, type: string}"
+    );
+}
+
+#[test]
+fn a_trigger_field_only_some_triggers_give_is_typed_any() {
+    let both = trigger_type_with(&[SCHEDULE, WEBHOOK, "  - {type: webhook, path: /other}\n"]);
+    assert_eq!(
+        both.to_string(),
+        "{body: any, cron: any, headers: any, method: any, path: any, query: any, scheduled_at: any, type: string}"
+    );
+    let with_manual = trigger_type_with(&[SCHEDULE, "  - type: manual\n"]);
+    assert_eq!(with_manual.to_string(), "{cron: any, scheduled_at: any, type: string}");
+}
+
+#[test]
+fn a_typo_in_a_trigger_field_is_an_unknown_field_with_a_suggestion() {
+    let errors = errors_of(&format!(
+        "name: t\ntriggers:\n{WEBHOOK}steps:\n  - id: a\n    action: log\n    input: {{message: \"${{trigger.bdy}}\"}}\n"
+    ));
+    assert_eq!(codes(&errors), vec!["E0304"]);
+    assert_eq!(errors[0].hint.as_deref(), Some("did you mean `body`?"));
+    let errors = errors_of(&format!(
+        "name: t\ntriggers:\n{SCHEDULE}steps:\n  - id: a\n    action: log\n    input: {{message: \"${{trigger.body}}\"}}\n"
+    ));
+    assert_eq!(codes(&errors), vec!["E0304"], "a schedule gives no body");
+}
+
+#[test]
+fn typed_trigger_fields_are_checked_like_any_other_value() {
+    let source = format!(
+        "name: t\ntriggers:\n{SCHEDULE}steps:\n  - id: late\n    action: log\n    if: \"${{trigger.scheduled_at < now() - 1h}}\"\n    input: {{message: \"${{trigger.cron}}\"}}\n"
+    );
+    plan_of(&source);
+    let errors = errors_of(&format!(
+        "name: t\ntriggers:\n{SCHEDULE}steps:\n  - id: a\n    action: log\n    if: \"${{trigger.scheduled_at > 3}}\"\n    input: {{message: hi}}\n"
+    ));
+    assert_eq!(codes(&errors), vec!["E0303"]);
+}
+
+#[test]
+fn a_broken_trigger_leaves_trigger_untyped_rather_than_adding_errors() {
+    let source = "name: t\ntriggers:\n  - {type: webhook}\nsteps:\n  - id: a\n    action: log\n    input: {message: \"${trigger.body}\"}\n";
+    assert_eq!(codes(&errors_of(source)), vec!["E0102"]);
+}
+
+#[test]
+fn trigger_data_is_read_with_every_field_typed() {
+    let plan = plan_of(&format!("name: t\ntriggers:\n{SCHEDULE}  - type: manual\nsteps: []\n"));
+    let data = serde_json::json!({"type": "schedule", "scheduled_at": "2026-01-02T03:04:05Z", "cron": "0 2 * * *"});
+    let value = Value::from_json_typed(&data, &plan.trigger_data_type());
+    let Value::Object(fields) = value else { panic!("{value:?}") };
+    assert!(matches!(fields.get("scheduled_at"), Some(Value::Timestamp(_))), "{fields:?}");
 }

@@ -1,5 +1,6 @@
-//! Any bytes as a workflow file: decoding, the YAML front end, the whole compiler and both renderers must never
-//! panic or overflow the stack, and every diagnostic's span must lie inside the text.
+//! Any bytes as a workflow file: decoding, the YAML front end, the whole compiler, both renderers and the outline
+//! must never panic or overflow the stack, every diagnostic's span must lie inside the text, and every outline
+//! edge must join two of its nodes.
 #![no_main]
 
 use compiler::model::YamlValue;
@@ -44,4 +45,9 @@ fuzz_target!(|data: &[u8]| {
     let _ = to_json("fuzz.yaml", source, &diagnostics);
     let (_, all) = compiler::compile(source, "fuzz", catalogue());
     let _ = render_file("fuzz.yaml", source, &all, RenderOptions::default());
+    let outline = compiler::outline(source, catalogue());
+    for edge in &outline.edges {
+        let known = |id: &str| outline.nodes.iter().any(|node| node.id == id);
+        assert!(known(&edge.from) && known(&edge.to), "edge {edge:?} between unknown nodes");
+    }
 });

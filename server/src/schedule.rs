@@ -25,12 +25,13 @@ pub struct CronSchedule {
 
 impl CronSchedule {
     /// `expression` in any form the compiler accepts (5 fields, 6 with seconds, 7 with a year); `timezone` an
-    /// IANA name. The compiler has already refused bad ones; the error here is for callers that skip it.
+    /// IANA name, or the machine's own zone when `None` (`0 2 * * *` is 2 AM where the user is). The compiler has
+    /// already refused bad ones; the error here is for callers that skip it.
     pub fn parse(expression: &str, timezone: Option<&str>) -> Result<CronSchedule, String> {
         let cron = croner::Cron::from_str(expression).map_err(|err| format!("invalid cron `{expression}`: {err}"))?;
         let zone = match timezone {
             Some(name) => Tz::from_str(name).map_err(|_| format!("unknown time zone `{name}`"))?,
-            None => Tz::UTC,
+            None => local_zone(),
         };
         Ok(CronSchedule { cron, zone })
     }
@@ -61,6 +62,13 @@ impl CronSchedule {
     }
 }
 
+/// The machine's time zone (`TZ`, else the system's setting), UTC when it cannot be told.
+pub fn local_zone() -> Tz {
+    let named =
+        std::env::var("TZ").ok().filter(|name| !name.is_empty()).or_else(|| iana_time_zone::get_timezone().ok());
+    named.and_then(|name| Tz::from_str(name.trim_start_matches(':')).ok()).unwrap_or(Tz::UTC)
+}
+
 /// What to do with the slots a schedule missed while the daemon was not running.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -70,7 +78,7 @@ pub enum CatchUp {
     /// Run the most recent missed slot once (the default: a daily backup missed overnight runs at start).
     #[default]
     Last,
-    /// Run every missed slot, oldest first (up to the cap).
+    /// Run every missed slot, oldest first (the most recent ones, up to the cap).
     All,
 }
 
@@ -80,6 +88,19 @@ pub struct CatchUpRule {
     pub policy: CatchUp,
     pub window: Duration,
     pub max_runs: usize,
+}
+
+impl CatchUpRule {
+    /// The rule a compiled schedule trigger gives.
+    pub fn of(plan: &compiler::ScheduleTriggerPlan) -> CatchUpRule {
+        let policy = match plan.catch_up {
+            compiler::CatchUp::None => CatchUp::None,
+            compiler::CatchUp::Last => CatchUp::Last,
+            compiler::CatchUp::All => CatchUp::All,
+        };
+        let window = plan.catch_up_window.to_std().unwrap_or_default();
+        CatchUpRule { policy, window, max_runs: plan.catch_up_max as usize }
+    }
 }
 
 impl Default for CatchUpRule {
@@ -102,7 +123,13 @@ pub fn missed_slots(
     let window = i64::try_from(rule.window.as_micros()).unwrap_or(i64::MAX);
     let oldest = Timestamp(last_slot.0.max(now.0.saturating_sub(window).saturating_sub(1)));
     match rule.policy {
-        CatchUp::All => schedule.slots_between(oldest, now, rule.max_runs),
+        CatchUp::All => {
+            // The most recent ones when there are more than the cap; slots far in the past are bounded by the window.
+            let mut slots = schedule.slots_between(oldest, now, usize::MAX);
+            let extra = slots.len().saturating_sub(rule.max_runs);
+            slots.drain(..extra);
+            slots
+        }
         _ => last_slot_in(schedule, oldest, now).into_iter().collect(),
     }
 }
@@ -156,9 +183,9 @@ mod tests {
 
     #[test]
     fn seconds_and_years_are_read_as_the_compiler_reads_them() {
-        let every_second = CronSchedule::parse("* * * * * *", None).unwrap();
+        let every_second = CronSchedule::parse("* * * * * *", Some("UTC")).unwrap();
         assert_eq!(every_second.next_after(utc("2026-01-01 00:00:00")), Some(utc("2026-01-01 00:00:01")));
-        let over = CronSchedule::parse("0 30 9 * * 1-5 2025", None).unwrap();
+        let over = CronSchedule::parse("0 30 9 * * 1-5 2025", Some("UTC")).unwrap();
         assert_eq!(over.next_after(utc("2026-01-01 00:00:00")), None, "2025 is over: it never fires again");
     }
 
@@ -195,7 +222,7 @@ mod tests {
 
     #[test]
     fn catch_up_none_runs_nothing_last_runs_the_latest_all_runs_each_up_to_the_cap() {
-        let hourly = CronSchedule::parse("0 * * * *", None).unwrap();
+        let hourly = CronSchedule::parse("0 * * * *", Some("UTC")).unwrap();
         let (down_since, now) = (utc("2026-01-01 00:30:00"), utc("2026-01-01 05:10:00"));
         let rule = |policy| CatchUpRule { policy, ..CatchUpRule::default() };
         assert_eq!(missed_slots(&hourly, down_since, now, rule(CatchUp::None)), vec![]);
@@ -204,12 +231,12 @@ mod tests {
         assert_eq!(all.len(), 5);
         assert_eq!((all[0], all[4]), (utc("2026-01-01 01:00:00"), utc("2026-01-01 05:00:00")));
         let capped = missed_slots(&hourly, down_since, now, CatchUpRule { max_runs: 2, ..rule(CatchUp::All) });
-        assert_eq!(capped, vec![utc("2026-01-01 01:00:00"), utc("2026-01-01 02:00:00")], "oldest first");
+        assert_eq!(capped, vec![utc("2026-01-01 04:00:00"), utc("2026-01-01 05:00:00")], "the latest, oldest first");
     }
 
     #[test]
     fn catch_up_ignores_slots_older_than_its_window() {
-        let hourly = CronSchedule::parse("0 * * * *", None).unwrap();
+        let hourly = CronSchedule::parse("0 * * * *", Some("UTC")).unwrap();
         let rule = CatchUpRule { policy: CatchUp::All, window: Duration::from_secs(2 * 3600), max_runs: 100 };
         let missed = missed_slots(&hourly, utc("2026-01-01 00:30:00"), utc("2026-01-01 05:10:00"), rule);
         assert_eq!(missed, vec![utc("2026-01-01 04:00:00"), utc("2026-01-01 05:00:00")]);
@@ -217,7 +244,7 @@ mod tests {
 
     #[test]
     fn the_slot_already_fired_is_not_missed_again() {
-        let hourly = CronSchedule::parse("0 * * * *", None).unwrap();
+        let hourly = CronSchedule::parse("0 * * * *", Some("UTC")).unwrap();
         let rule = CatchUpRule { policy: CatchUp::All, ..CatchUpRule::default() };
         let missed = missed_slots(&hourly, utc("2026-01-01 05:00:00"), utc("2026-01-01 05:10:00"), rule);
         assert_eq!(missed, vec![]);

@@ -10,7 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::model::*;
 
 pub(crate) const WORKFLOW_KEYS: &[&str] =
-    &["name", "description", "version", "triggers", "inputs", "variables", "steps", "on_failure"];
+    &["name", "description", "version", "triggers", "concurrency", "inputs", "variables", "steps", "on_failure"];
 pub(crate) const STEP_KEYS: &[&str] = &[
     "id",
     "action",
@@ -29,20 +29,28 @@ pub(crate) const LOOP_KEYS: &[&str] = &["items", "concurrency"];
 pub(crate) const RETRY_KEYS: &[&str] = &["max_attempts", "backoff", "initial_delay"];
 pub(crate) const INPUT_PARAM_KEYS: &[&str] = &["type", "default", "description", "required"];
 pub(crate) const TRIGGER_TYPES: &[&str] = &["schedule", "webhook", "file_watch", "manual"];
-pub(crate) const SCHEDULE_KEYS: &[&str] = &["type", "cron", "timezone"];
-pub(crate) const WEBHOOK_KEYS: &[&str] = &["type", "path", "method", "secret"];
-pub(crate) const FILE_WATCH_KEYS: &[&str] = &["type", "path", "pattern", "events"];
+pub(crate) const SCHEDULE_KEYS: &[&str] = &["type", "cron", "timezone", "catch_up", "catch_up_window", "catch_up_max"];
+pub(crate) const WEBHOOK_KEYS: &[&str] =
+    &["type", "path", "method", "auth", "secret", "wait", "wait_timeout", "rate_limit", "max_body_size"];
+pub(crate) const RATE_LIMIT_KEYS: &[&str] = &["requests", "per"];
+pub(crate) const FILE_WATCH_KEYS: &[&str] = &["type", "path", "pattern", "events", "recursive"];
 pub(crate) const MANUAL_KEYS: &[&str] = &["type"];
+pub(crate) const CONCURRENCY_KEYS: &[&str] = &["limit", "policy"];
 
 pub(crate) const MAX_CONCURRENCY: i64 = 1000;
 pub(crate) const MAX_ATTEMPTS: i64 = 100;
+pub(crate) const MAX_CATCH_UP: i64 = 1000;
+pub(crate) const MAX_RATE_REQUESTS: i64 = 1_000_000;
+/// 1 GiB: the daemon holds a request body in memory.
+pub(crate) const MAX_BODY_SIZE: i64 = 1 << 30;
 
 pub(crate) fn workflow(cx: &mut Cx<'_>, root: &Node) -> Option<Workflow> {
     let fields = Fields::read(cx, root, "the workflow", WORKFLOW_KEYS)?;
     let name = fields.require(cx, "name", "the workflow").and_then(|n| cx.string(n, "`name`"));
     let description = fields.get("description").and_then(|n| cx.string(n, "`description`"));
     let version = fields.get("version").and_then(|n| cx.scalar_as_string(n, "`version`"));
-    let triggers = fields.get("triggers").map(|n| triggers(cx, n)).unwrap_or_default();
+    let (triggers, unreadable_triggers) = fields.get("triggers").map(|n| triggers(cx, n)).unwrap_or_default();
+    let concurrency = fields.get("concurrency").and_then(|n| concurrency(cx, n));
     let inputs = fields.get("inputs").and_then(|n| inputs(cx, n));
     let variables = fields.get("variables").and_then(|n| yaml_mapping(cx, n, "`variables`"));
     let steps_node = fields.require(cx, "steps", "the workflow");
@@ -63,6 +71,8 @@ pub(crate) fn workflow(cx: &mut Cx<'_>, root: &Node) -> Option<Workflow> {
         description,
         version,
         triggers,
+        unreadable_triggers,
+        concurrency,
         inputs,
         variables,
         steps: main_steps,
@@ -219,16 +229,45 @@ fn input_param(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<InputParam> 
     Some(InputParam { span: node.span, ty: ty?, default, description, required })
 }
 
-fn triggers(cx: &mut Cx<'_>, node: &Node) -> Vec<Spanned<Trigger>> {
+/// The readable triggers, and whether one was left out for its errors.
+fn triggers(cx: &mut Cx<'_>, node: &Node) -> (Vec<Spanned<Trigger>>, bool) {
     let NodeKind::Sequence(items) = &node.kind else {
         cx.wrong_type(node, "a list of triggers", "`triggers`");
-        return Vec::new();
+        return (Vec::new(), true);
     };
-    items
+    let triggers: Vec<Spanned<Trigger>> = items
         .iter()
         .enumerate()
         .filter_map(|(index, item)| Some(Spanned::new(trigger(cx, item, index)?, item.span)))
-        .collect()
+        .collect();
+    let unreadable = triggers.len() < items.len();
+    (triggers, unreadable)
+}
+
+/// `concurrency: {limit: 1, policy: skip}`.
+fn concurrency(cx: &mut Cx<'_>, node: &Node) -> Option<Concurrency> {
+    let place = "`concurrency`";
+    if let NodeKind::Scalar(_) = &node.kind {
+        let found = node.describe();
+        cx.push(
+            Diagnostic::error(codes::WRONG_TYPE, format!("expected a mapping for {place}, found {found}"), node.span)
+                .with_label(format!("this is {found}"))
+                .with_hint("write `concurrency: {limit: 1, policy: queue}` (policy: queue, skip or cancel_previous)"),
+        );
+        return None;
+    }
+    let fields = Fields::read(cx, node, place, CONCURRENCY_KEYS)?;
+    let limit = fields.require(cx, "limit", place).and_then(|n| cx.count(n, "`concurrency.limit`", 1, MAX_CONCURRENCY));
+    let policy = fields.get("policy").and_then(|n| {
+        let word = cx.word(n, "`concurrency.policy`", &["queue", "skip", "cancel_previous"])?;
+        let policy = match word.value.as_str() {
+            "skip" => ConcurrencyPolicy::Skip,
+            "cancel_previous" => ConcurrencyPolicy::CancelPrevious,
+            _ => ConcurrencyPolicy::Queue,
+        };
+        Some(Spanned::new(policy, word.span))
+    });
+    Some(Concurrency { span: node.span, limit: limit?, policy })
 }
 
 /// Common wrong trigger types and the right one.
@@ -253,12 +292,7 @@ fn trigger(cx: &mut Cx<'_>, node: &Node, index: usize) -> Option<Trigger> {
     let kind = trigger_type(cx, type_node, &place)?;
     let place = format!("{place} ({kind})");
     match kind.as_str() {
-        "schedule" => {
-            let fields = Fields::read(cx, node, &place, SCHEDULE_KEYS)?;
-            let cron = fields.require(cx, "cron", &place).and_then(|n| cx.string(n, &format!("`cron` of {place}")));
-            let timezone = fields.get("timezone").and_then(|n| cx.string(n, &format!("`timezone` of {place}")));
-            Some(Trigger::Schedule(ScheduleTrigger { cron: cron?, timezone }))
-        }
+        "schedule" => schedule(cx, node, &place),
         "webhook" => webhook(cx, node, &place),
         "file_watch" => file_watch(cx, node, &place),
         _ => {
@@ -286,6 +320,37 @@ fn trigger_type(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<String> {
     None
 }
 
+fn schedule(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Trigger> {
+    let fields = Fields::read(cx, node, place, SCHEDULE_KEYS)?;
+    let cron = fields.require(cx, "cron", place).and_then(|n| cx.string(n, &format!("`cron` of {place}")));
+    let timezone = fields.get("timezone").and_then(|n| cx.string(n, &format!("`timezone` of {place}")));
+    let catch_up = fields.get("catch_up").and_then(|n| {
+        let word = cx.word(n, &format!("`catch_up` of {place}"), &["none", "last", "all"])?;
+        let policy = match word.value.as_str() {
+            "none" => CatchUp::None,
+            "all" => CatchUp::All,
+            _ => CatchUp::Last,
+        };
+        Some(Spanned::new(policy, word.span))
+    });
+    let catch_up_window =
+        fields.get("catch_up_window").and_then(|n| positive_duration(cx, n, &format!("`catch_up_window` of {place}")));
+    let catch_up_max =
+        fields.get("catch_up_max").and_then(|n| cx.count(n, &format!("`catch_up_max` of {place}"), 1, MAX_CATCH_UP));
+    Some(Trigger::Schedule(ScheduleTrigger { cron: cron?, timezone, catch_up, catch_up_window, catch_up_max }))
+}
+
+/// A duration that must be longer than zero (a window, a timeout).
+fn positive_duration(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Spanned<Duration>> {
+    let value = duration(cx, node, place)?;
+    if value.value.0 == 0 {
+        let message = format!("{place} must be longer than zero");
+        cx.push(Diagnostic::error(codes::OUT_OF_RANGE, message, value.span).with_label("zero"));
+        return None;
+    }
+    Some(value)
+}
+
 fn webhook(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Trigger> {
     let fields = Fields::read(cx, node, place, WEBHOOK_KEYS)?;
     let path = fields.require(cx, "path", place).and_then(|n| cx.string(n, &format!("`path` of {place}")));
@@ -297,8 +362,71 @@ fn webhook(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Trigger> {
         }
         cx.word(n, &format!("`method` of {place}"), &HTTP_METHODS)
     });
+    let auth = fields.get("auth").and_then(|n| {
+        let word = cx.word(n, &format!("`auth` of {place}"), &["hmac", "bearer"])?;
+        let scheme = if word.value == "bearer" { WebhookAuthScheme::Bearer } else { WebhookAuthScheme::Hmac };
+        Some(Spanned::new(scheme, word.span))
+    });
     let secret = fields.get("secret").and_then(|n| cx.string(n, &format!("`secret` of {place}")));
-    Some(Trigger::Webhook(WebhookTrigger { path: path?, method, secret }))
+    if let (Some(auth), None) = (&auth, fields.get("secret")) {
+        cx.push(needs_key_beside(&auth.span, "auth", "secret", place, "add `secret: \"${secrets.NAME}\"`"));
+    }
+    let wait = fields.get("wait").and_then(|n| cx.bool(n, &format!("`wait` of {place}")));
+    let wait_timeout =
+        fields.get("wait_timeout").and_then(|n| positive_duration(cx, n, &format!("`wait_timeout` of {place}")));
+    if let (Some(timeout), false) = (&wait_timeout, wait.as_ref().is_some_and(|w| w.value)) {
+        cx.push(needs_key_beside(
+            &timeout.span,
+            "wait_timeout",
+            "wait: true",
+            place,
+            "add `wait: true`, or remove `wait_timeout`",
+        ));
+    }
+    let rate_limit = fields.get("rate_limit").and_then(|n| rate_limit(cx, n, place));
+    let max_body_size = fields.get("max_body_size").and_then(|n| {
+        let size = cx.whole_number(n, &format!("`max_body_size` of {place}"), 1, MAX_BODY_SIZE)?;
+        Some(Spanned::new(size.value as u64, size.span))
+    });
+    Some(Trigger::Webhook(WebhookTrigger {
+        path: path?,
+        method,
+        auth,
+        secret,
+        wait,
+        wait_timeout,
+        rate_limit,
+        max_body_size,
+    }))
+}
+
+/// `key` is given without `needed`, which it depends on.
+fn needs_key_beside(at: &Span, key: &str, needed: &str, place: &str, hint: &str) -> Diagnostic {
+    Diagnostic::error(codes::MISSING_KEY, format!("`{key}` of {place} needs `{needed}`"), *at)
+        .with_label(format!("`{needed}` is missing"))
+        .with_hint(hint)
+}
+
+/// `rate_limit: {requests: 10, per: 1m}`.
+fn rate_limit(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<RateLimit> {
+    let what = format!("`rate_limit` of {place}");
+    if let NodeKind::Scalar(_) = &node.kind {
+        let found = node.describe();
+        cx.push(
+            Diagnostic::error(codes::WRONG_TYPE, format!("expected a mapping for {what}, found {found}"), node.span)
+                .with_label(format!("this is {found}"))
+                .with_hint("write the count and its window: `rate_limit: {requests: 10, per: 1s}`"),
+        );
+        return None;
+    }
+    let fields = Fields::read(cx, node, &what, RATE_LIMIT_KEYS)?;
+    let requests = fields
+        .require(cx, "requests", &what)
+        .and_then(|n| cx.count(n, &format!("`rate_limit.requests` of {place}"), 1, MAX_RATE_REQUESTS));
+    let per = fields
+        .require(cx, "per", &what)
+        .and_then(|n| positive_duration(cx, n, &format!("`rate_limit.per` of {place}")));
+    Some(RateLimit { span: node.span, requests: requests?, per: per? })
 }
 
 fn file_watch(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Trigger> {
@@ -314,5 +442,6 @@ fn file_watch(cx: &mut Cx<'_>, node: &Node, place: &str) -> Option<Trigger> {
         let names = items.iter().filter_map(|item| cx.word(item, &what, &FILE_EVENTS)).collect();
         Some(Spanned::new(names, n.span))
     });
-    Some(Trigger::FileWatch(FileWatchTrigger { path: path?, pattern, events }))
+    let recursive = fields.get("recursive").and_then(|n| cx.bool(n, &format!("`recursive` of {place}")));
+    Some(Trigger::FileWatch(FileWatchTrigger { path: path?, pattern, events, recursive }))
 }

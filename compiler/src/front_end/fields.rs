@@ -132,8 +132,14 @@ impl Cx<'_> {
         }
     }
 
-    /// A whole number in `min..=max`.
+    /// A whole number in `min..=max` (`max` at most `u32::MAX`).
     pub fn count(&mut self, node: &Node, place: &str, min: i64, max: i64) -> Option<Spanned<u32>> {
+        let value = self.whole_number(node, place, min, max.min(u32::MAX.into()))?;
+        Some(Spanned::new(value.value as u32, value.span))
+    }
+
+    /// A whole number in `min..=max`.
+    pub fn whole_number(&mut self, node: &Node, place: &str, min: i64, max: i64) -> Option<Spanned<i64>> {
         let value = match &node.kind {
             NodeKind::Scalar(scalar) => match scalars::resolve(scalar) {
                 Resolved::Int(i) => Some(i),
@@ -150,7 +156,7 @@ impl Cx<'_> {
             self.push(Diagnostic::error(codes::OUT_OF_RANGE, message, node.span).with_label("out of range"));
             return None;
         }
-        Some(Spanned::new(value as u32, node.span))
+        Some(Spanned::new(value, node.span))
     }
 
     /// One of `allowed` words; reports a "did you mean" otherwise.
@@ -176,7 +182,11 @@ pub(crate) struct Fields<'n> {
 
 /// Known keys often written in the wrong place, with where they belong.
 const MISPLACED: &[(&str, &str)] = &[
-    ("concurrency", "`concurrency` belongs inside `loop:` (`loop: {items: \"${list}\", concurrency: 4}`)"),
+    (
+        "concurrency",
+        "for a step's elements: `loop: {items: \"${list}\", concurrency: 4}`; for the workflow's executions: \
+         top-level `concurrency: {limit: 1}`",
+    ),
     ("max_attempts", "`max_attempts` belongs inside `retry:`"),
     ("backoff", "`backoff` belongs inside `retry:`"),
     ("initial_delay", "`initial_delay` belongs inside `retry:`"),

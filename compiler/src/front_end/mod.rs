@@ -117,5 +117,7 @@ pub fn known_keys() -> Vec<(&'static str, &'static [&'static str])> {
         ("WebhookTrigger", convert::WEBHOOK_KEYS),
         ("FileWatchTrigger", convert::FILE_WATCH_KEYS),
         ("ManualTrigger", convert::MANUAL_KEYS),
+        ("RateLimit", convert::RATE_LIMIT_KEYS),
+        ("Concurrency", convert::CONCURRENCY_KEYS),
     ]
 }

@@ -426,7 +426,9 @@ fn fill_start_slots(run: &ExecutionRun, inputs: &[(SlotRef, Value)], trigger: &J
     }
     for (index, info) in run.plan.slots.iter().enumerate() {
         let value = match info.kind {
-            SlotKind::Trigger => Value::from_json(trigger),
+            // Typed by the declared triggers, so `trigger.scheduled_at` is a timestamp, not its text.
+            SlotKind::Trigger => json::from_json_typed(trigger, &run.plan.trigger_data_type())
+                .unwrap_or_else(|_| Value::from_json(trigger)),
             SlotKind::Execution => {
                 let mut object = Object::with_capacity(2);
                 object.insert("id".to_string(), Value::String(Arc::from(run.id.as_str())));

@@ -185,7 +185,7 @@ impl FileState {
 /// (method, path) of each webhook trigger.
 fn webhooks(loaded: &LoadedWorkflow) -> impl Iterator<Item = (String, String)> + '_ {
     loaded.triggers.iter().filter_map(|trigger| match &trigger.plan {
-        TriggerPlan::Webhook { path, method, .. } => Some((method.to_ascii_uppercase(), path.clone())),
+        TriggerPlan::Webhook(webhook) => Some((webhook.method.to_ascii_uppercase(), webhook.path.clone())),
         _ => None,
     })
 }
@@ -206,12 +206,7 @@ fn daemon_diagnostic(path: &Path, message: String) -> JsonDiagnostic {
 }
 
 pub fn trigger_type(plan: &TriggerPlan) -> &'static str {
-    match plan {
-        TriggerPlan::Schedule { .. } => "schedule",
-        TriggerPlan::Webhook { .. } => "webhook",
-        TriggerPlan::FileWatch { .. } => "file_watch",
-        TriggerPlan::Manual => "manual",
-    }
+    plan.kind().as_str()
 }
 
 /// Stable ids: the workflow's name, the type, and a digest of the configuration (numbered when two are equal).
@@ -309,7 +304,15 @@ mod tests {
 
     #[test]
     fn trigger_ids_are_stable_and_change_with_their_configuration() {
-        let schedule = |cron: &str| TriggerPlan::Schedule { cron: cron.to_owned(), timezone: None };
+        let schedule = |cron: &str| {
+            TriggerPlan::Schedule(compiler::ScheduleTriggerPlan {
+                cron: cron.to_owned(),
+                timezone: None,
+                catch_up: compiler::CatchUp::Last,
+                catch_up_window: expr_grammar::Duration::parse("24h").unwrap(),
+                catch_up_max: 10,
+            })
+        };
         let first = trigger_ids("backup", &[schedule("0 2 * * *"), TriggerPlan::Manual]);
         let again = trigger_ids("backup", &[TriggerPlan::Manual, schedule("0 2 * * *")]);
         assert_eq!(first[0].id, again[1].id, "the same trigger keeps its id when others move");

@@ -72,27 +72,10 @@ pub struct Daemon {
     _lock: DaemonLock,
 }
 
-/// A workflow's `concurrency.policy`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConcurrencyPolicy {
-    Queue,
-    Skip,
-    CancelPrevious,
-}
-
 /// A workflow's own limit and policy, if it sets `concurrency:`.
-pub fn concurrency_of(_loaded: &LoadedWorkflow) -> Option<(usize, ConcurrencyPolicy)> {
-    None
-}
-
-/// A schedule trigger's catch-up rule.
-pub fn catch_up_of(_plan: &compiler::TriggerPlan) -> crate::schedule::CatchUpRule {
-    crate::schedule::CatchUpRule::default()
-}
-
-/// Whether a file-watch trigger watches sub-folders too.
-pub fn is_recursive(_plan: &compiler::TriggerPlan) -> bool {
-    false
+pub fn concurrency_of(loaded: &LoadedWorkflow) -> Option<(usize, compiler::ConcurrencyPolicy)> {
+    let plan = loaded.workflow.plan.concurrency.as_ref()?;
+    Some((usize::try_from(plan.limit).unwrap_or(usize::MAX).max(1), plan.policy))
 }
 
 impl Daemon {

@@ -158,8 +158,12 @@ impl Queue {
         removed.into_iter().map(|(id, _)| id).collect()
     }
 
+    /// The running executions of a workflow, oldest first (ids are time-ordered).
     fn running_of(&self, workflow: &str) -> Vec<String> {
-        self.state().running.iter().filter(|(_, name)| *name == workflow).map(|(id, _)| id.clone()).collect()
+        let mut ids: Vec<String> =
+            self.state().running.iter().filter(|(_, name)| *name == workflow).map(|(id, _)| id.clone()).collect();
+        ids.sort();
+        ids
     }
 }
 
@@ -251,10 +255,17 @@ impl Daemon {
     async fn apply_concurrency_policy(&self, loaded: &LoadedWorkflow) -> Option<String> {
         let (limit, policy) = super::concurrency_of(loaded)?;
         match policy {
-            super::ConcurrencyPolicy::Queue => None,
-            super::ConcurrencyPolicy::Skip => (self.queue.active_of(&loaded.name) >= limit)
-                .then(|| format!("skipped: workflow `{}` already has {limit} execution(s) queued or running (concurrency policy skip)", loaded.name)),
-            super::ConcurrencyPolicy::CancelPrevious => {
+            compiler::ConcurrencyPolicy::Queue => None,
+            compiler::ConcurrencyPolicy::Skip => (self.queue.active_of(&loaded.name) >= limit).then(|| {
+                format!(
+                    "skipped: workflow `{}` already has {limit} execution(s) queued or running (concurrency policy skip)",
+                    loaded.name
+                )
+            }),
+            compiler::ConcurrencyPolicy::CancelPrevious => {
+                if self.queue.active_of(&loaded.name) < limit {
+                    return None;
+                }
                 for id in self.queue.remove_waiting_of(&loaded.name) {
                     let end = ExecutionEnd {
                         execution_id: id.clone(),
@@ -267,8 +278,10 @@ impl Daemon {
                         tracing::warn!("cannot cancel queued execution {id}: {err}");
                     }
                 }
-                for id in self.queue.running_of(&loaded.name) {
-                    let _ = self.engine.cancel(&id).await;
+                // The oldest running ones, until the new one has room.
+                let running = self.queue.running_of(&loaded.name);
+                for id in running.iter().take((running.len() + 1).saturating_sub(limit)) {
+                    let _ = self.engine.cancel(id).await;
                 }
                 None
             }

@@ -9,7 +9,7 @@
 use super::Daemon;
 use super::catalog::{LoadedTrigger, LoadedWorkflow};
 use super::queue::AcceptRequest;
-use super::watch::{Change, ChangeKind};
+use super::watch::Change;
 use crate::schedule::{CatchUpRule, CronSchedule, missed_slots};
 use compiler::TriggerPlan;
 use executor::store::{Store, Timestamp, rfc3339_micros};
@@ -40,7 +40,7 @@ impl Triggers {
                 continue;
             }
             for trigger in &loaded.triggers {
-                if matches!(trigger.plan, TriggerPlan::Schedule { .. } | TriggerPlan::FileWatch { .. }) {
+                if matches!(trigger.plan, TriggerPlan::Schedule(_) | TriggerPlan::FileWatch(_)) {
                     wanted.insert(trigger.id.clone(), (Arc::clone(&loaded), trigger.clone()));
                 }
             }
@@ -57,7 +57,7 @@ impl Triggers {
                 continue;
             }
             let task = match &trigger.plan {
-                TriggerPlan::Schedule { .. } => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger)),
+                TriggerPlan::Schedule(_) => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger)),
                 _ => tokio::spawn(run_file_watch(Arc::clone(daemon), loaded, trigger)),
             };
             self.tasks.insert(id, task);
@@ -73,9 +73,9 @@ impl Triggers {
 
 /// A schedule trigger: its cron, zone and catch-up rule.
 fn schedule_of(trigger: &LoadedTrigger) -> Option<(CronSchedule, CatchUpRule)> {
-    let TriggerPlan::Schedule { cron, timezone, .. } = &trigger.plan else { return None };
-    match CronSchedule::parse(cron, timezone.as_deref()) {
-        Ok(schedule) => Some((schedule, super::catch_up_of(&trigger.plan))),
+    let TriggerPlan::Schedule(plan) = &trigger.plan else { return None };
+    match CronSchedule::parse(&plan.cron, plan.timezone.as_deref()) {
+        Ok(schedule) => Some((schedule, CatchUpRule::of(plan))),
         Err(err) => {
             tracing::warn!("schedule {} not started: {err}", trigger.id);
             None
@@ -121,7 +121,7 @@ async fn sleep_until(daemon: &Daemon, at: Timestamp) {
 }
 
 async fn fire(daemon: &Daemon, loaded: &Arc<LoadedWorkflow>, trigger: &LoadedTrigger, slot: Timestamp, late: bool) {
-    let TriggerPlan::Schedule { cron, timezone, .. } = &trigger.plan else { return };
+    let TriggerPlan::Schedule(plan) = &trigger.plan else { return };
     // The workflow as it is now: an edit that kept this trigger takes effect for its next slot.
     let current = daemon.workflow(&loaded.name).unwrap_or_else(|| Arc::clone(loaded));
     let request = AcceptRequest {
@@ -129,8 +129,8 @@ async fn fire(daemon: &Daemon, loaded: &Arc<LoadedWorkflow>, trigger: &LoadedTri
         trigger_id: Some(trigger.id.clone()),
         trigger: json!({
             "type": "schedule",
-            "cron": cron,
-            "timezone": timezone,
+            "cron": plan.cron,
+            "timezone": plan.timezone,
             "scheduled_at": rfc3339_micros(slot),
             "late": late,
         }),
@@ -144,19 +144,18 @@ async fn fire(daemon: &Daemon, loaded: &Arc<LoadedWorkflow>, trigger: &LoadedTri
 }
 
 async fn run_file_watch(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger) {
-    let TriggerPlan::FileWatch { path, pattern, events, .. } = &trigger.plan else { return };
-    let root = resolve_watch_path(path, &loaded.path);
-    let recursive = super::is_recursive(&trigger.plan);
-    let (_watcher, mut changes) = match super::watch::watch(&root, recursive) {
+    let TriggerPlan::FileWatch(plan) = &trigger.plan else { return };
+    let root = resolve_watch_path(&plan.path, &loaded.path);
+    let (_watcher, mut changes) = match super::watch::watch(&root, plan.recursive) {
         Ok(watch) => watch,
         Err(err) => {
             tracing::warn!("file watch {} on {}: not started: {err}", trigger.id, root.display());
             return;
         }
     };
-    let pattern = pattern.as_deref().and_then(|glob| globset::Glob::new(glob).ok()).map(|g| g.compile_matcher());
+    let pattern = plan.pattern.as_deref().and_then(|glob| globset::Glob::new(glob).ok()).map(|g| g.compile_matcher());
     while let Some(change) = changes.recv().await {
-        if !wanted(&change, events) {
+        if !wanted(&change, &plan.events) {
             continue;
         }
         let name_matches =
@@ -187,19 +186,8 @@ async fn run_file_watch(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigge
 }
 
 /// Whether a trigger's `events:` (all four when empty) take this change.
-fn wanted(change: &Change, events: &[String]) -> bool {
-    events.is_empty() || events.iter().any(|event| event == change.kind.as_str() || alias(event) == Some(change.kind))
-}
-
-/// Older spellings of the event names.
-fn alias(event: &str) -> Option<ChangeKind> {
-    match event {
-        "created" => Some(ChangeKind::Create),
-        "modified" => Some(ChangeKind::Modify),
-        "deleted" | "removed" => Some(ChangeKind::Delete),
-        "renamed" => Some(ChangeKind::Rename),
-        _ => None,
-    }
+fn wanted(change: &Change, events: &[compiler::FileEvent]) -> bool {
+    events.is_empty() || events.iter().any(|event| event.as_str() == change.kind.as_str())
 }
 
 /// A trigger path: `~/` is the home folder, `$NAME` and `${NAME}` environment variables, and a relative path is
@@ -291,9 +279,10 @@ mod tests {
     #[test]
     fn a_trigger_takes_the_events_it_names() {
         let change = |kind| Change { path: PathBuf::from("/x"), kind, from: None };
+        use super::super::watch::ChangeKind;
+        use compiler::FileEvent;
         assert!(wanted(&change(ChangeKind::Create), &[]));
-        assert!(wanted(&change(ChangeKind::Rename), &["rename".to_owned()]));
-        assert!(!wanted(&change(ChangeKind::Delete), &["create".to_owned(), "modify".to_owned()]));
-        assert!(wanted(&change(ChangeKind::Delete), &["deleted".to_owned()]));
+        assert!(wanted(&change(ChangeKind::Rename), &[FileEvent::Rename]));
+        assert!(!wanted(&change(ChangeKind::Delete), &[FileEvent::Create, FileEvent::Modify]));
     }
 }
