@@ -13,6 +13,7 @@ pub mod explain;
 pub mod logs;
 pub mod output;
 pub mod schema;
+pub mod serve;
 pub mod shell;
 pub mod ui;
 
@@ -86,6 +87,10 @@ pub enum Command {
     Credentials(credentials::CredentialsArgs),
     /// Check the database (`--backup FILE` copies it, `--repair` rebuilds a damaged one).
     Doctor(doctor::DoctorArgs),
+    /// Run the daemon: schedules, webhooks and file watches fire, the API and the UI are served (Ctrl-C stops).
+    Serve(serve::ServeArgs),
+    /// The API token that `pilot serve` requires once it exists (`pilot token create`).
+    Token(serve::TokenArgs),
     /// Print a shell completion script: `pilot completions bash > /etc/bash_completion.d/pilot`.
     Completions(shell::CompletionsArgs),
     /// Print the manual page (roff): `pilot man | man -l -`.
@@ -121,6 +126,8 @@ pub fn main() -> ExitCode {
         Command::Retry(args) => retry::run(&args),
         Command::Credentials(args) => credentials::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Serve(args) => serve::serve(&args),
+        Command::Token(args) => serve::token(&args),
         Command::Completions(args) => shell::completions(&args, &mut Cli::command()),
         Command::Man => shell::man(&Cli::command()),
     }

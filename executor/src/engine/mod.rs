@@ -72,7 +72,7 @@ pub use filter::PARALLEL_THRESHOLD as FILTER_PARALLEL_THRESHOLD;
 pub use inputs::{add_var, check_inputs, parse_input_json};
 pub use json::from_json_typed;
 pub use redact::MIN_SECRET_LEN;
-pub use resume::{MAX_RESUME_ATTEMPTS, ResumeOrder};
+pub use resume::{MAX_RESUME_ATTEMPTS, Rerun, ResumeOrder};
 pub use slots::EnvSnapshot;
 
 use crate::store::{ExecutionEnd, LookupError, NewExecution, Status, Store, WorkflowDefinition, new_execution_id};

@@ -18,6 +18,17 @@ use expr_grammar::Value;
 use serde_json::{Map, Value as Json};
 use std::collections::{HashMap, HashSet};
 
+/// Which steps a retry runs again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Rerun {
+    /// The steps that did not succeed, and everything depending on them.
+    Failed,
+    /// This step and everything depending on it.
+    From(String),
+    /// Every step.
+    All,
+}
+
 /// After this many resumes that did not finish (the process stopped again, or the resume failed before the
 /// execution could run), an interrupted execution is recorded failed instead of resumed once more.
 pub const MAX_RESUME_ATTEMPTS: u32 = 3;
@@ -124,12 +135,39 @@ impl WorkflowEngine {
         from: Option<&str>,
         context: Context,
     ) -> Result<ExecutionHandle, EngineError> {
+        let rerun = match from {
+            Some(step) => Rerun::From(step.to_owned()),
+            None => Rerun::Failed,
+        };
+        self.retry_with(execution_id, rerun, None, context).await
+    }
+
+    /// [`WorkflowEngine::retry`] with every choice: which steps run again, and `workflow` to run the current
+    /// version of the workflow instead of the one that ran (`None`). Steps that do not run again keep their
+    /// records (by step id) from the old execution.
+    pub async fn retry_with(
+        &self,
+        execution_id: &str,
+        rerun: Rerun,
+        current: Option<&Workflow>,
+        context: Context,
+    ) -> Result<ExecutionHandle, EngineError> {
         let old = self.load_record(execution_id).await?;
         if !old.status.is_finished() {
             return Err(EngineError::NotFinished { id: old.id, status: old.status });
         }
-        let workflow = self.stored_workflow(&old).await?;
-        let rerun = steps_to_rerun(&workflow, &old, from)?;
+        let (workflow, version) = match current {
+            Some(workflow) => (workflow.clone(), self.register(workflow).await?),
+            None => (self.stored_workflow(&old).await?, old.workflow_version),
+        };
+        let from = match &rerun {
+            Rerun::From(step) => Some(step.as_str()),
+            _ => None,
+        };
+        let rerun = match &rerun {
+            Rerun::All => (0..workflow.plan.steps.len()).collect(),
+            _ => steps_to_rerun(&workflow, &old, from)?,
+        };
         let inputs = type_inputs(&workflow.plan, &as_object(&old.input))?;
         // The original trigger data (a webhook's body, a schedule's slot) stays; the lineage has its own field.
         let trigger = TriggerInfo { trigger_id: old.trigger_id.clone(), data: old.trigger.clone() };
@@ -139,7 +177,7 @@ impl WorkflowEngine {
             id: run.id.clone(),
             workflow_id: old.workflow_id.clone(),
             workflow_name: old.workflow_name.clone(),
-            workflow_version: old.workflow_version,
+            workflow_version: version,
             trigger_id: trigger.trigger_id.clone(),
             trigger: trigger.data.clone(),
             input: old.input.clone(),

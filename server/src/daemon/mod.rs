@@ -69,6 +69,8 @@ pub struct Daemon {
     triggers: Mutex<Option<scheduler::Triggers>>,
     /// Whether each workflow is enabled, by name: the store's flags, read at start and kept here as they change.
     enabled: RwLock<std::collections::HashMap<String, bool>>,
+    /// Each webhook trigger's `rate_limit`.
+    pub rate_limits: crate::webhooks::RateLimits,
     _lock: DaemonLock,
 }
 
@@ -115,6 +117,7 @@ impl Daemon {
             abandon: CancellationToken::new(),
             triggers: Mutex::new(None),
             enabled: RwLock::default(),
+            rate_limits: crate::webhooks::RateLimits::default(),
             _lock: lock,
         });
         *daemon.enabled.write().unwrap_or_else(|p| p.into_inner()) = daemon.enabled_flags().await;
@@ -150,6 +153,11 @@ impl Daemon {
         self.queue.idle().await;
         let _ = self.store.remove_instance(&self.instance_id).await;
         let _ = self.store.flush().await;
+    }
+
+    /// Records the address in the lock file, for a second `pilot serve` to name.
+    pub fn describe_address(&self, addr: &str) {
+        self._lock.describe(addr);
     }
 
     pub fn is_stopping(&self) -> bool {

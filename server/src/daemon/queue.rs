@@ -150,6 +150,14 @@ impl Queue {
         self.wake.notify_one();
     }
 
+    /// Removes one waiting execution; whether it was waiting.
+    fn remove_waiting(&self, execution_id: &str) -> bool {
+        let mut state = self.state();
+        let before = state.waiting.len();
+        state.waiting.retain(|(id, _)| id != execution_id);
+        before != state.waiting.len()
+    }
+
     /// Removes waiting executions of a workflow (policy `cancel_previous`); returns their ids.
     fn remove_waiting_of(&self, workflow: &str) -> Vec<String> {
         let mut state = self.state();
@@ -288,20 +296,25 @@ impl Daemon {
         }
     }
 
-    /// Starts one accepted execution and follows it to its end.
-    async fn run_accepted(self: Arc<Daemon>, execution_id: String, workflow: String) {
+    /// A run's context: every stored secret, and progress events forwarded to the live events (the task that
+    /// forwards them ends when the run does).
+    async fn run_context(self: &Arc<Daemon>, workflow: &str) -> (Context, tokio::task::JoinHandle<()>) {
         let (sender, mut receiver) = tokio::sync::mpsc::unbounded_channel();
         let mut context = Context { progress: Some(sender), ..Context::default() };
         self.secrets().await.fill(&mut context);
-        let forwarder = {
-            let daemon = Arc::clone(&self);
-            let workflow = workflow.clone();
-            tokio::spawn(async move {
-                while let Some(progress) = receiver.recv().await {
-                    daemon.events.publish_progress(progress, daemon.clock.now(), &workflow);
-                }
-            })
-        };
+        let daemon = Arc::clone(self);
+        let workflow = workflow.to_owned();
+        let forwarder = tokio::spawn(async move {
+            while let Some(progress) = receiver.recv().await {
+                daemon.events.publish_progress(progress, daemon.clock.now(), &workflow);
+            }
+        });
+        (context, forwarder)
+    }
+
+    /// Starts one accepted execution and follows it to its end.
+    async fn run_accepted(self: Arc<Daemon>, execution_id: String, workflow: String) {
+        let (context, forwarder) = self.run_context(&workflow).await;
         match self.engine.resume(&execution_id, context).await {
             Ok(handle) => {
                 // Past the drain time the execution is left running in the store, to resume at the next start.
@@ -332,6 +345,62 @@ impl Daemon {
         let finished =
             EventKind::Finished { status: "failed".to_owned(), error: Some(format!("could not start: {err}")) };
         self.events.publish(execution_id, self.clock.now(), finished);
+    }
+}
+
+impl Daemon {
+    /// Cancels an execution: a queued one here is recorded cancelled at once (`cancelled`); a running one (here,
+    /// or in a `pilot run` process of this home) is asked to stop (`cancelling`).
+    pub async fn cancel(&self, execution_id: &str) -> Result<&'static str, EngineError> {
+        if self.queue.remove_waiting(execution_id) {
+            let end = ExecutionEnd {
+                execution_id: execution_id.to_owned(),
+                status: Status::Cancelled,
+                error: Some("cancelled before it started".to_owned()),
+                context: None,
+                completed_at: self.clock.now(),
+            };
+            self.store.finish_execution(end).await?;
+            let finished = EventKind::Finished { status: "cancelled".to_owned(), error: None };
+            self.events.publish(execution_id, self.clock.now(), finished);
+            return Ok("cancelled");
+        }
+        match self.engine.cancel(execution_id).await {
+            Ok(()) => Ok("cancelling"),
+            Err(EngineError::NotRunningHere { id }) => {
+                let runs = crate::runs::ActiveRuns::at(crate::runs::runs_folder(self.home.root()));
+                match runs.owner(&id) {
+                    crate::runs::Owner::Process(_) => {
+                        runs.request_cancel(&id)
+                            .map_err(|err| EngineError::Store(StoreError::Invalid { reason: err.to_string() }))?;
+                        Ok("cancelling")
+                    }
+                    crate::runs::Owner::Nobody => Err(EngineError::NotRunningHere { id }),
+                }
+            }
+            Err(err) => Err(err),
+        }
+    }
+
+    /// Starts a retry of a finished execution (see [`executor::WorkflowEngine::retry_with`]); answers its id.
+    pub async fn retry(
+        self: &Arc<Daemon>,
+        execution_id: &str,
+        rerun: executor::engine::Rerun,
+        current: Option<&executor::Workflow>,
+    ) -> Result<String, EngineError> {
+        let record = self.store.load_execution(execution_id).await?;
+        let workflow = record.map(|record| record.workflow_name).unwrap_or_default();
+        let (mut context, forwarder) = self.run_context(&workflow).await;
+        let id = new_execution_id();
+        context.execution_id = Some(id.clone());
+        let handle = self.engine.retry_with(execution_id, rerun, current, context).await?;
+        let daemon = Arc::clone(self);
+        tokio::spawn(async move {
+            let _ = handle.wait_unless(daemon.abandon.cancelled()).await;
+            let _ = forwarder.await;
+        });
+        Ok(id)
     }
 }
 

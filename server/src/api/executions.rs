@@ -1,0 +1,212 @@
+//! Executions: list (filters, cursor pages), one with its steps' inputs and outputs (secrets were masked before
+//! they were stored), cancel, retry, and the log.
+
+use super::error::ApiError;
+use super::types::{
+    CancelResult, ExecutionDetail, ExecutionPage, ExecutionSummary, LogEntry, LogPage, RetryFrom, RetryRequest,
+    RetryVersion, RunAccepted, StepDetail,
+};
+use crate::daemon::Daemon;
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use executor::engine::Rerun;
+use executor::store::{ExecutionFilter, ExecutionRecord, Status, Store, Timestamp, rfc3339_micros};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// Most executions per page.
+const MAX_PAGE: usize = 500;
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct ListQuery {
+    /// Only this workflow's executions (its name).
+    workflow: Option<String>,
+    /// Only executions with this status.
+    status: Option<String>,
+    /// Only those started by this kind of trigger: manual, schedule, webhook, file_watch.
+    trigger: Option<String>,
+    /// The `next_cursor` of the previous page.
+    after: Option<String>,
+    /// At most this many (default 50, at most 500).
+    limit: Option<usize>,
+}
+
+fn micros_between(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<i64> {
+    Some((end?.0 - start?.0) / 1000)
+}
+
+pub(super) fn summary_json(summary: &executor::store::ExecutionSummary) -> ExecutionSummary {
+    ExecutionSummary {
+        id: summary.id.clone(),
+        workflow: summary.workflow_name.clone(),
+        status: summary.status.to_string(),
+        trigger_type: summary.trigger_type.clone(),
+        started_at: summary.started_at.map(rfc3339_micros),
+        completed_at: summary.completed_at.map(rfc3339_micros),
+        duration_ms: micros_between(summary.started_at, summary.completed_at),
+        error: summary.error.clone(),
+    }
+}
+
+/// Executions, newest first, a page at a time.
+#[utoipa::path(get, path = "/api/v1/executions", tag = "executions", params(ListQuery),
+    responses((status = 200, body = ExecutionPage), (status = 400, body = super::ErrorBody)))]
+pub async fn list(
+    State(daemon): State<Arc<Daemon>>,
+    Query(query): Query<ListQuery>,
+) -> Result<Json<ExecutionPage>, ApiError> {
+    let status = match &query.status {
+        Some(text) => Some(Status::parse(text).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "`{text}` is no status: pending, running, success, failed, skipped, cancelled"
+            ))
+        })?),
+        None => None,
+    };
+    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let filter = ExecutionFilter {
+        workflow_name: query.workflow,
+        status,
+        trigger_type: query.trigger,
+        after: query.after,
+        // One more than asked tells whether there is a next page.
+        limit: limit + 1,
+    };
+    let mut found = daemon.store.list_executions(&filter).await?;
+    let next_cursor = (found.len() > limit).then(|| found[limit - 1].id.clone());
+    found.truncate(limit);
+    Ok(Json(ExecutionPage { items: found.iter().map(summary_json).collect(), next_cursor }))
+}
+
+async fn load(daemon: &Daemon, id: &str) -> Result<ExecutionRecord, ApiError> {
+    let id = daemon.store.resolve_execution_id(id).await.map_err(|err| match err {
+        executor::store::LookupError::Store(err) => ApiError::from(err),
+        other => ApiError::not_found(other.to_string()),
+    })?;
+    daemon.store.load_execution(&id).await?.ok_or_else(|| ApiError::not_found(format!("no execution {id}")))
+}
+
+/// One execution with its steps: each step's resolved input and output.
+#[utoipa::path(get, path = "/api/v1/executions/{id}", tag = "executions",
+    params(("id" = String, Path, description = "The execution id (or a unique start or end of it)")),
+    responses((status = 200, body = ExecutionDetail), (status = 404, body = super::ErrorBody)))]
+pub async fn get(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<ExecutionDetail>, ApiError> {
+    let record = load(&daemon, &id).await?;
+    Ok(Json(detail(record)))
+}
+
+fn detail(record: ExecutionRecord) -> ExecutionDetail {
+    ExecutionDetail {
+        duration_ms: micros_between(record.started_at, record.completed_at),
+        id: record.id,
+        workflow: record.workflow_name,
+        workflow_version: record.workflow_version,
+        status: record.status.to_string(),
+        trigger: record.trigger,
+        input: record.input,
+        started_at: record.started_at.map(rfc3339_micros),
+        completed_at: record.completed_at.map(rfc3339_micros),
+        error: record.error,
+        retry_of: record.retry_of.as_ref().map(|retry| retry.execution_id.clone()),
+        retry_from: record.retry_of.and_then(|retry| retry.from_step),
+        steps: record
+            .steps
+            .into_iter()
+            .map(|step| StepDetail {
+                duration_ms: micros_between(step.started_at, step.completed_at),
+                id: step.step_id,
+                status: step.status.to_string(),
+                attempts: step.attempts,
+                started_at: step.started_at.map(rfc3339_micros),
+                completed_at: step.completed_at.map(rfc3339_micros),
+                input: step.input,
+                output: step.output,
+                error: step.error,
+            })
+            .collect(),
+    }
+}
+
+/// Cancels a running or queued execution.
+#[utoipa::path(post, path = "/api/v1/executions/{id}/cancel", tag = "executions",
+    params(("id" = String, Path, description = "The execution id")),
+    responses((status = 200, body = CancelResult), (status = 404, body = super::ErrorBody),
+              (status = 409, description = "Already finished", body = super::ErrorBody)))]
+pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<CancelResult>, ApiError> {
+    let record = load(&daemon, &id).await?;
+    let status = daemon.cancel(&record.id).await?;
+    Ok(Json(CancelResult { execution_id: record.id, status: status.to_owned() }))
+}
+
+/// Runs a finished execution again as a new one: from its failed steps, from the start, or from a chosen step,
+/// with the version that ran or the workflow as it is now. Its trigger data stays the original's.
+#[utoipa::path(post, path = "/api/v1/executions/{id}/retry", tag = "executions", request_body = RetryRequest,
+    params(("id" = String, Path, description = "The execution id")),
+    responses((status = 202, body = RunAccepted), (status = 404, body = super::ErrorBody),
+              (status = 409, description = "Not finished yet", body = super::ErrorBody),
+              (status = 422, description = "Unknown step, or nothing to retry", body = super::ErrorBody)))]
+pub async fn retry(
+    State(daemon): State<Arc<Daemon>>,
+    Path(id): Path<String>,
+    body: Option<Json<RetryRequest>>,
+) -> Result<(StatusCode, Json<RunAccepted>), ApiError> {
+    let request = body.map(|Json(body)| body).unwrap_or_default();
+    let record = load(&daemon, &id).await?;
+    let rerun = match (request.from, request.step) {
+        (RetryFrom::Failed, _) => Rerun::Failed,
+        (RetryFrom::Start, _) => Rerun::All,
+        (RetryFrom::Step, Some(step)) => Rerun::From(step),
+        (RetryFrom::Step, None) => return Err(ApiError::unprocessable("invalid_retry", "`from: step` needs `step`")),
+    };
+    let current = match request.version {
+        RetryVersion::Ran => None,
+        RetryVersion::Current => Some(daemon.workflow(&record.workflow_name).ok_or_else(|| {
+            ApiError::conflict(format!(
+                "workflow `{}` is not loaded: retry with the version that ran",
+                record.workflow_name
+            ))
+        })?),
+    };
+    let new_id = daemon.retry(&record.id, rerun, current.as_deref().map(|loaded| &loaded.workflow)).await?;
+    Ok((StatusCode::ACCEPTED, Json(RunAccepted { execution_id: new_id, status: "running".to_owned() })))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+pub struct LogQuery {
+    /// Skip the first lines (the `next_offset` of the previous page).
+    offset: Option<usize>,
+    /// At most this many lines (default 1000).
+    limit: Option<usize>,
+}
+
+/// The execution's log, a page of lines at a time. To follow it live, read `/api/v1/events?execution_id=ID`
+/// (its `log` events), or ask again from `next_offset` until `finished`.
+#[utoipa::path(get, path = "/api/v1/executions/{id}/logs", tag = "executions", params(("id" = String, Path, description = "The execution id"), LogQuery),
+    responses((status = 200, body = LogPage), (status = 404, body = super::ErrorBody)))]
+pub async fn logs(
+    State(daemon): State<Arc<Daemon>>,
+    Path(id): Path<String>,
+    Query(query): Query<LogQuery>,
+) -> Result<Json<LogPage>, ApiError> {
+    let record = load(&daemon, &id).await?;
+    let text = daemon.store.read_log(&record.id).await?.unwrap_or_default();
+    let offset = query.offset.unwrap_or(0);
+    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let lines: Vec<LogEntry> = text.lines().skip(offset).take(limit).map(parse_log_line).collect();
+    Ok(Json(LogPage { next_offset: offset + lines.len(), lines, finished: record.status.is_finished() }))
+}
+
+/// `2026-11-24T10:00:00.123456Z INFO  [step] message` as its fields.
+pub fn parse_log_line(line: &str) -> LogEntry {
+    let (at, rest) = line.split_once(' ').unwrap_or((line, ""));
+    let rest = rest.trim_start();
+    let (level, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+    let rest = rest.trim_start();
+    let is_step = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+    let (step_id, message) = match rest.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+        Some((step, message)) if is_step(step) => (Some(step.to_owned()), message),
+        _ => (None, rest),
+    };
+    LogEntry { at: at.to_owned(), level: level.to_owned(), step_id, message: message.to_owned() }
+}

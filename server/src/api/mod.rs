@@ -1,0 +1,90 @@
+//! The HTTP side of the daemon: the REST API under `/api/v1` (JSON, described by an OpenAPI 3.1 document generated
+//! from the handlers' types, served at `/api/v1/openapi.json`), the live events stream, the webhooks and the UI.
+//!
+//! Handlers only translate HTTP to a call on [`Daemon`] (or its store and engine) and back; status codes are chosen
+//! in `error.rs`. Routing order: `/api/v1/...` first, then the workflows' webhook paths, then the UI's files.
+
+mod auth;
+mod error;
+mod events;
+mod executions;
+mod system;
+mod types;
+mod workflows;
+
+pub use auth::{ApiToken, TOKEN_FILE};
+pub use error::{ApiError, ErrorBody};
+pub use types::*;
+
+use crate::daemon::Daemon;
+use std::sync::Arc;
+use utoipa::OpenApi as _;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Dooz Pilot API", description = "The daemon's API: workflows, executions, live events."),
+    tags((name = "workflows"), (name = "executions"), (name = "events"), (name = "system"))
+)]
+struct ApiDoc;
+
+/// The API routes (under `/api/v1`) and the OpenAPI document describing them.
+fn api_routes() -> (axum::Router<Arc<Daemon>>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(system::health))
+        .routes(routes!(system::connectors))
+        .routes(routes!(system::workflow_schema))
+        .routes(routes!(system::credentials))
+        .routes(routes!(system::scheduled))
+        .routes(routes!(workflows::check))
+        .routes(routes!(workflows::list, workflows::save))
+        .routes(routes!(workflows::get, workflows::delete))
+        .routes(routes!(workflows::enable))
+        .routes(routes!(workflows::disable))
+        .routes(routes!(workflows::run))
+        .routes(routes!(executions::list))
+        .routes(routes!(executions::get))
+        .routes(routes!(executions::cancel))
+        .routes(routes!(executions::retry))
+        .routes(routes!(executions::logs))
+        .routes(routes!(events::stream))
+        .split_for_parts()
+}
+
+/// The OpenAPI document, without a running daemon (`pilot schema --openapi`, the UI's type generator).
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().1
+}
+
+/// Every route of the daemon: the API (token-checked when a token exists), webhooks, then the UI.
+pub fn router(daemon: Arc<Daemon>, token: Option<ApiToken>) -> axum::Router {
+    let (api, document) = api_routes();
+    let document = Arc::new(document);
+    let api = api
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let document = Arc::clone(&document);
+                async move { axum::Json((*document).clone()) }
+            }),
+        )
+        .layer(axum::middleware::from_fn_with_state(token, auth::require_token));
+    axum::Router::new()
+        .merge(api)
+        .route("/api", axum::routing::any(system::api_not_found))
+        .route("/api/{*rest}", axum::routing::any(system::api_not_found))
+        .fallback(crate::webhooks::handle)
+        .layer(cors(&daemon.settings.daemon.allowed_origins))
+        .with_state(daemon)
+}
+
+/// Only the configured origins may call the API from a browser page.
+fn cors(origins: &[String]) -> tower_http::cors::CorsLayer {
+    use axum::http::{HeaderValue, Method, header};
+    let allowed: Vec<HeaderValue> = origins.iter().filter_map(|origin| origin.parse().ok()).collect();
+    tower_http::cors::CorsLayer::new()
+        .allow_origin(allowed)
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::HeaderName::from_static("last-event-id")])
+}
