@@ -4,7 +4,7 @@
 //! To add a code, append one entry to the table in its range (the macro defines the constant passes use, so a
 //! code cannot be emitted without being registered):
 //! E00xx front end / YAML, E01xx structure, E02xx names, E03xx types, E04xx graph, E05xx triggers,
-//! W0xxx warnings. Explanations are plain text; examples are indented four spaces, under `Wrong:` and `Right:`.
+//! W0xxx warnings, N0xxx notes about the output itself. Explanations are plain text; examples are indented four spaces, under `Wrong:` and `Right:`.
 
 /// One registered code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -918,5 +918,22 @@ Right:
     - type: webhook
       path: /hooks/deploy
       secret: "${secrets.deploy_hook}"
+"#;
+    // ---- N0xxx: notes about the output -----------------------------------------------------------------------
+    PROBLEMS_LEFT_OUT = "N0001", "problems left out", r#"A file has more than 200 problems: `pilot check` shows the first 200 (by position in the file),
+as text and as JSON, and this note counts the others. So many problems usually come from one
+mistake repeated (a generated file, a template pasted many times): fix the first ones and check
+again.
+
+Wrong:
+
+    message: "${x}${x}${x}${x} ... (a million times, `x` undefined)"
+
+Right:
+
+    variables:
+      x: hello
+    ...
+    message: "${x}"
 "#;
 }

@@ -8,6 +8,8 @@ use expr_grammar::Span;
 pub enum Severity {
     Error,
     Warning,
+    /// Not a problem of the file: what the output says about itself (problems left out, N0001).
+    Note,
 }
 
 impl Severity {
@@ -15,6 +17,7 @@ impl Severity {
         match self {
             Severity::Error => "error",
             Severity::Warning => "warning",
+            Severity::Note => "note",
         }
     }
 }

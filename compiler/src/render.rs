@@ -48,8 +48,15 @@ pub struct Position {
 }
 
 impl<'s> LineIndex<'s> {
+    /// Lines end as YAML ends them: at `\n`, `\r\n`, or a lone `\r`.
     pub fn new(source: &'s str) -> LineIndex<'s> {
-        let starts = std::iter::once(0).chain(source.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        let bytes = source.as_bytes();
+        let breaks = bytes.iter().enumerate().filter_map(|(i, &b)| match b {
+            b'\n' => Some(i + 1),
+            b'\r' if bytes.get(i + 1) != Some(&b'\n') => Some(i + 1),
+            _ => None,
+        });
+        let starts = std::iter::once(0).chain(breaks).collect();
         LineIndex { source, starts, ascii: source.is_ascii() }
     }
 
@@ -87,22 +94,29 @@ fn floor_char_boundary(text: &str, mut offset: usize) -> usize {
     offset
 }
 
-/// At most this many diagnostics of one file are shown as text; a note counts the rest.
-pub const MAX_RENDERED_PER_FILE: usize = 200;
+/// At most this many diagnostics of one file are shown, as text and as JSON (the first ones by position); a
+/// note (N0001) counts the rest. A file with a million mistakes is not worth a million messages.
+pub const MAX_SHOWN_PER_FILE: usize = 200;
 
-/// Every diagnostic of one file (at most [`MAX_RENDERED_PER_FILE`]), each followed by a blank line.
+/// The diagnostics of one file (at most [`MAX_SHOWN_PER_FILE`]), each followed by a blank line, then the note
+/// counting those left out.
 pub fn render_file(file: &str, source: &str, diagnostics: &[Diagnostic], options: RenderOptions) -> String {
     let index = LineIndex::new(source);
     let mut out = String::new();
-    for diagnostic in diagnostics.iter().take(MAX_RENDERED_PER_FILE) {
+    for diagnostic in diagnostics.iter().take(MAX_SHOWN_PER_FILE) {
         out.push_str(&render_diagnostic(file, &index, diagnostic, options));
         out.push('\n');
     }
-    if diagnostics.len() > MAX_RENDERED_PER_FILE {
-        let rest = diagnostics.len() - MAX_RENDERED_PER_FILE;
-        out.push_str(&format!("note: {rest} more problems in {file} not shown (`--format json` lists all)\n\n"));
+    if let Some(note) = left_out_note(file, diagnostics.len()) {
+        out.push_str(&format!("note[{}]: {note}\n\n", codes::PROBLEMS_LEFT_OUT));
     }
     out
+}
+
+/// `1234 more problems in FILE not shown ...`, when there are more than [`MAX_SHOWN_PER_FILE`].
+fn left_out_note(file: &str, count: usize) -> Option<String> {
+    let rest = count.checked_sub(MAX_SHOWN_PER_FILE).filter(|&rest| rest > 0)?;
+    Some(format!("{rest} more problems in {file} not shown; at most {MAX_SHOWN_PER_FILE} are listed per file"))
 }
 
 /// One diagnostic: header, location, snippet with labels, hint.
@@ -121,6 +135,7 @@ pub fn render_diagnostic(file: &str, index: &LineIndex<'_>, diagnostic: &Diagnos
     let (severity, style) = match diagnostic.severity {
         Severity::Error => ("error", RED),
         Severity::Warning => ("warning", YELLOW),
+        Severity::Note => ("note", BLUE),
     };
     let header = format!("{severity}[{}]", diagnostic.code);
     out.push_str(&format!(
@@ -286,10 +301,13 @@ pub struct JsonDiagnostic {
     pub hint: Option<String>,
 }
 
+/// The diagnostics of one file as JSON: at most [`MAX_SHOWN_PER_FILE`], then, when some are left out, a last
+/// entry of severity `note` and code `N0001` whose message counts them (at line 1, column 1).
 pub fn to_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<JsonDiagnostic> {
     let index = LineIndex::new(source);
-    diagnostics
+    let mut shown: Vec<JsonDiagnostic> = diagnostics
         .iter()
+        .take(MAX_SHOWN_PER_FILE)
         .map(|d| {
             let start = index.position(d.primary.span.start as usize);
             let end = index.position(d.primary.span.end as usize);
@@ -305,7 +323,21 @@ pub fn to_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Vec<Json
                 hint: d.hint.clone(),
             }
         })
-        .collect()
+        .collect();
+    if let Some(message) = left_out_note(file, diagnostics.len()) {
+        shown.push(JsonDiagnostic {
+            file: file.to_string(),
+            line: 1,
+            column: 1,
+            end_line: 1,
+            end_column: 1,
+            severity: Severity::Note,
+            code: codes::PROBLEMS_LEFT_OUT.to_string(),
+            message,
+            hint: Some("fix these first, then check again".to_string()),
+        });
+    }
+    shown
 }
 
 /// `checked 3 files: 2 errors, 1 warning` (or `: no problems`).

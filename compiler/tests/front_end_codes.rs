@@ -10,13 +10,14 @@ fn codes_are_unique_well_formed_and_in_range_order() {
     let codes: Vec<&str> = REGISTRY.iter().map(|info| info.code).collect();
     for code in &codes {
         let well_formed = code.len() == 5
-            && (code.starts_with('E') || code.starts_with('W'))
+            && (code.starts_with('E') || code.starts_with('W') || code.starts_with('N'))
             && code[1..].chars().all(|c| c.is_ascii_digit());
-        assert!(well_formed, "`{code}` is not like E0101 or W0101");
+        assert!(well_formed, "`{code}` is not like E0101, W0101 or N0001");
     }
     let mut sorted = codes.clone();
-    sorted.sort_by_key(|code| (code.starts_with('W'), code.to_string()));
-    assert_eq!(codes, sorted, "append codes in their range, in order (E00xx, E01xx, ..., then W0xxx)");
+    let kind_order = |code: &str| "EWN".find(&code[..1]).unwrap_or(3);
+    sorted.sort_by_key(|code| (kind_order(code), code.to_string()));
+    assert_eq!(codes, sorted, "append codes in their range, in order (E00xx, E01xx, ..., then W0xxx, then N0xxx)");
     sorted.dedup();
     assert_eq!(sorted.len(), codes.len(), "a code is registered twice");
 }

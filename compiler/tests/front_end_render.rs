@@ -99,3 +99,18 @@ fn the_summary_line_counts_in_plain_words() {
     assert_eq!(summary(2, 0, 2), "checked 2 files: 2 warnings");
     assert_eq!(summary(0, 1, 0), "checked 0 files: 1 error");
 }
+
+#[test]
+fn lone_carriage_returns_end_lines_as_yaml_reads_them() {
+    // Line breaks of old Mac files: `\r` alone. YAML counts each as a line break, and so do positions.
+    let source = "name: x\rsteps:\r  - id: a\r    action: log\r    input:\r      message: \"${y}\"\r";
+    let index = LineIndex::new(source);
+    assert_eq!(index.position(source.find("${y}").unwrap() + 2), Position { line: 6, column: 19 });
+    assert_eq!(index.line_text(6), "      message: \"${y}\"");
+    // Mixed with `\r\n` and `\n`, each break counts once.
+    let mixed = "a\r\nb\rc\nd";
+    let index = LineIndex::new(mixed);
+    let lines: Vec<(usize, &str)> = (1..=4).map(|line| (line, index.line_text(line))).collect();
+    assert_eq!(lines, [(1, "a"), (2, "b"), (3, "c"), (4, "d")]);
+    assert_eq!(index.position(mixed.len() - 1), Position { line: 4, column: 1 });
+}

@@ -253,14 +253,23 @@ fn many_errors_on_one_huge_line_render_quickly_and_are_capped() {
     assert!(diagnostics.len() > 30_000);
     let rendered = compiler::render::render_file("m.json", &source, &diagnostics, Default::default());
     let shown = rendered.matches("error[").count();
-    assert_eq!(shown, compiler::render::MAX_RENDERED_PER_FILE);
-    assert!(rendered.contains("more problems in m.json not shown"), "{}", &rendered[rendered.len() - 200..]);
+    let limit = compiler::render::MAX_SHOWN_PER_FILE;
+    assert_eq!(shown, limit);
+    let left_out = diagnostics.len() - limit;
+    let note =
+        format!("note[N0001]: {left_out} more problems in m.json not shown; at most {limit} are listed per file");
+    assert!(rendered.ends_with(&format!("{note}\n\n")), "{}", &rendered[rendered.len() - 200..]);
     // Each snippet line is cut around its mark, not the whole megabyte line.
     assert!(rendered.lines().all(|line| line.chars().count() < 1000));
+    // The JSON is capped the same way: the first diagnostics by position, then the note counting the rest.
     let json = compiler::render::to_json("m.json", &source, &diagnostics);
-    assert_eq!(json.len(), diagnostics.len());
-    let last = json.last().unwrap();
-    assert_eq!(&source[last.column - 1..last.end_column - 1], "k29999");
+    assert_eq!(json.len(), limit + 1);
+    let last_shown = &json[limit - 1];
+    assert_eq!(last_shown.column - 1, diagnostics[limit - 1].primary.span.start as usize, "one line of ASCII");
+    assert!(source[last_shown.column - 1..last_shown.end_column - 1].starts_with('k'));
+    let note = json.last().unwrap();
+    assert_eq!((note.severity.as_str(), note.code.as_str()), ("note", "N0001"));
+    assert!(note.message.starts_with(&format!("{left_out} more problems")), "{}", note.message);
 }
 
 #[test]

@@ -48,9 +48,11 @@ pub fn value_size(value: &Value) -> usize {
     measure(value, usize::MAX, &mut HashMap::new())
 }
 
-/// [`value_size`], stopping once past `cap` (the answer is then some number above `cap`). Shared lists and
-/// objects are measured once (`memo`, keyed by their address), so a value that doubles by sharing at each
-/// level costs its depth to measure, not its size.
+/// [`value_size`], stopping once past `cap` (the answer is then some number above `cap`). Each value visited adds
+/// at least 8, so measuring takes at most `cap / 8` visits. A list or object holding other lists or objects is
+/// remembered (`memo`, keyed by its address) and not walked again: a value that doubles by sharing at each level
+/// costs its depth to measure, not its size. Lists of plain values are not remembered, so measuring them
+/// allocates nothing.
 fn measure(value: &Value, cap: usize, memo: &mut HashMap<usize, usize>) -> usize {
     const PLACE: usize = 8;
     let key = match value {
@@ -62,27 +64,32 @@ fn measure(value: &Value, cap: usize, memo: &mut HashMap<usize, usize>) -> usize
     if let Some(&size) = memo.get(&key) {
         return size;
     }
-    let mut total = PLACE;
+    let (mut total, mut nested) = (PLACE, false);
+    let mut add = |name_len: usize, item: &Value, memo: &mut HashMap<usize, usize>| {
+        nested |= matches!(item, Value::List(_) | Value::Object(_));
+        total = total.saturating_add(name_len).saturating_add(measure(item, cap, memo));
+        total > cap
+    };
     match value {
         Value::List(items) => {
             for item in items.iter() {
-                total = total.saturating_add(measure(item, cap, memo));
-                if total > cap {
+                if add(0, item, memo) {
                     break;
                 }
             }
         }
         Value::Object(object) => {
             for (name, item) in object.iter() {
-                total = total.saturating_add(name.len()).saturating_add(measure(item, cap, memo));
-                if total > cap {
+                if add(name.len(), item, memo) {
                     break;
                 }
             }
         }
         _ => {}
     }
-    memo.insert(key, total);
+    if nested {
+        memo.insert(key, total);
+    }
     total
 }
 
@@ -98,9 +105,12 @@ impl Meter {
         Meter { budget, steps: Cell::new(0) }
     }
 
-    /// One more step.
-    pub(crate) fn step(&self, span: Span) -> Result<(), EvalError> {
-        self.charge(1, span)
+    /// One more step. A step error names the whole expression, so no span is needed.
+    #[inline]
+    pub(crate) fn step(&self) -> Result<(), EvalError> {
+        let used = self.steps.get() + 1;
+        self.steps.set(used);
+        if used > self.budget.max_steps { self.charge(0, Span::default()) } else { Ok(()) }
     }
 
     /// `steps` more steps; an error past the budget.
@@ -139,7 +149,7 @@ impl Meter {
     }
 
     /// An error when a value of `size` bytes (built, or about to be built, by `what`) is over the budget.
-    pub(crate) fn allow(&self, size: usize, what: &str, span: Span) -> Result<(), EvalError> {
+    pub(crate) fn allow(&self, size: usize, what: &dyn std::fmt::Display, span: Span) -> Result<(), EvalError> {
         if size <= self.budget.max_value_bytes {
             return Ok(());
         }
@@ -153,7 +163,7 @@ impl Meter {
     }
 
     /// [`Meter::size_of`] then [`Meter::allow`]: for a value an operation has just built.
-    pub(crate) fn check(&self, value: &Value, what: &str, span: Span) -> Result<(), EvalError> {
+    pub(crate) fn check(&self, value: &Value, what: &dyn std::fmt::Display, span: Span) -> Result<(), EvalError> {
         let size = self.size_of(value, span)?;
         self.allow(size, what, span)
     }
@@ -184,19 +194,19 @@ mod tests {
         // 2^100 uses of "x": the size saturates, and measuring took 100 visits, not 2^100.
         assert_eq!(value_size(&value), usize::MAX);
         let meter = Meter::new(Budget::default());
-        assert!(meter.check(&value, "this list", Span::default()).is_err());
+        assert!(meter.check(&value, &"this list", Span::default()).is_err());
     }
 
     #[test]
     fn the_step_budget_stops_an_evaluation() {
         let meter = Meter::new(Budget { max_value_bytes: 100, max_steps: 3 });
         for _ in 0..3 {
-            meter.step(Span::default()).expect("within the budget");
+            meter.step().expect("within the budget");
         }
-        let error = meter.step(Span::default()).expect_err("over the budget");
+        let error = meter.step().expect_err("over the budget");
         assert_eq!(error.kind, EvalErrorKind::OverBudget);
         assert!(error.message.contains("more than 3 steps"), "{}", error.message);
-        let error = Meter::new(Budget { max_value_bytes: 10, max_steps: 9 }).allow(12, "`x`", Span::default());
+        let error = Meter::new(Budget { max_value_bytes: 10, max_steps: 9 }).allow(12, &"`x`", Span::default());
         assert!(error.expect_err("too big").message.contains("12 bytes"), "a measured size is given");
     }
 }

@@ -204,28 +204,10 @@ impl Op {
         }
     }
 
-    /// Where the operation is in the source, when it has a place of its own.
-    fn span(&self) -> Span {
-        match self {
-            Op::Env { span, .. }
-            | Op::Field { span, .. }
-            | Op::Index { span, .. }
-            | Op::Project { span, .. }
-            | Op::Unary { span, .. }
-            | Op::Binary { span, .. }
-            | Op::If { span, .. }
-            | Op::Call { span, .. }
-            | Op::List { span, .. }
-            | Op::Object { span, .. }
-            | Op::Interpolate { span, .. } => *span,
-            Op::Const(_) | Op::Slot(_) | Op::Element | Op::Now | Op::Default { .. } => Span::default(),
-        }
-    }
-
     /// Evaluate with `element` bound inside a projection. Each operation is a step of the budget; what it
     /// builds is measured against the budget before or as it is built.
     pub(crate) fn eval(&self, run: &Run<'_>, element: Option<&Value>) -> Result<Value, EvalError> {
-        run.meter.step(self.span())?;
+        run.meter.step()?;
         match self {
             Op::Const(value) => Ok(value.clone()),
             Op::Slot(slot) => Ok(run.ctx.slot(*slot).clone()),
@@ -257,7 +239,7 @@ impl Op {
                 for item in items.iter() {
                     let value = item.eval(run, element)?;
                     size = size.saturating_add(run.meter.size_of(&value, *span)?);
-                    run.meter.allow(size, "this list", *span)?;
+                    run.meter.allow(size, &"this list", *span)?;
                     values.push(value);
                 }
                 Ok(Value::from(values))
@@ -268,7 +250,7 @@ impl Op {
                 for (key, op) in entries.iter() {
                     let value = op.eval(run, element)?;
                     size = size.saturating_add(key.len()).saturating_add(run.meter.size_of(&value, *span)?);
-                    run.meter.allow(size, "this object", *span)?;
+                    run.meter.allow(size, &"this object", *span)?;
                     object.insert(key.to_string(), value);
                 }
                 Ok(Value::from(object))
@@ -279,9 +261,9 @@ impl Op {
                     use std::fmt::Write as _;
                     let value = part.eval(run, element)?;
                     let size = run.meter.size_of(&value, *span)?;
-                    run.meter.allow(text.len().saturating_add(size), "this text", *span)?;
+                    run.meter.allow(text.len().saturating_add(size), &"this text", *span)?;
                     let _ = write!(text, "{value}");
-                    run.meter.allow(8 + text.len(), "this text", *span)?;
+                    run.meter.allow(8 + text.len(), &"this text", *span)?;
                 }
                 Ok(Value::from(text))
             }
@@ -296,14 +278,14 @@ impl Op {
         element: Option<&'a Value>,
     ) -> Result<Cow<'a, Value>, EvalError> {
         match self {
-            Op::Const(value) => run.meter.step(Span::default()).map(|()| Cow::Borrowed(value)),
-            Op::Slot(slot) => run.meter.step(Span::default()).map(|()| Cow::Borrowed(run.ctx.slot(*slot))),
+            Op::Const(value) => run.meter.step().map(|()| Cow::Borrowed(value)),
+            Op::Slot(slot) => run.meter.step().map(|()| Cow::Borrowed(run.ctx.slot(*slot))),
             Op::Element => {
-                run.meter.step(Span::default())?;
+                run.meter.step()?;
                 Ok(element.map_or(Cow::Owned(Value::Null), Cow::Borrowed))
             }
             Op::Field { target, name, span } => {
-                run.meter.step(*span)?;
+                run.meter.step()?;
                 match target.eval_cow(run, element)? {
                     Cow::Borrowed(value) => field(value, name, *span).map(Cow::Borrowed),
                     Cow::Owned(value) => field(&value, name, *span).map(|f| Cow::Owned(f.clone())),
@@ -327,7 +309,7 @@ impl Op {
         };
         match (run.ctx.env_var(&name), fallback) {
             (Some(value), _) => {
-                run.meter.allow(8 + value.len(), &format!("environment variable `{name}`"), span)?;
+                run.meter.allow(8 + value.len(), &format_args!("environment variable `{name}`"), span)?;
                 Ok(Value::from(value))
             }
             (None, Some(fallback)) => fallback.eval(run, element),
@@ -366,10 +348,10 @@ fn project(run: &Run<'_>, source: &Value, body: &Op, span: Span) -> Result<Value
             let mut size = 8usize;
             let mut mapped = Vec::with_capacity(items.len());
             for item in items.iter() {
-                run.meter.step(span)?;
+                run.meter.step()?;
                 let value = body.eval(run, Some(item))?;
                 size = size.saturating_add(run.meter.size_of(&value, span)?);
-                run.meter.allow(size, "the list `[*]` builds", span)?;
+                run.meter.allow(size, &"the list `[*]` builds", span)?;
                 mapped.push(value);
             }
             Ok(Value::from(mapped))
@@ -404,7 +386,7 @@ fn binary(
     // Comparing, searching and joining big values is work; `+` on texts, lists and objects builds their sum.
     let size = run.meter.size_of(&left, span)?.saturating_add(run.meter.size_of(&right, span)?);
     if op == BinaryOp::Add {
-        run.meter.allow(size, "`+`", span)?;
+        run.meter.allow(size, &"`+`", span)?;
     }
     operators::binary(op, &left, &right).map_err(|m| fail(span, m))
 }
@@ -436,7 +418,7 @@ fn call(
         arguments_size = arguments_size.saturating_add(run.meter.size_of(&value, span)?);
         values.push(value);
     }
-    let what = format!("the result of `{}`", function.name);
+    let what = ResultOf(function.name);
     match function.result_size {
         ResultSize::Small => {}
         ResultSize::LikeArguments => run.meter.allow(arguments_size, &what, span)?,
@@ -447,4 +429,13 @@ fn call(
         run.meter.check(&result, &what, span)?;
     }
     Ok(result)
+}
+
+/// "the result of `replace`", written only when a budget error needs it.
+struct ResultOf(&'static str);
+
+impl std::fmt::Display for ResultOf {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "the result of `{}`", self.0)
+    }
 }
