@@ -3,7 +3,8 @@
 //! path checks it and points at the line and column of a problem; `pilot schema --settings` prints its JSON Schema.
 //!
 //! Sections: `ai` (defaults of the `ai/*` actions, see `connectors::ai`), `smtp` (defaults of `notify/email`),
-//! `daemon` (`pilot serve`: address, limits, drain, webhooks, CORS).
+//! `daemon` (`pilot serve`: address, limits, drain, webhooks, CORS), `expressions` (the budget every `${...}`
+//! evaluation runs under, at compile time and at run time).
 
 use connectors::ai::AiSettings;
 use connectors::notify::email::SmtpSettings;
@@ -19,6 +20,41 @@ pub struct Settings {
     pub smtp: SmtpSettings,
     /// `pilot serve`: where it listens, how much runs at once, webhooks, shutdown.
     pub daemon: DaemonSettings,
+    /// The budget of one evaluation of one expression: past it, `check` reports E0312 and a run fails the step
+    /// naming the expression (never an abort, never a hang).
+    pub expressions: ExpressionSettings,
+}
+
+/// The `expressions` section.
+#[derive(Debug, Clone, PartialEq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct ExpressionSettings {
+    /// The largest value one evaluation may build, in bytes (8 per value plus the bytes of its text). Default
+    /// 16777216 (16 MiB).
+    pub max_value_bytes: usize,
+    /// The most steps one evaluation may take (one per operation, per element visited, per 64 bytes read).
+    /// Default 10000000.
+    pub max_steps: u64,
+}
+
+impl Default for ExpressionSettings {
+    fn default() -> Self {
+        let budget = expr_grammar::Budget::default();
+        ExpressionSettings { max_value_bytes: budget.max_value_bytes, max_steps: budget.max_steps }
+    }
+}
+
+impl ExpressionSettings {
+    pub fn budget(&self) -> expr_grammar::Budget {
+        expr_grammar::Budget { max_value_bytes: self.max_value_bytes, max_steps: self.max_steps }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if self.max_value_bytes < 1024 || self.max_steps < 1000 {
+            return Err("`max_value_bytes` must be at least 1024 and `max_steps` at least 1000".to_owned());
+        }
+        Ok(())
+    }
 }
 
 /// The `daemon` section. Every field is optional.
@@ -112,10 +148,11 @@ impl Settings {
         })?;
         // Checks beyond types (positive timeouts, ...) are each section's own.
         let document: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-        let checks: [(&str, Result<(), String>); 3] = [
+        let checks: [(&str, Result<(), String>); 4] = [
             ("ai", AiSettings::from_settings_document(&document).map(drop)),
             ("smtp", SmtpSettings::from_settings_document(&document).map(drop)),
             ("daemon", settings.daemon.validate()),
+            ("expressions", settings.expressions.validate()),
         ];
         for (section, result) in checks {
             if let Err(reason) = result {
@@ -197,7 +234,7 @@ mod tests {
     #[test]
     fn the_schema_has_a_section_per_concern() {
         let schema = Settings::schema();
-        for section in ["ai", "smtp", "daemon"] {
+        for section in ["ai", "smtp", "daemon", "expressions"] {
             assert!(schema["properties"][section].is_object(), "{section}: {schema}");
         }
         assert_eq!(schema["additionalProperties"], false);

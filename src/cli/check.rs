@@ -83,6 +83,7 @@ pub fn run(args: &CheckArgs) -> ExitCode {
     let catalogue = &toolbox.catalogue;
     let options = compiler::CompileOptions {
         known_credentials: super::credentials::stored_credential_names().into(),
+        budget: super::expression_budget(),
         ..Default::default()
     };
     reports.par_extend(files.par_iter().map(|path| check_file(path, catalogue, &options)));

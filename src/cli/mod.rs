@@ -97,6 +97,17 @@ pub enum Command {
     Man,
 }
 
+/// `$PILOT_HOME/settings.json` (defaults when there is none); an invalid file is an error naming its line.
+pub(crate) fn settings() -> Result<server::settings::Settings, String> {
+    server::settings::Settings::load(&server::home::PilotHome::from_env().settings())
+}
+
+/// The expression budget of settings.json (the default when the file is missing or invalid: `pilot check`
+/// reports an invalid file itself).
+pub(crate) fn expression_budget() -> expr_grammar::Budget {
+    settings().map(|settings| settings.expressions.budget()).unwrap_or_default()
+}
+
 /// The built-in and installed actions; connectors that could not be loaded are warned about (they never stop a
 /// command: the rest still works).
 pub(crate) fn toolbox(home: &server::home::PilotHome) -> server::toolbox::Toolbox {

@@ -73,6 +73,7 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
         Ok(source) => {
             let options = compiler::CompileOptions {
                 known_credentials: super::credentials::stored_credential_names().into(),
+                budget: super::expression_budget(),
                 ..Default::default()
             };
             let (plan, diagnostics) = compiler::compile_with(source, name, &catalogue, &options);

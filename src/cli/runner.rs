@@ -33,7 +33,8 @@ pub(crate) fn open_runner() -> Result<Runner, String> {
     let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
     let store = Arc::new(SqliteStore::open(home.database(), options).map_err(|err| err.to_string())?);
     let engine =
-        WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), Arc::new(toolbox.catalogue));
+        WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), Arc::new(toolbox.catalogue))
+            .with_budget(super::expression_budget());
     Ok(Runner { engine: Arc::new(engine), store, active: ActiveRuns::at(runs_folder(home.root())) })
 }
 

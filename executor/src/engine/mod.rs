@@ -172,6 +172,7 @@ pub struct WorkflowEngine {
     catalogue: Arc<Catalogue>,
     clock: Arc<dyn Clock>,
     env: Arc<EnvSnapshot>,
+    budget: expr_grammar::Budget,
     /// Executions running in this engine, with the token that cancels them.
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
     /// Workflow versions already saved by this engine: (definition text, version) by workflow id.
@@ -199,6 +200,7 @@ impl WorkflowEngine {
             catalogue,
             clock: Arc::new(SystemClock),
             env: Arc::new(EnvSnapshot::capture()),
+            budget: expr_grammar::Budget::default(),
             running: Arc::default(),
             saved: Mutex::default(),
             compiled: Mutex::default(),
@@ -207,6 +209,12 @@ impl WorkflowEngine {
 
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> WorkflowEngine {
         self.clock = clock;
+        self
+    }
+
+    /// The expression budget of every evaluation (default [`expr_grammar::Budget::default`]).
+    pub fn with_budget(mut self, budget: expr_grammar::Budget) -> WorkflowEngine {
+        self.budget = budget;
         self
     }
 
@@ -359,6 +367,7 @@ impl WorkflowEngine {
             slots: slots::SlotTable::new(workflow.plan.slots.len()),
             env: Arc::clone(&self.env),
             clock: Arc::clone(&self.clock),
+            budget: self.budget,
             store: Arc::clone(&self.store),
             actions: Arc::clone(&self.actions),
             user_cancel: CancellationToken::new(),

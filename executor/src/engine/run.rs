@@ -28,6 +28,8 @@ pub(crate) struct ExecutionRun {
     pub slots: SlotTable,
     pub env: Arc<EnvSnapshot>,
     pub clock: Arc<dyn Clock>,
+    /// The expression budget every evaluation of this run gets (`expressions` in settings.json).
+    pub budget: expr_grammar::Budget,
     pub store: Arc<dyn Store>,
     pub actions: Arc<dyn Actions>,
     /// Cancelled by [`super::WorkflowEngine::cancel`]; the main steps run under a child of it that the
@@ -53,12 +55,12 @@ impl ExecutionRun {
 
     /// A scope over the slot table with `now` read once.
     pub(crate) fn scope(&self) -> ExecutionScope<'_> {
-        ExecutionScope { table: &self.slots, env: &self.env, now: self.clock.now() }
+        ExecutionScope { table: &self.slots, env: &self.env, now: self.clock.now(), budget: self.budget }
     }
 
     /// A scope over the slot table with a given `now` (one `now` for every element a filter checks).
     pub(crate) fn scope_at(&self, now: Timestamp) -> ExecutionScope<'_> {
-        ExecutionScope { table: &self.slots, env: &self.env, now }
+        ExecutionScope { table: &self.slots, env: &self.env, now, budget: self.budget }
     }
 
     pub(crate) fn now(&self) -> Timestamp {

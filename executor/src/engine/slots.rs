@@ -66,6 +66,7 @@ pub(crate) struct ExecutionScope<'a> {
     pub table: &'a SlotTable,
     pub env: &'a EnvSnapshot,
     pub now: Timestamp,
+    pub budget: expr_grammar::Budget,
 }
 
 impl EvalContext for ExecutionScope<'_> {
@@ -79,6 +80,10 @@ impl EvalContext for ExecutionScope<'_> {
 
     fn env_var(&self, name: &str) -> Option<String> {
         self.env.get(name).map(str::to_owned)
+    }
+
+    fn budget(&self) -> expr_grammar::Budget {
+        self.budget
     }
 }
 
@@ -147,7 +152,7 @@ mod tests {
         let table = SlotTable::new(3);
         table.fill(SlotRef(0), Value::Int(10));
         let env = EnvSnapshot::from_vars([("HOME".to_string(), "/home/me".to_string())]);
-        let base = ExecutionScope { table: &table, env: &env, now: Timestamp(5) };
+        let base = ExecutionScope { table: &table, env: &env, now: Timestamp(5), budget: Default::default() };
         let binding = ItemBinding::new(SlotRef(1), SlotRef(2), Value::Bool(true), 7);
         let scope = ItemScope { parent: &base, binding: &binding };
         assert_eq!(scope.slot(SlotRef(0)), &Value::Int(10));

@@ -97,7 +97,8 @@ impl Daemon {
         let catalogue = Arc::new(toolbox.catalogue);
         let engine =
             WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), catalogue.clone())
-                .with_clock(clock.clone());
+                .with_clock(clock.clone())
+                .with_budget(settings.expressions.budget());
         let started_at = clock.now();
         let instance_id = format!("daemon-{}", uuid::Uuid::now_v7());
         let daemon = Arc::new(Daemon {
