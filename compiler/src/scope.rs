@@ -85,7 +85,13 @@ pub fn trigger_fields(kind: TriggerKind) -> Vec<(&'static str, Type)> {
             ("method", Type::String),
             ("path", Type::String),
         ],
-        TriggerKind::Schedule => vec![("scheduled_at", Type::Timestamp), ("cron", Type::String)],
+        // `late`: a missed slot run at start (catch-up). `timezone` is null without one: `any`.
+        TriggerKind::Schedule => vec![
+            ("scheduled_at", Type::Timestamp),
+            ("cron", Type::String),
+            ("timezone", Type::Any),
+            ("late", Type::Bool),
+        ],
         TriggerKind::FileWatch => vec![(
             "event",
             // `from` is the old path of a `rename`, null otherwise: with no nullable types, `any`.

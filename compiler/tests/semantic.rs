@@ -652,7 +652,10 @@ fn trigger_is_typed_from_the_declared_triggers() {
         trigger_type_with(&[WEBHOOK]).to_string(),
         "{body: any, headers: {..}, method: string, path: string, query: {..}, type: string}"
     );
-    assert_eq!(trigger_type_with(&[SCHEDULE]).to_string(), "{cron: string, scheduled_at: timestamp, type: string}");
+    assert_eq!(
+        trigger_type_with(&[SCHEDULE]).to_string(),
+        "{cron: string, late: bool, scheduled_at: timestamp, timezone: any, type: string}"
+    );
     assert_eq!(
         trigger_type_with(&[FILE_WATCH]).to_string(),
         "{event: {from: any, kind: string, path: string}, type: string}"
@@ -664,10 +667,10 @@ fn a_trigger_field_only_some_triggers_give_is_typed_any() {
     let both = trigger_type_with(&[SCHEDULE, WEBHOOK, "  - {type: webhook, path: /other}\n"]);
     assert_eq!(
         both.to_string(),
-        "{body: any, cron: any, headers: any, method: any, path: any, query: any, scheduled_at: any, type: string}"
+        "{body: any, cron: any, headers: any, late: any, method: any, path: any, query: any, scheduled_at: any, timezone: any, type: string}"
     );
     let with_manual = trigger_type_with(&[SCHEDULE, "  - type: manual\n"]);
-    assert_eq!(with_manual.to_string(), "{cron: any, scheduled_at: any, type: string}");
+    assert_eq!(with_manual.to_string(), "{cron: any, late: any, scheduled_at: any, timezone: any, type: string}");
 }
 
 #[test]
