@@ -81,20 +81,8 @@ async fn follow(store: &SqliteStore, id: &str) -> ExitCode {
 
 /// `2026-11-24T10:00:00.123456Z INFO  [step] message` as `{at, level, step_id, message}`.
 fn parse_line(line: &str) -> Json {
-    let mut parts = line.splitn(2, ' ');
-    let at = parts.next().unwrap_or_default();
-    let rest = parts.next().unwrap_or_default().trim_start();
-    let (level, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-    let rest = rest.trim_start();
-    let (step_id, message) = match rest.strip_prefix('[').and_then(|r| r.split_once("] ")) {
-        Some((step, message)) if is_step_id(step) => (Json::from(step), message),
-        _ => (Json::Null, rest),
-    };
-    json!({ "at": at, "level": level, "step_id": step_id, "message": message })
-}
-
-fn is_step_id(text: &str) -> bool {
-    !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    let line = executor::store::RenderedLine::parse(line);
+    json!({ "at": line.at, "level": line.level, "step_id": line.step_id, "message": line.message })
 }
 
 #[cfg(test)]

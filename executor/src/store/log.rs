@@ -38,6 +38,31 @@ impl LogLine {
     }
 }
 
+/// A rendered log line read back: `at` (RFC 3339), `level`, the step it is about, the message (line breaks still
+/// escaped). The inverse of [`LogLine::render`], for readers of the log file (`pilot logs --json`, the API).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedLine<'a> {
+    pub at: &'a str,
+    pub level: &'a str,
+    pub step_id: Option<&'a str>,
+    pub message: &'a str,
+}
+
+impl<'a> RenderedLine<'a> {
+    pub fn parse(line: &'a str) -> RenderedLine<'a> {
+        let (at, rest) = line.split_once(' ').unwrap_or((line, ""));
+        let rest = rest.trim_start();
+        let (level, rest) = rest.split_once(' ').unwrap_or((rest, ""));
+        let rest = rest.trim_start();
+        // Step ids are identifiers: `[x y] ...` is a message, not a step.
+        let is_step = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+        match rest.strip_prefix('[').and_then(|r| r.split_once("] ")) {
+            Some((step, message)) if is_step(step) => RenderedLine { at, level, step_id: Some(step), message },
+            _ => RenderedLine { at, level, step_id: None, message: rest },
+        }
+    }
+}
+
 /// The lines the store writes itself once a write committed.
 pub(crate) mod lifecycle {
     use super::LogLine;

@@ -85,7 +85,7 @@ pub use connectors::ConnectorRecord;
 pub use credentials::{CredentialDataChange, CredentialRecord};
 pub use daemon::{Acceptance, Accepted, IdempotencyKey, InstanceRecord, TriggerRecord};
 pub use error::{LookupError, StoreError};
-pub use log::{ExecutionLogFiles, LogLevel, LogLine, is_valid_execution_id};
+pub use log::{ExecutionLogFiles, LogLevel, LogLine, RenderedLine, is_valid_execution_id};
 pub use memory::MemoryStore;
 pub use records::{
     ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, RetryOf, Status, StepEnd,

@@ -197,16 +197,13 @@ pub async fn logs(
     Ok(Json(LogPage { next_offset: offset + lines.len(), lines, finished: record.status.is_finished() }))
 }
 
-/// `2026-11-24T10:00:00.123456Z INFO  [step] message` as its fields.
+/// A log line as its fields.
 pub fn parse_log_line(line: &str) -> LogEntry {
-    let (at, rest) = line.split_once(' ').unwrap_or((line, ""));
-    let rest = rest.trim_start();
-    let (level, rest) = rest.split_once(' ').unwrap_or((rest, ""));
-    let rest = rest.trim_start();
-    let is_step = |text: &str| !text.is_empty() && text.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-    let (step_id, message) = match rest.strip_prefix('[').and_then(|r| r.split_once("] ")) {
-        Some((step, message)) if is_step(step) => (Some(step.to_owned()), message),
-        _ => (None, rest),
-    };
-    LogEntry { at: at.to_owned(), level: level.to_owned(), step_id, message: message.to_owned() }
+    let line = executor::store::RenderedLine::parse(line);
+    LogEntry {
+        at: line.at.to_owned(),
+        level: line.level.to_owned(),
+        step_id: line.step_id.map(str::to_owned),
+        message: line.message.to_owned(),
+    }
 }
