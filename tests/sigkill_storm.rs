@@ -47,6 +47,9 @@ fn workflow(dir: &Path) -> String {
     yaml
 }
 
+/// One kill: the killed process, the (execution, step) pairs finished at that moment, the effects made so far.
+type Kill = (u32, BTreeSet<(String, String)>, usize);
+
 /// A small deterministic generator: the storm is the same every run.
 struct Lcg(u64);
 
@@ -136,8 +139,7 @@ fn a_storm_of_sigkills_loses_nothing_and_doubles_nothing() {
     let file: PathBuf = work.path().join("storm.yaml");
     std::fs::write(&file, workflow(work.path())).unwrap();
     let mut random = Lcg(7);
-    // Per kill: the killed process, the (execution, step) pairs finished at that moment, the effects made so far.
-    let mut kills: Vec<(u32, BTreeSet<(String, String)>, usize)> = Vec::new();
+    let mut kills: Vec<Kill> = Vec::new();
     let mut pids_in_order: Vec<u32> = Vec::new();
     let mut needs_resume = false;
     let mut kills_mid_step = 0;
