@@ -196,3 +196,37 @@ fn a_log_step_writes_its_message_to_the_execution_log_in_step_order() {
     let file = home.path().join("logs").join(format!("{id}.log"));
     assert_eq!(std::fs::read_to_string(file).unwrap(), log, "`pilot logs` prints the log file");
 }
+
+#[test]
+fn a_file_outside_the_workflows_folder_never_replaces_the_stored_definition_of_its_name() {
+    let home = tempfile::tempdir().unwrap();
+    let workflows = home.path().join("workflows");
+    std::fs::create_dir_all(&workflows).unwrap();
+    let managed = workflow_file(
+        &workflows,
+        "hello.yaml",
+        "name: hello\nsteps:\n  - id: a\n    action: log\n    input:\n      message: managed\n",
+    );
+    let elsewhere = tempfile::tempdir().unwrap();
+    let copy = workflow_file(
+        elsewhere.path(),
+        "hello.yaml",
+        "name: hello\nsteps:\n  - id: a\n    action: log\n    input:\n      message: a copy\n",
+    );
+    for file in [&managed, &copy] {
+        let output = pilot(home.path()).args(["run", file.to_str().unwrap()]).output().unwrap();
+        assert!(output.status.success(), "{}", text(&output.stderr));
+    }
+    let db = rusqlite::Connection::open(home.path().join("pilot.db")).unwrap();
+    let definition: String =
+        db.query_row("SELECT definition FROM workflows WHERE id = 'hello'", [], |row| row.get(0)).unwrap();
+    assert!(definition.contains("managed"), "the copy did not replace it: {definition}");
+    let names: Vec<String> = db
+        .prepare("SELECT workflow_name FROM executions")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(names, ["hello", "hello"], "both runs are recorded under the workflow's name");
+}

@@ -87,7 +87,27 @@ pub(crate) fn load_workflow(path: &Path) -> Result<Workflow, ExitCode> {
     if !diagnostics.is_empty() && !ui::quiet() {
         eprintln!("{}", render_file(&display, &source, &diagnostics, RenderOptions { color: ui::color_stderr() }));
     }
-    Ok(Workflow { id: plan.workflow.name.clone(), plan: Arc::new(plan), source: Arc::from(source), file_name: display })
+    let id = workflow_id(&plan.workflow.name, path);
+    Ok(Workflow { id, plan: Arc::new(plan), source: Arc::from(source), file_name: display })
+}
+
+/// The store id of a workflow run from a file: its name for a file of `$PILOT_HOME/workflows/` (the daemon's
+/// definition), else its name and a digest of the file's path, so that running a copy kept elsewhere records
+/// executions under the same name without replacing the daemon's stored definition.
+fn workflow_id(name: &str, path: &Path) -> String {
+    let workflows = server::home::PilotHome::from_env().workflows();
+    let absolute = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let in_workflows = std::fs::canonicalize(&workflows).is_ok_and(|folder| absolute.starts_with(folder));
+    if in_workflows {
+        return name.to_owned();
+    }
+    // FNV-1a: stable across Rust versions (the std hasher is not promised to be).
+    let digest = absolute
+        .as_os_str()
+        .as_encoded_bytes()
+        .iter()
+        .fold(0x811c_9dc5_u32, |hash, byte| (hash ^ u32::from(*byte)).wrapping_mul(0x0100_0193));
+    format!("{name}@{digest:08x}")
 }
 
 async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context) -> ExitCode {
