@@ -92,7 +92,8 @@ fn run_uninstall(path: &Path, no_stop: bool) -> ExitCode {
     if let Err(err) = std::fs::remove_file(path) {
         return ui::fail(exit::FAILED, &format!("cannot remove {}: {err}", path.display()));
     }
-    if let Err(reason) = stopped.and_then(|()| systemctl(&["daemon-reload"])) {
+    let reloaded = if no_stop { Ok(()) } else { stopped.and_then(|()| systemctl(&["daemon-reload"])) };
+    if let Err(reason) = reloaded {
         let message = format!(
             "removed {}, but {reason}; if it still runs, stop it: systemctl --user stop {UNIT_NAME}",
             path.display()

@@ -76,7 +76,7 @@ async fn list(home: &PilotHome, client: Option<&DaemonClient>) -> ExitCode {
         Some(listed) => listed,
         None => {
             let Some((workflows, store)) = read_offline(home) else { return exit::code(exit::FAILED) };
-            note_offline(home, "next fire times need `pilot serve`");
+            note(&format!("no daemon answered; read from {} (next fire times need `pilot serve`)", folder(home)));
             match workflows.summaries(&store).await {
                 Ok(listed) => listed,
                 Err(err) => return ui::fail(exit::FAILED, &err.to_string()),
@@ -106,7 +106,7 @@ async fn show(home: &PilotHome, client: Option<&DaemonClient>, name: &str) -> Ex
         Some(detail) => detail,
         None => {
             let Some((workflows, store)) = read_offline(home) else { return exit::code(exit::FAILED) };
-            note_offline(home, "next fire times need `pilot serve`");
+            note(&format!("no daemon answered; read from {} (next fire times need `pilot serve`)", folder(home)));
             match workflows.detail(&store, name).await {
                 Ok(Some(detail)) => detail,
                 Ok(None) => return unknown(home, name),
@@ -131,7 +131,7 @@ async fn set_enabled(home: &PilotHome, client: Option<&DaemonClient>, name: &str
             let Some((workflows, store)) = read_offline(home) else { return exit::code(exit::FAILED) };
             match workflows.set_enabled(&store, name, enabled, SystemClock.now()).await {
                 Ok(Some(summary)) => {
-                    note_offline(home, "recorded in the store; the daemon reads it when it starts");
+                    note("no daemon is running; recorded in the store, which `pilot serve` reads when it starts");
                     summary
                 }
                 Ok(None) => return unknown(home, name),
@@ -164,15 +164,22 @@ fn read_offline(home: &PilotHome) -> Option<(Workflows, SqliteStore)> {
     }
 }
 
-fn note_offline(home: &PilotHome, what: &str) {
+fn note(text: &str) {
     if !ui::quiet() {
-        eprintln!("note: no daemon answered; read from {} ({what})", home.workflows().display());
+        eprintln!("note: {text}");
     }
 }
 
+fn folder(home: &PilotHome) -> String {
+    home.workflows().display().to_string()
+}
+
 fn unknown(home: &PilotHome, name: &str) -> ExitCode {
-    let folder = home.workflows();
-    ui::fail(exit::NOT_RUN, &format!("no workflow named `{name}` in {} (`pilot workflows list`)", folder.display()))
+    ui::fail(exit::NOT_RUN, &format!("no workflow named `{name}` in {} (`pilot workflows list`)", folder(home)))
+}
+
+fn file_name(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 fn yes_no(yes: bool) -> &'static str {
@@ -191,9 +198,13 @@ fn list_text(listed: &[WorkflowSummary]) -> String {
                 || "-".to_owned(),
                 |last| format!("{} {}", last.status, last.started_at.as_deref().map_or_else(String::new, when)),
             );
-            let name = if workflow.name.is_empty() { "?" } else { workflow.name.as_str() };
+            let name = if workflow.name.is_empty() {
+                format!("({})", file_name(&workflow.file))
+            } else {
+                workflow.name.clone()
+            };
             vec![
-                name.to_owned(),
+                name,
                 yes_no(workflow.enabled).to_owned(),
                 if triggers.is_empty() { "-".to_owned() } else { triggers.join(", ") },
                 workflow.next_fire.as_deref().map_or_else(|| "-".to_owned(), when),
