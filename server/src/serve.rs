@@ -50,8 +50,10 @@ pub async fn serve(
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|err| ServeError::Bind { addr, reason: err.to_string() })?;
     let addr = listener.local_addr().map_err(|err| ServeError::Bind { addr, reason: err.to_string() })?;
+    // The lock file names the address a client should call, from the moment it is taken.
+    let mut options = options;
+    options.settings.daemon.addr = addr.to_string();
     let daemon = Daemon::open(options).await?;
-    daemon.describe_address(&addr.to_string());
     daemon.start_triggers();
     ready(&Ready { addr, daemon: Arc::clone(&daemon) });
     let router = crate::api::router(Arc::clone(&daemon), token);

@@ -2,10 +2,11 @@
 //!
 //! The process running it is asked through `$PILOT_HOME/run/<id>.cancel` (see `active`): it cancels its running
 //! steps (each action's cancellation token fires), records the execution `cancelled` and exits 1. This command
-//! waits up to 10 seconds for that. An interrupted execution (its process is gone) is marked `cancelled` in the
-//! store directly, so that `pilot resume` leaves it alone. With `--json`: `{"execution_id", "status",
-//! "stopped"}`, where `stopped` is false while its process is still stopping. Exit status: 0 when cancelled (or
-//! asked to), 1 when it had already finished, 2 for an unknown id.
+//! waits up to 10 seconds for that. One the daemon runs or queues is cancelled by the daemon (`POST .../cancel`).
+//! An interrupted execution (no process holds it) is marked `cancelled` in the store directly, so that `pilot
+//! resume` leaves it alone. With `--json`: `{"execution_id", "status", "stopped"}`, where `stopped` is false while
+//! its process is still stopping. Exit status: 0 when cancelled (or asked to), 1 when it had already finished, 2
+//! for an unknown id.
 
 use super::exit;
 use super::output::outln;
@@ -42,7 +43,20 @@ async fn cancel(runner: Runner, prefix: String) -> ExitCode {
     }
     match runner.active.owner(&id) {
         Owner::Process(pid) => ask_owner(&runner, &id, pid).await,
-        Owner::Nobody => cancel_interrupted(&runner, &id).await,
+        Owner::Nobody => match ask_daemon(&runner, &id).await {
+            Some(code) => code,
+            None => cancel_interrupted(&runner, &id).await,
+        },
+    }
+}
+
+/// When the daemon runs (or queues) it, the daemon cancels it; `None` when no daemon runs or it does not hold it.
+async fn ask_daemon(runner: &Runner, id: &str) -> Option<ExitCode> {
+    let client = server::client::DaemonClient::connect(&server::home::PilotHome::from_env()).ok()?;
+    match client.cancel(id).await {
+        Ok(_) => Some(wait_for_end(runner, id, &format!("asked the daemon to cancel execution {id}")).await),
+        Err(server::client::ClientError::Api { status: 409, message, .. }) => Some(ui::fail(exit::FAILED, &message)),
+        Err(_) => None,
     }
 }
 
@@ -58,6 +72,11 @@ async fn ask_owner(runner: &Runner, id: &str, pid: u32) -> ExitCode {
     if let Err(err) = runner.active.request_cancel(id) {
         return fail(&err.to_string());
     }
+    wait_for_end(runner, id, &format!("asked process {pid} to cancel execution {id}")).await
+}
+
+/// Waits up to [`WAIT_FOR_STOP`] for the execution to be recorded finished; says how it ended.
+async fn wait_for_end(runner: &Runner, id: &str, asked: &str) -> ExitCode {
     let deadline = tokio::time::Instant::now() + WAIT_FOR_STOP;
     while tokio::time::Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -69,7 +88,7 @@ async fn ask_owner(runner: &Runner, id: &str, pid: u32) -> ExitCode {
             Err(code) => return code,
         }
     }
-    said(id, Status::Running, false, &format!("asked process {pid} to cancel execution {id}; it is still stopping"))
+    said(id, Status::Running, false, &format!("{asked}; it is still stopping"))
 }
 
 /// Prints the outcome (a line, or the JSON object with `--json`); status 0.

@@ -170,7 +170,7 @@ fn between(start: Option<executor::store::Timestamp>, end: Option<executor::stor
 }
 
 /// Left-aligned columns separated by two spaces.
-fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+pub(crate) fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|title| title.chars().count()).collect();
     for row in rows {
         for (width, cell) in widths.iter_mut().zip(row) {

@@ -17,6 +17,13 @@ pub mod serve;
 pub mod shell;
 pub mod ui;
 
+// Talking to the daemon: `pilot workflows`, `status`, `run NAME`, and `service` to run it from login on.
+mod daemon;
+mod remote_run;
+pub mod service;
+pub mod status;
+pub mod workflows;
+
 // Running workflows: `pilot run`, `resume`, `retry`, `cancel` and what they share.
 pub mod cancel;
 mod progress;
@@ -75,7 +82,7 @@ pub enum Command {
     Logs(logs::LogsArgs),
     /// Connectors and their actions (`pilot connectors list`), custom connectors (`install`, `remove`).
     Connectors(connectors::ConnectorsArgs),
-    /// Run a workflow file now, showing its steps as they run.
+    /// Run a workflow file now, showing its steps as they run (a workflow name instead runs it in the daemon).
     Run(run::RunArgs),
     /// Continue interrupted executions (all of them without an id), never re-running finished steps.
     Resume(resume::ResumeArgs),
@@ -91,6 +98,12 @@ pub enum Command {
     Serve(serve::ServeArgs),
     /// The API token that `pilot serve` requires once it exists (`pilot token create`).
     Token(serve::TokenArgs),
+    /// Whether the daemon runs, and each trigger's next fire time.
+    Status(status::StatusArgs),
+    /// The daemon's workflows: `list`, `show NAME`, `enable NAME`, `disable NAME`.
+    Workflows(workflows::WorkflowsArgs),
+    /// Run `pilot serve` as a systemd user service from login on: `install [--no-start]`, `uninstall`.
+    Service(service::ServiceArgs),
     /// Print a shell completion script: `pilot completions bash > /etc/bash_completion.d/pilot`.
     Completions(shell::CompletionsArgs),
     /// Print the manual page (roff): `pilot man | man -l -`.
@@ -139,6 +152,9 @@ pub fn main() -> ExitCode {
         Command::Doctor(args) => doctor::run(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Token(args) => serve::token(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Workflows(args) => workflows::run(&args),
+        Command::Service(args) => service::run(&args),
         Command::Completions(args) => shell::completions(&args, &mut Cli::command()),
         Command::Man => shell::man(&Cli::command()),
     }

@@ -6,6 +6,8 @@
 //! cancelled, 2 when it did not run (the workflow does not compile, or an input is missing or wrong; with
 //! `--json` the diagnostics are printed as JSON on stdout), 130 when Ctrl-C cancelled it. `pilot cancel ID` from
 //! another terminal cancels it too.
+//!
+//! `pilot run NAME` (no such file) runs the workflow of that name in the daemon instead: `remote_run`.
 
 use super::exit;
 use super::progress::View;
@@ -21,7 +23,8 @@ use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct RunArgs {
-    /// The workflow file (YAML or JSON).
+    /// The workflow file (YAML or JSON), or the name of a workflow for the running daemon to run.
+    #[arg(value_name = "FILE|NAME")]
     pub file: PathBuf,
     /// Set an input: KEY=VALUE (repeatable). VALUE is text for a string input and JSON otherwise.
     #[arg(long = "var", value_name = "KEY=VALUE")]
@@ -41,6 +44,9 @@ pub(crate) fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
 }
 
 pub fn run(args: &RunArgs) -> ExitCode {
+    if super::remote_run::is_workflow_name(&args.file) {
+        return super::remote_run::run(args);
+    }
     let workflow = match load_workflow(&args.file) {
         Ok(workflow) => workflow,
         Err(code) => return code,

@@ -36,7 +36,7 @@ fn micros_between(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<i6
     Some((end?.0 - start?.0) / 1000)
 }
 
-pub(super) fn summary_json(summary: &executor::store::ExecutionSummary) -> ExecutionSummary {
+pub(crate) fn summary_json(summary: &executor::store::ExecutionSummary) -> ExecutionSummary {
     ExecutionSummary {
         id: summary.id.clone(),
         workflow: summary.workflow_name.clone(),

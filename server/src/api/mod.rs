@@ -14,7 +14,9 @@ mod workflows;
 
 pub use auth::{ApiToken, TOKEN_FILE};
 pub use error::{ApiError, ErrorBody};
+pub(crate) use executions::summary_json;
 pub use types::*;
+pub(crate) use workflows::{describe, literal_secrets, mask};
 
 use crate::daemon::Daemon;
 use std::sync::Arc;

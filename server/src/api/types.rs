@@ -6,7 +6,7 @@ use utoipa::ToSchema;
 
 type Json = serde_json::Value;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Health {
     /// `ok`, or `stopping` while the daemon drains.
     pub status: String,
@@ -20,7 +20,7 @@ pub struct Health {
     pub workflows: usize,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct TriggerSummary {
     /// Stable across restarts and edits that leave the trigger as it was.
     pub id: String,
@@ -33,7 +33,7 @@ pub struct TriggerSummary {
     pub next_fire: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowSummary {
     pub name: String,
     pub description: Option<String>,
@@ -48,7 +48,7 @@ pub struct WorkflowSummary {
     pub problem: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowDetail {
     #[serde(flatten)]
     pub summary: WorkflowSummary,
@@ -59,7 +59,7 @@ pub struct WorkflowDetail {
 }
 
 /// A problem in a workflow file, with its place.
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct Diagnostic {
     pub file: String,
     pub line: usize,
@@ -90,14 +90,14 @@ impl From<compiler::render::JsonDiagnostic> for Diagnostic {
 }
 
 /// A workflow's YAML (or JSON) text, to check or to save.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct WorkflowSource {
     pub source: String,
     /// The file name under `workflows/` to save it as; default `NAME.yaml`.
     pub file_name: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct SavedWorkflow {
     pub name: String,
     pub file: String,
@@ -105,7 +105,7 @@ pub struct SavedWorkflow {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CheckResult {
     /// Whether it compiles (warnings allowed).
     pub ok: bool,
@@ -115,7 +115,7 @@ pub struct CheckResult {
     pub graph: Option<Json>,
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct RunRequest {
     /// Values for the workflow's `inputs:`, checked against their types.
     #[serde(default)]
@@ -123,7 +123,7 @@ pub struct RunRequest {
     pub inputs: serde_json::Map<String, Json>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct RunAccepted {
     pub execution_id: String,
     /// `queued`; `existing` when an idempotency key or schedule slot already had this execution; `skipped`
@@ -143,7 +143,7 @@ impl From<crate::daemon::Accepted> for RunAccepted {
     }
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExecutionSummary {
     pub id: String,
     pub workflow: String,
@@ -156,14 +156,14 @@ pub struct ExecutionSummary {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExecutionPage {
     pub items: Vec<ExecutionSummary>,
     /// Pass as `after` for the next page; absent on the last page.
     pub next_cursor: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ExecutionDetail {
     pub id: String,
     pub workflow: String,
@@ -184,7 +184,7 @@ pub struct ExecutionDetail {
     pub steps: Vec<StepDetail>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct StepDetail {
     pub id: String,
     pub status: String,
@@ -201,7 +201,7 @@ pub struct StepDetail {
 }
 
 /// Which steps a retry runs again.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryFrom {
     /// The steps that did not succeed, and everything depending on them.
@@ -214,7 +214,7 @@ pub enum RetryFrom {
 }
 
 /// Which definition a retry runs.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum RetryVersion {
     /// The version that ran.
@@ -224,7 +224,7 @@ pub enum RetryVersion {
     Current,
 }
 
-#[derive(Debug, Default, Deserialize, ToSchema)]
+#[derive(Debug, Default, Serialize, Deserialize, ToSchema)]
 pub struct RetryRequest {
     #[serde(default)]
     pub from: RetryFrom,
@@ -234,7 +234,7 @@ pub struct RetryRequest {
     pub version: RetryVersion,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogEntry {
     pub at: String,
     pub level: String,
@@ -242,7 +242,7 @@ pub struct LogEntry {
     pub message: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct LogPage {
     pub lines: Vec<LogEntry>,
     /// Pass as `offset` to read on.
@@ -251,7 +251,7 @@ pub struct LogPage {
     pub finished: bool,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CredentialInfo {
     pub name: String,
     pub provider: String,
@@ -259,14 +259,14 @@ pub struct CredentialInfo {
     pub updated_at: String,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ScheduledTrigger {
     pub workflow: String,
     pub trigger_id: String,
     pub next_fire: Option<String>,
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct CancelResult {
     pub execution_id: String,
     /// `cancelling` (it stops within seconds) or `cancelled` (it was queued, and is recorded so).

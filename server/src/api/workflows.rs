@@ -64,7 +64,7 @@ async fn summary(daemon: &Daemon, loaded: &LoadedWorkflow) -> Result<WorkflowSum
                 id: trigger.id.clone(),
                 kind: trigger.kind().to_owned(),
                 summary: describe(&trigger.plan),
-                next_fire: None,
+                next_fire: if enabled { daemon.next_fire_of(trigger).map(rfc3339_micros) } else { None },
             })
             .collect(),
         next_fire: next_fire.map(rfc3339_micros),
@@ -74,7 +74,7 @@ async fn summary(daemon: &Daemon, loaded: &LoadedWorkflow) -> Result<WorkflowSum
 }
 
 /// One line about a trigger.
-fn describe(plan: &TriggerPlan) -> String {
+pub(crate) fn describe(plan: &TriggerPlan) -> String {
     match plan {
         TriggerPlan::Schedule(schedule) => match &schedule.timezone {
             Some(zone) => format!("{} ({zone})", schedule.cron),
@@ -128,7 +128,7 @@ pub async fn get(
 }
 
 /// The webhook secrets written in clear in a workflow's file.
-fn literal_secrets(loaded: &LoadedWorkflow) -> Vec<String> {
+pub(crate) fn literal_secrets(loaded: &LoadedWorkflow) -> Vec<String> {
     loaded
         .triggers
         .iter()
@@ -145,7 +145,7 @@ fn literal_secrets(loaded: &LoadedWorkflow) -> Vec<String> {
         .collect()
 }
 
-fn mask(source: &str, secrets: &[String]) -> String {
+pub(crate) fn mask(source: &str, secrets: &[String]) -> String {
     secrets.iter().fold(source.to_owned(), |text, secret| text.replace(secret.as_str(), "***"))
 }
 

@@ -7,7 +7,7 @@
 
 use executor::engine::{Progress, ProgressEvent};
 use executor::store::{Timestamp, rfc3339_micros};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,7 +19,7 @@ pub const REPLAY: usize = 4096;
 pub const CLIENT_BUFFER: usize = 1024;
 
 /// One event, as sent (JSON in the SSE `data:` field; `event:` is its `type`, `id:` its id).
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Event {
     pub id: u64,
     pub execution_id: String,
@@ -29,7 +29,7 @@ pub struct Event {
     pub kind: EventKind,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum EventKind {
     /// A trigger was accepted: the execution waits in the queue.

@@ -7,16 +7,16 @@ use std::path::PathBuf;
 
 #[derive(Debug)]
 pub struct DaemonLock {
+    /// Held open: the lock lasts as long as the file stays open.
     _file: std::fs::File,
-    path: PathBuf,
 }
 
 impl DaemonLock {
     /// Takes the lock, or says which process holds it.
     pub fn acquire(home: &PilotHome, addr: &str) -> Result<DaemonLock, String> {
-        let folder = home.root().join("run");
-        std::fs::create_dir_all(&folder).map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
-        let path = folder.join("daemon.lock");
+        let path = DaemonLock::path(home);
+        let folder = path.parent().unwrap_or(home.root());
+        std::fs::create_dir_all(folder).map_err(|err| format!("cannot create {}: {err}", folder.display()))?;
         let mut file = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
@@ -24,7 +24,7 @@ impl DaemonLock {
             .write(true)
             .open(&path)
             .map_err(|err| format!("cannot open {}: {err}", path.display()))?;
-        if file.try_lock().is_err() {
+        if !take_lock(&file) {
             let mut holder = String::new();
             let _ = file.read_to_string(&mut holder);
             let holder = holder.trim();
@@ -37,13 +37,25 @@ impl DaemonLock {
         let note = format!("process {}, {addr}", std::process::id());
         let written = file.set_len(0).and_then(|()| file.rewind()).and_then(|()| file.write_all(note.as_bytes()));
         written.map_err(|err| format!("cannot write {}: {err}", path.display()))?;
-        Ok(DaemonLock { _file: file, path })
+        Ok(DaemonLock { _file: file })
     }
 
-    /// Updates who holds it once the address is known (the port may have been chosen by the system).
-    pub fn describe(&self, addr: &str) {
-        let _ = std::fs::write(&self.path, format!("process {}, {addr}", std::process::id()));
+    /// `$PILOT_HOME/run/daemon.lock`.
+    pub fn path(home: &PilotHome) -> PathBuf {
+        home.root().join("run").join("daemon.lock")
     }
+}
+
+/// Tries a few times: a client looking for the daemon (`server::client`) holds the lock for an instant.
+fn take_lock(file: &std::fs::File) -> bool {
+    for _ in 0..10 {
+        match file.try_lock() {
+            Ok(()) => return true,
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(50)),
+            Err(std::fs::TryLockError::Error(_)) => return false,
+        }
+    }
+    false
 }
 
 #[cfg(test)]

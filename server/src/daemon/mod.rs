@@ -156,11 +156,6 @@ impl Daemon {
         let _ = self.store.flush().await;
     }
 
-    /// Records the address in the lock file, for a second `pilot serve` to name.
-    pub fn describe_address(&self, addr: &str) {
-        self._lock.describe(addr);
-    }
-
     pub fn is_stopping(&self) -> bool {
         self.stopping.is_cancelled()
     }

@@ -251,6 +251,11 @@ impl Daemon {
         found
     }
 
+    /// When a trigger fires next, if it is a schedule.
+    pub fn next_fire_of(&self, trigger: &LoadedTrigger) -> Option<Timestamp> {
+        schedule_of(trigger)?.0.next_after(self.clock.now())
+    }
+
     /// When a workflow's schedules fire next (the earliest), if it has any.
     pub fn next_fire(&self, loaded: &LoadedWorkflow) -> Option<Timestamp> {
         let now = self.clock.now();
