@@ -1,7 +1,7 @@
 //! `pilot doctor [--backup FILE] [--repair]`: checks `$PILOT_HOME/pilot.db` (a full integrity check), copies it
 //! (`--backup`, a consistent copy even while Pilot runs), or rebuilds a damaged one (`--repair`, with no other
-//! Pilot process running; the damaged file is kept beside it). Exit status: 0 sound (or backed up, repaired),
-//! 1 damaged or the operation failed.
+//! Pilot process running; the damaged file is kept beside it). Exit status: 0 sound (or backed up, repaired, or
+//! no database yet), 1 damaged or the operation failed, 2 a backup or repair of a database that does not exist.
 
 use super::exit;
 use super::output::outln;
@@ -23,6 +23,13 @@ pub struct DoctorArgs {
 
 pub fn run(args: &DoctorArgs) -> ExitCode {
     let database = PilotHome::from_env().database();
+    if !database.exists() {
+        // Nothing recorded yet: nothing can be damaged (a backup or repair of nothing is a mistake, though).
+        if args.backup.is_some() || args.repair {
+            return ui::fail(exit::NOT_RUN, &format!("there is no database at {} yet", database.display()));
+        }
+        return say(&format!("no database at {} yet: nothing to check", database.display()), "empty");
+    }
     if let Some(to) = &args.backup {
         return match SqliteStore::backup(&database, to) {
             Ok(()) => say(&format!("backed up {} to {}", database.display(), to.display()), "backed_up"),
