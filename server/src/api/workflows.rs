@@ -151,6 +151,7 @@ fn mask(source: &str, secrets: &[String]) -> String {
 
 /// Creates or replaces a workflow from its text: written atomically to `workflows/` (the file that already
 /// defines its name, else `file_name` or `NAME.yaml`), refused with the diagnostics when it does not compile.
+/// A new workflow saved with `enabled: false` starts disabled.
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = WorkflowSource,
     responses((status = 200, body = SavedWorkflow), (status = 422, description = "Does not compile; `details.diagnostics`", body = super::ErrorBody),
               (status = 409, description = "Refused: another workflow has its webhook path", body = super::ErrorBody)))]
@@ -174,11 +175,16 @@ pub async fn save(
     let name = workflow.plan.workflow.name.clone();
     let folder = daemon.home.workflows();
     let existing = daemon.with_catalog(|catalog| catalog.file_of(&name).map(|file| file.path.clone()));
-    let path = match (existing, &request.file_name) {
+    let path = match (existing.clone(), &request.file_name) {
         (Some(path), _) => path,
         (None, Some(file_name)) => folder.join(valid_file_name(file_name)?),
         (None, None) => folder.join(format!("{}.yaml", safe_stem(&name))),
     };
+    if existing.is_none() && request.enabled == Some(false) {
+        // Recorded as disabled before the file exists, so neither this save nor the file watcher starts its triggers.
+        daemon.engine.register(&workflow).await?;
+        daemon.set_enabled(&name, false).await?;
+    }
     write_atomically(&path, &request.source)
         .map_err(|err| ApiError::internal(format!("cannot write {}: {err}", path.display())))?;
     daemon.reload_file(&path).await;
