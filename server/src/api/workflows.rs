@@ -18,7 +18,7 @@ use executor::store::{ExecutionFilter, Store, rfc3339_micros};
 use std::sync::Arc;
 
 /// Every workflow: those that run, and files that define none (they do not compile, or were refused).
-#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", responses((status = 200, body = Vec<WorkflowSummary>)))]
+#[utoipa::path(get, path = "/api/v1/workflows", operation_id = "list_workflows", tag = "workflows", responses((status = 200, body = Vec<WorkflowSummary>)))]
 pub async fn list(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<WorkflowSummary>>, ApiError> {
     let mut found = Vec::new();
     for loaded in daemon.workflows() {
@@ -90,7 +90,7 @@ fn describe(plan: &TriggerPlan) -> String {
 }
 
 /// A workflow with its source (literal secrets masked) and diagnostics.
-#[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows",
+#[utoipa::path(get, path = "/api/v1/workflows/{name}", operation_id = "get_workflow", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
     responses((status = 200, body = WorkflowDetail), (status = 404, body = super::ErrorBody)))]
 pub async fn get(
