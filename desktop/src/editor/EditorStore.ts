@@ -48,6 +48,7 @@ export class EditorStore {
   private past: string[] = [];
   private future: string[] = [];
   private lastTypedAt = -Infinity;
+  private lastKey: string | undefined;
   private listeners = new Set<() => void>();
   private timer: ReturnType<typeof setTimeout> | undefined;
   private sequence = 0;
@@ -91,23 +92,28 @@ export class EditorStore {
   }
 
   /** A new text from the YAML pane (typing) or the canvas (an edit of the document). */
-  edit(text: string, origin: EditOrigin): void {
+  edit(text: string, origin: EditOrigin, coalesceKey?: string): void {
     if (text === this.state.text) return;
     const now = this.options.now();
-    const typing = origin === 'yaml' && this.state.lastOrigin === 'yaml' && now - this.lastTypedAt < this.options.coalesceMs;
+    const sameRun = origin === 'yaml' ? this.state.lastOrigin === 'yaml' && this.lastKey === undefined : !!coalesceKey && coalesceKey === this.lastKey;
+    const typing = sameRun && now - this.lastTypedAt < this.options.coalesceMs;
+    this.lastKey = coalesceKey;
     if (!typing || this.past.length === 0) {
       this.past.push(this.state.text);
       if (this.past.length > this.options.historyLimit) this.past.shift();
     }
-    this.lastTypedAt = origin === 'yaml' ? now : -Infinity;
+    this.lastTypedAt = origin === 'yaml' || coalesceKey ? now : -Infinity;
     this.future = [];
     this.apply(text, origin);
   }
 
-  /** Runs a canvas edit (text -> text); a refused edit becomes the notice, the text stays. */
-  change(edit: (text: string) => string): boolean {
+  /**
+   * Runs a canvas or inspector edit (text -> text); a refused edit becomes the notice, the text stays. Edits with
+   * the same `coalesceKey` in quick succession (typing in one inspector field) are one undo step.
+   */
+  change(edit: (text: string) => string, coalesceKey?: string): boolean {
     try {
-      this.edit(edit(this.state.text), 'canvas');
+      this.edit(edit(this.state.text), 'canvas', coalesceKey);
       if (this.state.notice) this.set({ notice: undefined });
       return true;
     } catch (err) {
@@ -122,6 +128,7 @@ export class EditorStore {
   undo(): void {
     const previous = this.past.pop();
     if (previous === undefined) return;
+    this.lastKey = undefined;
     this.future.push(this.state.text);
     this.lastTypedAt = -Infinity;
     this.apply(previous, 'canvas');

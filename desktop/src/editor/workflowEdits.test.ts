@@ -81,6 +81,11 @@ describe('a canvas edit changes only what it edits', () => {
     expect(after).toBe('name: empty # new\nsteps:\n  - id: a\n    action: log\n    input:\n      message: x\n');
   });
 
+  it('adding a step under an empty `steps:` writes the list below it', () => {
+    const after = addStep('name: x\nsteps:\n', { id: 'a', action: 'log' });
+    expect(after).toBe('name: x\nsteps:\n  - id: a\n    action: log\n');
+  });
+
   it('connecting two steps adds a needs entry, written in the style already used', () => {
     const after = connect(WORKFLOW, 'copy', 'tell');
     expect(changedLines(WORKFLOW, after).added).toEqual(['    needs: [ copy ]']);

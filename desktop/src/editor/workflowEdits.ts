@@ -170,7 +170,7 @@ export function setStepField(text: string, id: string, key: string, value: YamlV
 export function setStepInput(text: string, id: string, key: string, value: YamlValue | undefined): string {
   return editDocument(text, (doc) => {
     const step = findStep(doc, id);
-    let input = step.get('input', true);
+    let input: unknown = step.get('input', true);
     if (value === undefined) {
       if (isMap(input)) {
         input.delete(key);
@@ -219,7 +219,7 @@ export function setTriggerField(text: string, index: number, key: string, value:
 /** Sets (or removes) a workflow variable. */
 export function setVariable(text: string, name: string, value: YamlValue | undefined): string {
   return editDocument(text, (doc) => {
-    let variables = doc.get('variables', true);
+    let variables: unknown = doc.get('variables', true);
     if (value === undefined) {
       if (isMap(variables)) {
         variables.delete(name);

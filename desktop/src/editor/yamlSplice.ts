@@ -81,6 +81,14 @@ class Splicer {
     let end = valueEnd;
     // A block collection's range ends after its last newline: keep that newline.
     if (end > start && this.text[end - 1] === '\n' && !isScalar(original)) end--;
+    if (isScalar(original) && (isMap(next) || isSeq(next)) && !next.flow && next.items.length > 0) {
+      // `key:` with an empty value becoming a block: the block goes on the lines below, indented.
+      const indent = columnOf(this.text, lineStart(this.text, start)) + (this.text.slice(lineStart(this.text, start)).length - this.text.slice(lineStart(this.text, start)).trimStart().length);
+      let from = start;
+      while (from > 0 && this.text[from - 1] === ' ') from--;
+      this.edits.push({ from, to: end, insert: '\n' + ' '.repeat(indent + 2) + serializeAt(next, indent + 2) });
+      return;
+    }
     let written: unknown = next ?? null;
     if (isScalar(next)) {
       // The original's trailing comment lies outside the replaced range and stays; do not write it twice.

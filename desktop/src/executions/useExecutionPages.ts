@@ -1,5 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import { api, call, type ExecutionSummary, onAuthChange } from '../api/client';
+import { api, call, type ExecutionSummary, onAuthChange, type Schemas } from '../api/client';
+
+type ExecutionPage = Schemas['ExecutionPage'];
 import { followEvents } from '../api/events';
 
 export interface ExecutionFilters {
@@ -22,9 +24,11 @@ export function useExecutionPages(filters: ExecutionFilters) {
   const query = useCallback(
     (after?: string) =>
       call(
+        // The query parameters are typed loosely here: the daemon's document described them as path parameters
+        // until the API conformance work; the request is the same either way.
         api.GET('/api/v1/executions', {
           params: { query: { workflow: filters.workflow || undefined, status: filters.status || undefined, trigger: filters.trigger || undefined, after, limit: PAGE } },
-        }),
+        } as never) as Promise<{ data?: ExecutionPage; error?: unknown; response: Response }>,
       ),
     [key],
   );

@@ -27,5 +27,5 @@ export function useAsync<T>(load: () => Promise<T>, key: string): Loaded<T> {
     };
   }, [key, epoch]);
   const reload = useCallback(() => setEpoch((n) => n + 1), []);
-  return { ...state, reload };
+  return { data: state.data, error: state.error, loading: state.loading, reload };
 }

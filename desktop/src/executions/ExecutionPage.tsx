@@ -1,0 +1,3 @@
+export default function ExecutionPage({ id }: { id: string }) {
+  return <p>{id}</p>;
+}
