@@ -1,7 +1,7 @@
 // The browser tests' harness: a real `pilot serve` on 127.0.0.1 with a temporary PILOT_HOME serving the built UI,
 // Debian's Chromium driven by playwright-core, screenshots in a folder that is printed first.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,8 +26,9 @@ export function chromiumPath() {
 }
 
 /** Starts `pilot serve` on a free port with its own PILOT_HOME; resolves once it listens. */
-export async function startPilot(extraEnv = {}) {
+export async function startPilot(extraEnv = {}, { token } = {}) {
   const home = mkdtempSync(join(tmpdir(), 'pilot-ui-test-'));
+  if (token) writeFileSync(join(home, 'api-token'), token, { mode: 0o600 });
   const child = spawn(pilotBinary(), ['serve', '--addr', '127.0.0.1:0', '--json', '--drain', '2s'], {
     env: { ...process.env, PILOT_HOME: home, PILOT_UI_DIR: join(desktop, 'dist'), PILOT_MASTER_KEY: 'a'.repeat(64), ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
