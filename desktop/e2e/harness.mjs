@@ -83,7 +83,7 @@ export function screenshotFolder() {
 }
 
 /** A tiny runner: each test runs in order; the summary line is `N passed, N failed`. */
-export async function runTests(tests, { only } = {}) {
+export async function runTests(tests, { only, onFail } = {}) {
   let passed = 0;
   let failed = 0;
   for (const [name, test] of tests) {
@@ -95,6 +95,7 @@ export async function runTests(tests, { only } = {}) {
       console.log(`ok   ${name} (${Date.now() - started} ms)`);
     } catch (err) {
       failed++;
+      await onFail?.(name).catch(() => {});
       console.log(`FAIL ${name}\n     ${String(err?.stack ?? err).split('\n').slice(0, 8).join('\n     ')}`);
     }
   }

@@ -298,7 +298,7 @@ test('a daemon with an API token asks for it once, then works', async () => {
 
 let ok = false;
 try {
-  ok = await runTests(tests, { only: process.env.ONLY });
+  ok = await runTests(tests, { only: process.env.ONLY, onFail: (name) => shot(`failed-${name.replace(/[^a-z0-9]+/gi, '-').slice(0, 60)}`) });
   if (pageErrors.length) {
     console.log(`page errors:\n  ${pageErrors.join('\n  ')}`);
   }

@@ -12,7 +12,7 @@ export function App() {
   const route = useRoute();
   const [section, name] = route.parts;
   let page;
-  if (section === 'executions' && name) page = <ExecutionPage id={name} />;
+  if (section === 'executions' && name) page = <ExecutionPage key={name} id={name} />;
   else if (section === 'executions') page = <ExecutionsPage query={route.query} />;
   else if (section === 'workflows' && name) page = <EditorPage name={name === 'new' ? undefined : name} />;
   else page = <WorkflowsPage />;

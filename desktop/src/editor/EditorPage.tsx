@@ -21,13 +21,16 @@ triggers:
 steps:
 `;
 
+/** A message that outlives the reload after the first save of a new workflow (its page changes). */
+let flash: { ok: boolean; text: string } | undefined;
+
 async function check(text: string) {
   return call(api.POST('/api/v1/check', { body: { source: text, file_name: null } }));
 }
 
 /** The visual builder: palette, canvas, inspector and YAML pane over one EditorStore. */
 export default function EditorPage({ name }: { name?: string }) {
-  const [loaded, setLoaded] = useState<{ store: EditorStore; resources: EditorResources; enabled: boolean } | { error: string }>();
+  const [loaded, setLoaded] = useState<{ for?: string; store: EditorStore; resources: EditorResources } | { for?: string; error: string }>();
   useEffect(() => {
     let live = true;
     let store: EditorStore | undefined;
@@ -37,16 +40,17 @@ export default function EditorPage({ name }: { name?: string }) {
         if (!live) return;
         store = new EditorStore(detail?.source ?? NEW_WORKFLOW, check);
         (window as unknown as { pilotEditor?: EditorStore }).pilotEditor = store;
-        setLoaded({ store, resources, enabled: detail?.enabled ?? true });
+        setLoaded({ for: name, store, resources });
       },
-      (err: unknown) => live && setLoaded({ error: err instanceof Error ? err.message : String(err) }),
+      (err: unknown) => live && setLoaded({ for: name, error: err instanceof Error ? err.message : String(err) }),
     );
     return () => {
       live = false;
       store?.dispose();
     };
   }, [name]);
-  if (!loaded) return <p className="loading">Loading the editor…</p>;
+  // Until the effect for a new name has run, `loaded` still holds the previous workflow's editor.
+  if (!loaded || loaded.for !== name) return <p className="loading">Loading the editor…</p>;
   if ('error' in loaded) {
     return (
       <div className="page">
@@ -63,7 +67,11 @@ export default function EditorPage({ name }: { name?: string }) {
 function Editor({ name, store, resources }: { name?: string; store: EditorStore; resources: EditorResources }) {
   const state = useSyncExternalStore(store.subscribe, store.getState);
   const [busy, setBusy] = useState<string>();
-  const [message, setMessage] = useState<{ ok: boolean; text: string }>();
+  const [message, setMessage] = useState<{ ok: boolean; text: string } | undefined>(() => {
+    const kept = flash;
+    flash = undefined;
+    return kept;
+  });
   const model = useMemo(() => buildModel(state.text, resources.actions, resources.functions), [state.text, resources]);
   const graph = state.graph;
   const selectedNode = state.selection?.kind === 'node' ? graph?.nodes.find((n) => n.id === (state.selection as { id: string }).id) : undefined;
@@ -122,7 +130,10 @@ function Editor({ name, store, resources }: { name?: string; store: EditorStore;
       const saved = await call(api.POST('/api/v1/workflows', { body: { source: state.text, file_name: null } }));
       store.markSaved(state.text);
       setMessage({ ok: true, text: `Saved to ${saved.file}` });
-      if (saved.name !== name) navigate(href('workflows', saved.name));
+      if (saved.name !== name) {
+        flash = { ok: true, text: `Saved to ${saved.file}` };
+        navigate(href('workflows', saved.name));
+      }
     } catch (err) {
       if (err instanceof ApiFailure && err.diagnostics.length) {
         store.showDiagnostics(err.diagnostics);
