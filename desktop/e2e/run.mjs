@@ -189,21 +189,22 @@ test('cancels a long run', async () => {
 
 test('the executions list filters by workflow and status, updates live and moves by keyboard', async () => {
   await page.goto(`${pilot.url}/#/executions`);
-  await page.locator('.vrow[data-execution]').first().waitFor();
-  const all = await page.locator('.vrow[data-execution]').count();
-  assert(all >= 4, `at least four executions listed, found ${all}`);
-  await page.selectOption('select:near(:text("Status"))', 'failed');
+  const stored = (await api('GET', '/api/v1/executions?limit=500')).items.length;
+  assert(stored >= 4, `at least four executions stored, found ${stored}`);
+  await page.waitForFunction((n) => document.querySelectorAll('.vrow[data-execution]').length === n, stored, { timeout: 10_000 });
+  await page.locator('select[name=status]').selectOption('failed');
   await page.waitForFunction(() => [...document.querySelectorAll('.vrow[data-execution] .badge')].every((b) => b.textContent === 'failed'));
-  await page.selectOption('select:near(:text("Status"))', '');
-  await page.selectOption('select:near(:text("Workflow"))', 'my-workflow');
+  await page.locator('select[name=status]').selectOption('');
+  await page.locator('select[name=workflow]').selectOption('my-workflow');
   await page.waitForFunction(() => [...document.querySelectorAll('.vrow[data-execution]')].every((row) => row.textContent.includes('my-workflow')));
   const before = await page.locator('.vrow[data-execution]').count();
   await api('POST', '/api/v1/workflows/my-workflow/run', {});
   await page.waitForFunction((n) => document.querySelectorAll('.vrow[data-execution]').length === n + 1, before, { timeout: 10_000 });
   await page.locator('.vrow[data-execution]').first().focus();
   await page.keyboard.press('ArrowDown');
-  const focused = await page.evaluate(() => document.activeElement?.getAttribute('data-index'));
-  assert(focused === '1', `arrow down moves to the second row (focused ${focused})`);
+  await page.waitForFunction(() => document.activeElement?.getAttribute('data-index') === '1', null, { timeout: 5000 });
+  await page.keyboard.press('End');
+  await page.waitForFunction((n) => document.activeElement?.getAttribute('data-index') === String(n), before, { timeout: 5000 });
   await shot('10-executions');
   await accessible('executions list');
 });

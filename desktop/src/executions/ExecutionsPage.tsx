@@ -33,7 +33,7 @@ export function ExecutionsPage({ query }: { query: URLSearchParams }) {
       <div className="filters" role="group" aria-label="Filters">
         <label>
           Workflow
-          <select value={filters.workflow} onChange={(e) => setFilter('workflow', e.target.value)}>
+          <select name="workflow" value={filters.workflow} onChange={(e) => setFilter('workflow', e.target.value)}>
             <option value="">All</option>
             {(workflows.data ?? []).filter((w) => w.name).map((w) => (
               <option key={w.name} value={w.name}>
@@ -44,7 +44,7 @@ export function ExecutionsPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Status
-          <select value={filters.status} onChange={(e) => setFilter('status', e.target.value)}>
+          <select name="status" value={filters.status} onChange={(e) => setFilter('status', e.target.value)}>
             <option value="">All</option>
             {STATUSES.map((status) => (
               <option key={status}>{status}</option>
@@ -53,7 +53,7 @@ export function ExecutionsPage({ query }: { query: URLSearchParams }) {
         </label>
         <label>
           Trigger
-          <select value={filters.trigger} onChange={(e) => setFilter('trigger', e.target.value)}>
+          <select name="trigger" value={filters.trigger} onChange={(e) => setFilter('trigger', e.target.value)}>
             <option value="">All</option>
             {TRIGGERS.map((trigger) => (
               <option key={trigger}>{trigger}</option>
