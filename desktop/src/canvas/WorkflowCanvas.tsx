@@ -188,7 +188,7 @@ function Canvas(props: CanvasProps) {
       >
         <Background />
         <Controls showInteractive={false} />
-        {!large && <MiniMap pannable zoomable ariaLabel="Overview of the workflow" />}
+        {!large && <MiniMap pannable zoomable nodeColor="#7a8fb8" maskColor="rgb(120 130 150 / 25%)" ariaLabel="Overview of the workflow" />}
       </ReactFlow>
       <div className="legend" aria-label="Edge kinds">
         <span>━ needs (editable)</span>
