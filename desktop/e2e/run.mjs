@@ -81,7 +81,9 @@ test('builds a three-step workflow on the canvas', async () => {
 });
 
 test('a type error shows on its node and in the YAML pane, and goes when fixed', async () => {
-  await page.locator('.node[data-node="log"]').click();
+  await page.locator('.react-flow__node[data-id="log"]').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#input-log-message').waitFor();
   await page.fill('#input-log-message', '${len(1)}');
   await waitForCheck();
   await page.locator('.node[data-node="log"].has-error').waitFor();
@@ -203,8 +205,12 @@ test('the executions list filters by workflow and status, updates live and moves
   await page.locator('.vrow[data-execution]').first().focus();
   await page.keyboard.press('ArrowDown');
   await page.waitForFunction(() => document.activeElement?.getAttribute('data-index') === '1', null, { timeout: 5000 });
+  const last = (await page.locator('.vrow[data-execution]').count()) - 1;
   await page.keyboard.press('End');
-  await page.waitForFunction((n) => document.activeElement?.getAttribute('data-index') === String(n), before, { timeout: 5000 });
+  await page.waitForFunction((n) => document.activeElement?.getAttribute('data-index') === String(n), last, { timeout: 5000 }).catch(async () => {
+    const at = await page.evaluate(() => document.activeElement?.outerHTML.slice(0, 120));
+    throw new Error(`End should focus row ${last}; focused: ${at}`);
+  });
   await shot('10-executions');
   await accessible('executions list');
 });

@@ -163,7 +163,17 @@ function Canvas(props: CanvasProps) {
 
   const large = (graph?.nodes.length ?? 0) > 80;
   return (
-    <div className="canvas" style={{ height: '100%' }} onDragOver={(e) => editable && e.preventDefault()} onDrop={onDrop}>
+    <div
+      className="canvas"
+      style={{ height: '100%' }}
+      onDragOver={(e) => editable && e.preventDefault()}
+      onDrop={onDrop}
+      onKeyDown={(event) => {
+        // Tab reaches each node; Enter opens the focused one in the inspector.
+        const focused = (event.target as HTMLElement).closest<HTMLElement>('.react-flow__node');
+        if (event.key === 'Enter' && focused?.dataset.id) props.onSelectNode?.(focused.dataset.id);
+      }}
+    >
       <ReactFlow
         nodes={nodes}
         edges={edges}

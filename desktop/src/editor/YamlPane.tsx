@@ -1,7 +1,8 @@
 import { autocompletion, type CompletionContext, type CompletionResult, completionKeymap } from '@codemirror/autocomplete';
 import { defaultKeymap, indentWithTab } from '@codemirror/commands';
 import { yaml } from '@codemirror/lang-yaml';
-import { defaultHighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { HighlightStyle, indentOnInput, syntaxHighlighting } from '@codemirror/language';
+import { tags } from '@lezer/highlight';
 import { type Diagnostic as LintDiagnostic, lintGutter, setDiagnostics } from '@codemirror/lint';
 import { highlightSelectionMatches, searchKeymap } from '@codemirror/search';
 import { EditorState, Prec } from '@codemirror/state';
@@ -67,6 +68,16 @@ function schemaProblems(text: string, validator: Validator | undefined): LintDia
   return [...problems.values()];
 }
 
+/** Colours from the theme's variables, so the light and dark themes both keep their contrast. */
+const highlight = HighlightStyle.define([
+  { tag: [tags.propertyName, tags.definition(tags.propertyName)], color: 'var(--node-action)' },
+  { tag: [tags.string, tags.special(tags.string)], color: 'var(--ok)' },
+  { tag: [tags.number, tags.bool, tags.null, tags.atom], color: 'var(--node-condition)' },
+  { tag: [tags.comment, tags.lineComment], color: 'var(--fg-muted)', fontStyle: 'italic' },
+  { tag: [tags.keyword, tags.meta, tags.labelName], color: 'var(--node-trigger)' },
+  { tag: [tags.punctuation, tags.separator], color: 'var(--fg-muted)' },
+]);
+
 export function YamlPane({ store, text, revision, diagnostics, model, schema }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | undefined>(undefined);
@@ -128,7 +139,7 @@ export function YamlPane({ store, text, revision, diagnostics, model, schema }: 
           indentOnInput(),
           highlightSelectionMatches(),
           yaml(),
-          syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
+          syntaxHighlighting(highlight),
           lintGutter(),
           autocompletion({ override: [complete], activateOnTyping: true }),
           undoKeys,
