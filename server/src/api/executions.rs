@@ -50,7 +50,7 @@ pub(crate) fn summary_json(summary: &executor::store::ExecutionSummary) -> Execu
 }
 
 /// Executions, newest first, a page at a time.
-#[utoipa::path(get, path = "/api/v1/executions", tag = "executions", params(ListQuery),
+#[utoipa::path(get, path = "/api/v1/executions", operation_id = "list_executions", tag = "executions", params(ListQuery),
     responses((status = 200, body = ExecutionPage), (status = 400, body = super::ErrorBody)))]
 pub async fn list(
     State(daemon): State<Arc<Daemon>>,
@@ -88,7 +88,7 @@ async fn load(daemon: &Daemon, id: &str) -> Result<ExecutionRecord, ApiError> {
 }
 
 /// One execution with its steps: each step's resolved input and output.
-#[utoipa::path(get, path = "/api/v1/executions/{id}", tag = "executions",
+#[utoipa::path(get, path = "/api/v1/executions/{id}", operation_id = "get_execution", tag = "executions",
     params(("id" = String, Path, description = "The execution id (or a unique start or end of it)")),
     responses((status = 200, body = ExecutionDetail), (status = 404, body = super::ErrorBody)))]
 pub async fn get(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<ExecutionDetail>, ApiError> {

@@ -37,6 +37,7 @@ fn api_routes() -> (axum::Router<Arc<Daemon>>, utoipa::openapi::OpenApi) {
         .routes(routes!(system::health))
         .routes(routes!(system::connectors))
         .routes(routes!(system::workflow_schema))
+        .routes(routes!(system::functions))
         .routes(routes!(system::credentials))
         .routes(routes!(system::scheduled))
         .routes(routes!(workflows::check))

@@ -1,7 +1,7 @@
 //! The daemon itself: health, the connector catalogue, the workflow JSON Schema, credential names, schedules.
 
 use super::error::ApiError;
-use super::types::{CredentialInfo, Health, ScheduledTrigger};
+use super::types::{CredentialInfo, FunctionInfo, Health, ScheduledTrigger};
 use crate::daemon::Daemon;
 use axum::Json;
 use axum::extract::State;
@@ -30,6 +30,12 @@ pub async fn health(State(daemon): State<Arc<Daemon>>) -> Json<Health> {
     responses((status = 200, description = "`actions`: the catalogue", body = Object)))]
 pub async fn connectors(State(daemon): State<Arc<Daemon>>) -> Result<Json<Json2>, ApiError> {
     serde_json::to_value(&*daemon.catalogue).map(Json).map_err(|err| ApiError::internal(err.to_string()))
+}
+
+/// The expression language's functions with their signatures, for the editor's completion.
+#[utoipa::path(get, path = "/api/v1/functions", tag = "system", responses((status = 200, body = Vec<FunctionInfo>)))]
+pub async fn functions() -> Json<Vec<FunctionInfo>> {
+    Json(expr_grammar::function_docs().into_iter().map(FunctionInfo::from).collect())
 }
 
 /// The JSON Schema of workflow files (with the installed custom connectors' actions), for editors.

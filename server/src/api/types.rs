@@ -95,6 +95,10 @@ pub struct WorkflowSource {
     pub source: String,
     /// The file name under `workflows/` to save it as; default `NAME.yaml`.
     pub file_name: Option<String>,
+    /// On save, `false` saves a new workflow disabled: its triggers never start until it is enabled (how
+    /// `scripts/start` puts the examples in place). Ignored by `check`, and for a workflow that already exists.
+    #[serde(default)]
+    pub enabled: Option<bool>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -264,6 +268,31 @@ pub struct ScheduledTrigger {
     pub workflow: String,
     pub trigger_id: String,
     pub next_fire: Option<String>,
+}
+
+/// A function of the expression language, for the editor's completion and help.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FunctionInfo {
+    pub name: String,
+    /// `general`, `strings`, `collections`, `conversion`, `dates` or `paths`.
+    pub group: String,
+    /// `len(value: string | list | object) -> int`; `?` marks optional parameters.
+    pub signature: String,
+    pub description: String,
+    /// An expression using the function.
+    pub example: String,
+}
+
+impl From<expr_grammar::FunctionDoc> for FunctionInfo {
+    fn from(doc: expr_grammar::FunctionDoc) -> FunctionInfo {
+        FunctionInfo {
+            name: doc.name,
+            group: doc.group,
+            signature: doc.signature,
+            description: doc.description,
+            example: doc.example,
+        }
+    }
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]

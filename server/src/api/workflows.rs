@@ -18,7 +18,7 @@ use executor::store::{ExecutionFilter, Store, rfc3339_micros};
 use std::sync::Arc;
 
 /// Every workflow: those that run, and files that define none (they do not compile, or were refused).
-#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", responses((status = 200, body = Vec<WorkflowSummary>)))]
+#[utoipa::path(get, path = "/api/v1/workflows", operation_id = "list_workflows", tag = "workflows", responses((status = 200, body = Vec<WorkflowSummary>)))]
 pub async fn list(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<WorkflowSummary>>, ApiError> {
     let mut found = Vec::new();
     for loaded in daemon.workflows() {
@@ -90,7 +90,7 @@ pub(crate) fn describe(plan: &TriggerPlan) -> String {
 }
 
 /// A workflow with its source (literal secrets masked) and diagnostics.
-#[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows",
+#[utoipa::path(get, path = "/api/v1/workflows/{name}", operation_id = "get_workflow", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
     responses((status = 200, body = WorkflowDetail), (status = 404, body = super::ErrorBody)))]
 pub async fn get(
@@ -151,6 +151,7 @@ pub(crate) fn mask(source: &str, secrets: &[String]) -> String {
 
 /// Creates or replaces a workflow from its text: written atomically to `workflows/` (the file that already
 /// defines its name, else `file_name` or `NAME.yaml`), refused with the diagnostics when it does not compile.
+/// A new workflow saved with `enabled: false` starts disabled.
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = WorkflowSource,
     responses((status = 200, body = SavedWorkflow), (status = 422, description = "Does not compile; `details.diagnostics`", body = super::ErrorBody),
               (status = 409, description = "Refused: another workflow has its webhook path", body = super::ErrorBody)))]
@@ -174,11 +175,16 @@ pub async fn save(
     let name = workflow.plan.workflow.name.clone();
     let folder = daemon.home.workflows();
     let existing = daemon.with_catalog(|catalog| catalog.file_of(&name).map(|file| file.path.clone()));
-    let path = match (existing, &request.file_name) {
+    let path = match (existing.clone(), &request.file_name) {
         (Some(path), _) => path,
         (None, Some(file_name)) => folder.join(valid_file_name(file_name)?),
         (None, None) => folder.join(format!("{}.yaml", safe_stem(&name))),
     };
+    if existing.is_none() && request.enabled == Some(false) {
+        // Recorded as disabled before the file exists, so neither this save nor the file watcher starts its triggers.
+        daemon.engine.register(&workflow).await?;
+        daemon.set_enabled(&name, false).await?;
+    }
     write_atomically(&path, &request.source)
         .map_err(|err| ApiError::internal(format!("cannot write {}: {err}", path.display())))?;
     daemon.reload_file(&path).await;
