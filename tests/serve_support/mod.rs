@@ -94,7 +94,8 @@ impl Home {
         std::thread::spawn(move || {
             let mut lines = BufReader::new(stdout).lines();
             let _ = sender.send(lines.next().and_then(Result::ok));
-            for _ in lines {}
+            let rest: Vec<String> = lines.map_while(Result::ok).collect();
+            let _ = sender.send(Some(rest.join("\n")));
         });
         let line = receiver.recv_timeout(PATIENCE).ok().flatten();
         let announced = line.as_deref().and_then(|line| serde_json::from_str::<Json>(line).ok());
@@ -107,8 +108,10 @@ impl Home {
             }
             _ => {
                 let status = wait_with_timeout(&mut child, PATIENCE);
+                let rest = receiver.recv_timeout(PATIENCE).ok().flatten().unwrap_or_default();
+                let stdout = format!("{}\n{rest}", line.unwrap_or_default());
                 let stderr = std::fs::read_to_string(&stderr_path).unwrap_or_default();
-                Err(ServeFailure { status, stdout: line.unwrap_or_default(), stderr })
+                Err(ServeFailure { status, stdout, stderr })
             }
         }
     }
