@@ -323,8 +323,8 @@ impl Daemon {
         }
     }
 
-    /// Takes over the executions whose owner is gone: a daemon whose lease ran out, or a `pilot run` whose
-    /// process died. Pending ones join the queue; running ones resume.
+    /// Takes over the executions whose owner is gone: an earlier daemon of this host (killed, crashed), a daemon
+    /// of another host whose lease ran out, or a `pilot run` whose process died. Pending ones join the queue; running ones resume.
     async fn take_over_orphans(&self) {
         let interrupted = match self.store.interrupted_executions().await {
             Ok(found) => found,
@@ -333,10 +333,16 @@ impl Daemon {
                 return;
             }
         };
+        // Another daemon of this host is gone, whatever its lease says: it held the home's lock while it ran, and
+        // this one holds it now. Only a daemon of another host (a shared home) is trusted until its lease ends.
+        let host = host_name();
         let live: Vec<String> = match self.store.instances().await {
             Ok(instances) => instances
                 .into_iter()
-                .filter(|instance| instance.lease_expires_at > self.clock.now() || instance.id == self.instance_id)
+                .filter(|instance| {
+                    instance.id == self.instance_id
+                        || (instance.host != host && instance.lease_expires_at > self.clock.now())
+                })
                 .map(|instance| instance.id)
                 .collect(),
             Err(_) => vec![self.instance_id.clone()],
