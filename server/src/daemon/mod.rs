@@ -67,6 +67,8 @@ pub struct Daemon {
     /// Cancelled when the drain time is over: executions still running are left to the next start.
     abandon: CancellationToken,
     triggers: Mutex<Option<scheduler::Triggers>>,
+    /// The slot each schedule task waits for, by trigger id (set once it has caught up; see [`Daemon::next_slots`]).
+    next_slots: Mutex<std::collections::HashMap<String, Timestamp>>,
     /// Whether each workflow is enabled, by name: the store's flags, read at start and kept here as they change.
     enabled: RwLock<std::collections::HashMap<String, bool>>,
     /// Each webhook trigger's `rate_limit`.
@@ -116,6 +118,7 @@ impl Daemon {
             stopping: CancellationToken::new(),
             abandon: CancellationToken::new(),
             triggers: Mutex::new(None),
+            next_slots: Mutex::default(),
             enabled: RwLock::default(),
             rate_limits: crate::webhooks::RateLimits::default(),
             _lock: lock,
@@ -144,7 +147,7 @@ impl Daemon {
     pub async fn shutdown(&self, drain: Duration) {
         self.stopping.cancel();
         if let Some(triggers) = self.triggers.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            triggers.stop();
+            triggers.stop(self);
         }
         if tokio::time::timeout(drain, self.queue.idle()).await.is_err() {
             tracing::warn!("drain time over: executions still running will be resumed at the next start");

@@ -49,6 +49,7 @@ impl Triggers {
             let keep = wanted.contains_key(id) && !task.is_finished();
             if !keep {
                 task.abort();
+                daemon.set_next_slot(id, None);
             }
             keep
         });
@@ -64,9 +65,10 @@ impl Triggers {
         }
     }
 
-    pub(super) fn stop(self) {
-        for task in self.tasks.into_values() {
+    pub(super) fn stop(self, daemon: &Daemon) {
+        for (id, task) in self.tasks {
             task.abort();
+            daemon.set_next_slot(&id, None);
         }
     }
 }
@@ -85,6 +87,7 @@ fn schedule_of(trigger: &LoadedTrigger) -> Option<(CronSchedule, CatchUpRule)> {
 
 async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger) {
     let Some((schedule, catch_up)) = schedule_of(&trigger) else { return };
+    daemon.set_next_slot(&trigger.id, None); // Not waiting until it has caught up.
     let now = daemon.clock.now();
     let last = match daemon.store.last_slot(&trigger.id).await {
         Ok(last) => last,
@@ -101,10 +104,12 @@ async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger:
     // Never before a slot already fired (a clock set back does not fire a slot twice; the store refuses it too).
     let mut cursor = Timestamp(now.0.max(last.map_or(i64::MIN, |last| last.0)));
     while let Some(slot) = schedule.next_after(cursor) {
+        daemon.set_next_slot(&trigger.id, Some(slot));
         sleep_until(&daemon, slot).await;
         fire(&daemon, &loaded, &trigger, slot, false).await;
         cursor = slot;
     }
+    daemon.set_next_slot(&trigger.id, None);
     tracing::info!("schedule {} has no time to come: it is done", trigger.id);
 }
 
@@ -234,9 +239,25 @@ fn expand_variables(text: &str) -> String {
 }
 
 impl Daemon {
-    /// Each enabled schedule trigger with its next fire time (the spec's `list_scheduled`).
+    /// The slot each running schedule task waits for, by trigger id. A task appears here once it has fired what it
+    /// had to catch up, so this also tells that it did (tests on a paused clock wait for it before moving time).
+    pub fn next_slots(&self) -> HashMap<String, Timestamp> {
+        self.next_slots.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_next_slot(&self, trigger_id: &str, slot: Option<Timestamp>) {
+        let mut slots = self.next_slots.lock().unwrap_or_else(|p| p.into_inner());
+        match slot {
+            Some(slot) => slots.insert(trigger_id.to_owned(), slot),
+            None => slots.remove(trigger_id),
+        };
+    }
+
+    /// Each enabled schedule trigger with its next fire time (the spec's `list_scheduled`): the slot its task
+    /// waits for, else the next one after now.
     pub fn scheduled(&self) -> Vec<(String, String, Option<Timestamp>)> {
         let now = self.clock.now();
+        let waiting = self.next_slots();
         let mut found = Vec::new();
         for loaded in self.workflows() {
             if !self.is_enabled_now(&loaded.name) {
@@ -244,7 +265,8 @@ impl Daemon {
             }
             for trigger in &loaded.triggers {
                 if let Some((schedule, _)) = schedule_of(trigger) {
-                    found.push((loaded.name.clone(), trigger.id.clone(), schedule.next_after(now)));
+                    let next = waiting.get(&trigger.id).copied().or_else(|| schedule.next_after(now));
+                    found.push((loaded.name.clone(), trigger.id.clone(), next));
                 }
             }
         }
