@@ -125,7 +125,13 @@ async fn sleep_until(daemon: &Daemon, at: Timestamp) {
     }
 }
 
-async fn fire(daemon: &Daemon, loaded: &Arc<LoadedWorkflow>, trigger: &LoadedTrigger, slot: Timestamp, late: bool) {
+async fn fire(
+    daemon: &Arc<Daemon>,
+    loaded: &Arc<LoadedWorkflow>,
+    trigger: &LoadedTrigger,
+    slot: Timestamp,
+    late: bool,
+) {
     let TriggerPlan::Schedule(plan) = &trigger.plan else { return };
     // The workflow as it is now: an edit that kept this trigger takes effect for its next slot.
     let current = daemon.workflow(&loaded.name).unwrap_or_else(|| Arc::clone(loaded));
