@@ -3,8 +3,9 @@
 //! change and go; [`Daemon::scheduled`] is `list_scheduled`). Webhooks need no task: the HTTP router serves them.
 //!
 //! A schedule task fires each slot through [`Daemon::accept`] with the slot, so (trigger, slot) is accepted once
-//! even across a crash. At its start it first runs the slots missed since the last one it fired, per the
-//! trigger's `catch_up` rule (see `crate::schedule`). Each run knows its slot as `trigger.scheduled_at`.
+//! even across a crash. Started with the daemon, it first runs the slots missed since the last one it fired, per
+//! the trigger's `catch_up` rule (see `crate::schedule`); started later (its workflow enabled again, or its file
+//! added back) it runs none of the slots it missed. Each run knows its slot as `trigger.scheduled_at`.
 
 use super::Daemon;
 use super::catalog::{LoadedTrigger, LoadedWorkflow};
@@ -26,14 +27,21 @@ pub(super) struct Triggers {
 }
 
 impl Triggers {
+    /// The triggers at the daemon's start: schedules first catch up what they missed while it was down.
     pub(super) fn start(daemon: &Arc<Daemon>) -> Triggers {
         let mut triggers = Triggers::default();
-        triggers.refresh(daemon);
+        triggers.start_and_stop(daemon, true);
         triggers
     }
 
-    /// Starts the tasks of triggers that appeared (or were enabled) and stops those that went away.
+    /// Starts the tasks of triggers that appeared (or were enabled) and stops those that went away. A schedule
+    /// started here catches up nothing: it missed its slots because it was disabled or not loaded, not because
+    /// the daemon was down.
     pub(super) fn refresh(&mut self, daemon: &Arc<Daemon>) {
+        self.start_and_stop(daemon, false);
+    }
+
+    fn start_and_stop(&mut self, daemon: &Arc<Daemon>, catch_up: bool) {
         let mut wanted: HashMap<String, (Arc<LoadedWorkflow>, LoadedTrigger)> = HashMap::new();
         for loaded in daemon.workflows() {
             if !daemon.is_enabled_now(&loaded.name) {
@@ -58,7 +66,7 @@ impl Triggers {
                 continue;
             }
             let task = match &trigger.plan {
-                TriggerPlan::Schedule(_) => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger)),
+                TriggerPlan::Schedule(_) => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger, catch_up)),
                 _ => tokio::spawn(run_file_watch(Arc::clone(daemon), loaded, trigger)),
             };
             self.tasks.insert(id, task);
@@ -85,7 +93,7 @@ fn schedule_of(trigger: &LoadedTrigger) -> Option<(CronSchedule, CatchUpRule)> {
     }
 }
 
-async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger) {
+async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger, catch_up_now: bool) {
     let Some((schedule, catch_up)) = schedule_of(&trigger) else { return };
     daemon.set_next_slot(&trigger.id, None); // Not waiting until it has caught up.
     let now = daemon.clock.now();
@@ -96,7 +104,7 @@ async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger:
             None
         }
     };
-    if let Some(last) = last {
+    if let Some(last) = last.filter(|_| catch_up_now) {
         for slot in missed_slots(&schedule, last, now, catch_up) {
             fire(&daemon, &loaded, &trigger, slot, true).await;
         }
