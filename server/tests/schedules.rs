@@ -16,6 +16,7 @@ use server::home::PilotHome;
 use server::settings::Settings;
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 /// A wall-clock time in a zone, as an instant (the earlier one when it happens twice).
@@ -48,7 +49,7 @@ async fn open(home: &Path, now: Timestamp) -> Arc<Daemon> {
     // The lease heartbeat is the daemon's only other timer; renewed every 8 h it does not crowd the virtual days.
     settings.daemon.lease_seconds = 24 * 3600;
     let clock = Arc::new(TokioClock::starting_at(now));
-    let daemon = Daemon::open(DaemonOptions { home: PilotHome::at(home), settings, clock }).await.unwrap();
+    let daemon = still(Daemon::open(DaemonOptions { home: PilotHome::at(home), settings, clock })).await.unwrap();
     daemon.start_triggers();
     daemon
 }
@@ -56,7 +57,7 @@ async fn open(home: &Path, now: Timestamp) -> Arc<Daemon> {
 /// Shuts the daemon down once nothing runs, and waits until its last reference is gone (its lock with it).
 async fn stop(daemon: Arc<Daemon>) {
     settle(&daemon, "nothing to run", |runs| runs.iter().all(|run| run.status.is_finished())).await;
-    daemon.shutdown(Duration::from_secs(60)).await;
+    still(daemon.shutdown(Duration::from_secs(60))).await;
     let patience = std::time::Instant::now();
     while Arc::strong_count(&daemon) > 1 {
         assert!(patience.elapsed() < PATIENCE, "the daemon's tasks still hold it after shutdown");
@@ -70,6 +71,24 @@ const PATIENCE: Duration = Duration::from_secs(60);
 /// Lets a little real time pass without moving the paused clock (a running blocking task keeps it still).
 async fn real_pause() {
     tokio::task::spawn_blocking(|| std::thread::sleep(Duration::from_millis(5))).await.unwrap();
+}
+
+/// Awaits `work` with the paused clock held still. Tokio moves paused time on its own to the next timer when
+/// every task waits, as they do while the store's writer thread commits; not while a blocking task runs.
+async fn still<T>(work: impl std::future::Future<Output = T>) -> T {
+    let done = Arc::new(AtomicBool::new(false));
+    let holding = {
+        let done = Arc::clone(&done);
+        tokio::task::spawn_blocking(move || {
+            while !done.load(Ordering::Acquire) {
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    };
+    let output = work.await;
+    done.store(true, Ordering::Release);
+    holding.await.unwrap();
+    output
 }
 
 /// Moves the paused clock forward until the daemon's clock reads `target`; due timers fire.
@@ -275,6 +294,28 @@ async fn a_time_in_the_autumn_fold_runs_once() {
         slots_of(&runs, "nightly", berlin),
         ["2026-10-25 02:30:00 CEST", "2026-10-26 02:30:00 CET"],
         "once in the night 02:30 happens twice, at its first pass"
+    );
+    stop(daemon).await;
+}
+
+#[tokio::test(start_paused = true)]
+async fn enabling_a_workflow_again_does_not_catch_up_the_slots_it_missed_while_disabled() {
+    let home = tempfile::tempdir().unwrap();
+    write_workflow(home.path(), "hourly", "0 * * * *", "UTC", "    catch_up: all\n");
+    let hourly = ["hourly"];
+    let daemon = open(home.path(), at("UTC", "2026-01-01 00:30:00")).await;
+    waits_for(&daemon, &hourly, "UTC", "2026-01-01 01:00:00").await;
+    advance_past(&daemon, "UTC", "2026-01-01 01:00:00").await;
+    waits_for(&daemon, &hourly, "UTC", "2026-01-01 02:00:00").await;
+
+    still(daemon.set_enabled("hourly", false)).await.unwrap();
+    advance_to(&daemon, at("UTC", "2026-01-01 05:10:00")).await;
+    still(daemon.set_enabled("hourly", true)).await.unwrap();
+    let runs = waits_for(&daemon, &hourly, "UTC", "2026-01-01 06:00:00").await;
+    assert_eq!(
+        slots_of(&runs, "hourly", "UTC"),
+        new_years_day(&["01:00:00 UTC"]),
+        "catch-up is for times the daemon was down, not for times the workflow was disabled"
     );
     stop(daemon).await;
 }
