@@ -1,17 +1,17 @@
-//! Durability of `pilot serve`: killed with SIGKILL while one execution runs and others wait in the queue, then
-//! started again. Every accepted execution completes, no finished step runs twice (each step appends a line to a
-//! file: its effect is counted), and no schedule slot fires twice.
+//! Durability of `pilot serve`: stopped (killed with SIGKILL, or by SIGTERM with a drain time that runs out)
+//! while one execution runs and others wait in the queue, then started again. Every accepted execution completes,
+//! no finished step runs twice (each step appends a line to a file: its effect is counted), and no schedule slot
+//! fires twice.
 
 mod serve_support;
 
 use serde_json::json;
-use serve_support::{Home, lines_of};
+use serve_support::{Daemon, Home, lines_of};
+use std::path::Path;
 
-#[test]
-fn after_sigkill_a_restart_completes_every_accepted_execution_and_repeats_no_finished_step() {
-    let home = Home::new();
-    let work = home.work_dir();
-    let (effects, gate) = (work.join("effects"), work.join("gate"));
+/// Workflow `batch`, one execution at a time: each appends `N one` to `effects`, waits for `gate`, appends
+/// `N three`.
+fn write_batch(home: &Home, effects: &Path, gate: &Path) {
     home.write_workflow(
         "batch.yaml",
         &format!(
@@ -47,13 +47,10 @@ steps:
             gate = gate.display()
         ),
     );
-    home.write_workflow(
-        "ticker.yaml",
-        "name: ticker\ntriggers:\n  - type: schedule\n    cron: \"* * * * * *\"\n    timezone: UTC\n\
-         steps:\n  - id: tick\n    action: log\n    input:\n      message: tick\n",
-    );
-    let daemon = home.serve();
-    let names = ["a", "b", "c", "d"];
+}
+
+/// Starts `batch` once per name; returns the ids once the first waits at its gate and the others in the queue.
+fn start_batch(daemon: &Daemon, names: &[&str]) -> Vec<String> {
     let ids: Vec<String> = names.iter().map(|n| daemon.trigger("/hooks/batch", &json!({ "n": n }))).collect();
     daemon.wait_for_execution(&ids[0], "to wait at its gate", |execution| {
         execution["steps"].as_array().unwrap().iter().any(|step| step["id"] == "gate" && step["status"] == "running")
@@ -61,6 +58,23 @@ steps:
     for waiting in &ids[1..] {
         assert_eq!(daemon.execution(waiting)["status"], "pending", "limit 1: the others wait");
     }
+    ids
+}
+
+#[test]
+fn after_sigkill_a_restart_completes_every_accepted_execution_and_repeats_no_finished_step() {
+    let home = Home::new();
+    let work = home.work_dir();
+    let (effects, gate) = (work.join("effects"), work.join("gate"));
+    write_batch(&home, &effects, &gate);
+    home.write_workflow(
+        "ticker.yaml",
+        "name: ticker\ntriggers:\n  - type: schedule\n    cron: \"* * * * * *\"\n    timezone: UTC\n\
+         steps:\n  - id: tick\n    action: log\n    input:\n      message: tick\n",
+    );
+    let daemon = home.serve();
+    let names = ["a", "b", "c", "d"];
+    let ids = start_batch(&daemon, &names);
     daemon.wait_until("a few ticks", || (home.schedule_slots("ticker").len() >= 2).then_some(()));
     daemon.kill();
     assert_eq!(lines_of(&effects), ["a one"], "what happened before the kill");
@@ -86,4 +100,29 @@ steps:
     let mut unique = slots.clone();
     unique.dedup();
     assert_eq!(unique, slots, "no (trigger, slot) twice across the kill and the restart");
+}
+
+#[test]
+fn executions_left_at_a_clean_stop_run_at_the_next_start() {
+    let home = Home::new();
+    let work = home.work_dir();
+    let (effects, gate) = (work.join("effects"), work.join("gate"));
+    write_batch(&home, &effects, &gate);
+    let daemon = home.serve_with(&["--addr", "127.0.0.1:0", "--drain", "200ms"], &[]);
+    let ids = start_batch(&daemon, &["a", "b", "c"]);
+
+    // The drain time runs out with `a` at its gate: it is left running, `b` and `c` pending.
+    assert_eq!(daemon.stop().code(), Some(0), "a clean stop, even with work left");
+    assert_eq!(lines_of(&effects), ["a one"]);
+    let status = |id: &str| -> String {
+        home.store().query_row("SELECT status FROM executions WHERE id = ?1", [id], |row| row.get(0)).unwrap()
+    };
+    assert_eq!([status(&ids[0]), status(&ids[1]), status(&ids[2])], ["running", "pending", "pending"]);
+
+    std::fs::write(&gate, "").unwrap();
+    let daemon = home.serve();
+    for id in &ids {
+        assert_eq!(daemon.wait_finished(id)["status"], "success");
+    }
+    assert_eq!(lines_of(&effects), ["a one", "a three", "b one", "b three", "c one", "c three"]);
 }
