@@ -186,6 +186,23 @@ fn an_invalid_edit_keeps_the_old_version_running_and_its_diagnostic_is_served() 
 }
 
 #[test]
+fn removing_a_workflow_file_while_serving_stops_its_triggers() {
+    let home = Home::new();
+    let file = home.write_workflow("ticker.yaml", TICKER);
+    let daemon = home.serve();
+    daemon.wait_until("a tick", || (!home.schedule_slots("ticker").is_empty()).then_some(()));
+
+    std::fs::remove_file(file).unwrap();
+    daemon
+        .wait_until("the workflow to be gone", || (daemon.get("/api/v1/workflows/ticker").status == 404).then_some(()));
+    assert_eq!(daemon.post_json("/hooks/ticker", &json!({})).status, 404, "its webhook is gone");
+    let ticks = home.schedule_slots("ticker").len();
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(home.schedule_slots("ticker").len(), ticks, "its schedule stopped");
+    assert!(daemon.get("/api/v1/scheduled").json().as_array().unwrap().is_empty());
+}
+
+#[test]
 fn a_disabled_workflows_webhook_answers_409_and_its_schedule_does_not_fire() {
     let home = Home::new();
     home.write_workflow("ticker.yaml", TICKER);

@@ -119,6 +119,7 @@ fn a_bad_stale_or_missing_hmac_signature_gets_401_and_leaves_no_execution() {
     let refused = [
         ("signed with another secret", signed("not-the-secret", now, body)),
         ("signed an hour ago", signed(HOOK_SECRET, now - 3600, body)),
+        ("signed an hour from now", signed(HOOK_SECRET, now + 3600, body)),
         ("signature of another body", signed(HOOK_SECRET, now, r#"{"n": 2}"#).body(body)),
         ("no signature", Request::new("POST", "/hooks/signed").header("X-Pilot-Timestamp", now.to_string()).body(body)),
         ("no timestamp", {
