@@ -229,9 +229,8 @@ impl Daemon {
     }
 
     /// Waits until `found` answers something; fails the test with `what` after [`PATIENCE`].
-    pub fn wait_until<T>(&self, what: &str, mut found: impl FnMut() -> Option<T>) -> T {
-        wait_until(what, || found())
-            .unwrap_or_else(|| panic!("{what}: never happened; daemon said:\n{}", self.stderr()))
+    pub fn wait_until<T>(&self, what: &str, found: impl FnMut() -> Option<T>) -> T {
+        poll(found).unwrap_or_else(|| panic!("{what}: never happened; daemon said:\n{}", self.stderr()))
     }
 
     /// POSTs a JSON body to a webhook path and expects it accepted (202); returns the execution id.
@@ -286,7 +285,7 @@ fn wait_with_timeout(child: &mut Child, timeout: Duration) -> ExitStatus {
 }
 
 /// Polls `found` every 50 ms until it answers something, for at most [`PATIENCE`].
-pub fn wait_until<T>(_what: &str, mut found: impl FnMut() -> Option<T>) -> Option<T> {
+fn poll<T>(mut found: impl FnMut() -> Option<T>) -> Option<T> {
     let started = Instant::now();
     loop {
         if let Some(value) = found() {
