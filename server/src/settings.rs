@@ -82,7 +82,9 @@ pub struct DaemonSettings {
     /// Origins (`scheme://host:port`) whose pages may call the API from a browser (CORS). Default: none (the UI
     /// served by the daemon itself needs none).
     pub allowed_origins: Vec<String>,
-    /// Seconds a daemon's claim on its executions lasts without renewal; it renews at a third of that. Default 30.
+    /// Seconds a daemon's claim on its executions lasts without renewal; it renews at a third of that. It matters
+    /// for a home shared by daemons of several hosts: a daemon of the same host that stopped is taken over at the
+    /// next start whatever its lease. Default 30.
     pub lease_seconds: u64,
 }
 

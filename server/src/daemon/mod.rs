@@ -67,6 +67,8 @@ pub struct Daemon {
     /// Cancelled when the drain time is over: executions still running are left to the next start.
     abandon: CancellationToken,
     triggers: Mutex<Option<scheduler::Triggers>>,
+    /// The slot each schedule task waits for, by trigger id (set once it has caught up; see [`Daemon::next_slots`]).
+    next_slots: Mutex<std::collections::HashMap<String, Timestamp>>,
     /// Whether each workflow is enabled, by name: the store's flags, read at start and kept here as they change.
     enabled: RwLock<std::collections::HashMap<String, bool>>,
     /// Each webhook trigger's `rate_limit`.
@@ -117,6 +119,7 @@ impl Daemon {
             stopping: CancellationToken::new(),
             abandon: CancellationToken::new(),
             triggers: Mutex::new(None),
+            next_slots: Mutex::default(),
             enabled: RwLock::default(),
             rate_limits: crate::webhooks::RateLimits::default(),
             _lock: lock,
@@ -145,7 +148,7 @@ impl Daemon {
     pub async fn shutdown(&self, drain: Duration) {
         self.stopping.cancel();
         if let Some(triggers) = self.triggers.lock().unwrap_or_else(|p| p.into_inner()).take() {
-            triggers.stop();
+            triggers.stop(self);
         }
         if tokio::time::timeout(drain, self.queue.idle()).await.is_err() {
             tracing::warn!("drain time over: executions still running will be resumed at the next start");
@@ -319,8 +322,8 @@ impl Daemon {
         }
     }
 
-    /// Takes over the executions whose owner is gone: a daemon whose lease ran out, or a `pilot run` whose
-    /// process died. Pending ones join the queue; running ones resume.
+    /// Takes over the executions whose owner is gone: an earlier daemon of this host (killed, crashed), a daemon
+    /// of another host whose lease ran out, or a `pilot run` whose process died. Pending ones join the queue; running ones resume.
     async fn take_over_orphans(&self) {
         let interrupted = match self.store.interrupted_executions().await {
             Ok(found) => found,
@@ -329,10 +332,16 @@ impl Daemon {
                 return;
             }
         };
+        // Another daemon of this host is gone, whatever its lease says: it held the home's lock while it ran, and
+        // this one holds it now. Only a daemon of another host (a shared home) is trusted until its lease ends.
+        let host = host_name();
         let live: Vec<String> = match self.store.instances().await {
             Ok(instances) => instances
                 .into_iter()
-                .filter(|instance| instance.lease_expires_at > self.clock.now() || instance.id == self.instance_id)
+                .filter(|instance| {
+                    instance.id == self.instance_id
+                        || (instance.host != host && instance.lease_expires_at > self.clock.now())
+                })
                 .map(|instance| instance.id)
                 .collect(),
             Err(_) => vec![self.instance_id.clone()],

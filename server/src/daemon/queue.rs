@@ -178,7 +178,18 @@ impl Queue {
 impl Daemon {
     /// Accepts a trigger: checks the inputs, applies the workflow's concurrency policy and records a pending
     /// execution (committed before this returns). The queue runner starts it.
-    pub async fn accept(&self, request: AcceptRequest) -> Result<Accepted, AcceptError> {
+    ///
+    /// It runs in a task of its own: a caller dropped midway (a schedule's task aborted by a disable or an edit, a
+    /// webhook handler whose client hung up) must not stop it between the commit of the pending row and its
+    /// place in the queue, which would leave a pending execution that nothing runs.
+    pub async fn accept(self: &Arc<Self>, request: AcceptRequest) -> Result<Accepted, AcceptError> {
+        let daemon = Arc::clone(self);
+        tokio::spawn(async move { daemon.accept_whole(request).await }).await.unwrap_or_else(|err| {
+            Err(AcceptError::Store(StoreError::Invalid { reason: format!("accepting the trigger failed: {err}") }))
+        })
+    }
+
+    async fn accept_whole(&self, request: AcceptRequest) -> Result<Accepted, AcceptError> {
         if self.is_stopping() {
             return Err(AcceptError::Stopping);
         }

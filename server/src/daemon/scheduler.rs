@@ -3,8 +3,9 @@
 //! change and go; [`Daemon::scheduled`] is `list_scheduled`). Webhooks need no task: the HTTP router serves them.
 //!
 //! A schedule task fires each slot through [`Daemon::accept`] with the slot, so (trigger, slot) is accepted once
-//! even across a crash. At its start it first runs the slots missed since the last one it fired, per the
-//! trigger's `catch_up` rule (see `crate::schedule`). Each run knows its slot as `trigger.scheduled_at`.
+//! even across a crash. Started with the daemon, it first runs the slots missed since the last one it fired, per
+//! the trigger's `catch_up` rule (see `crate::schedule`); started later (its workflow enabled again, or its file
+//! added back) it runs none of the slots it missed. Each run knows its slot as `trigger.scheduled_at`.
 
 use super::Daemon;
 use super::catalog::{LoadedTrigger, LoadedWorkflow};
@@ -26,14 +27,21 @@ pub(super) struct Triggers {
 }
 
 impl Triggers {
+    /// The triggers at the daemon's start: schedules first catch up what they missed while it was down.
     pub(super) fn start(daemon: &Arc<Daemon>) -> Triggers {
         let mut triggers = Triggers::default();
-        triggers.refresh(daemon);
+        triggers.start_and_stop(daemon, true);
         triggers
     }
 
-    /// Starts the tasks of triggers that appeared (or were enabled) and stops those that went away.
+    /// Starts the tasks of triggers that appeared (or were enabled) and stops those that went away. A schedule
+    /// started here catches up nothing: it missed its slots because it was disabled or not loaded, not because
+    /// the daemon was down.
     pub(super) fn refresh(&mut self, daemon: &Arc<Daemon>) {
+        self.start_and_stop(daemon, false);
+    }
+
+    fn start_and_stop(&mut self, daemon: &Arc<Daemon>, catch_up: bool) {
         let mut wanted: HashMap<String, (Arc<LoadedWorkflow>, LoadedTrigger)> = HashMap::new();
         for loaded in daemon.workflows() {
             if !daemon.is_enabled_now(&loaded.name) {
@@ -49,6 +57,7 @@ impl Triggers {
             let keep = wanted.contains_key(id) && !task.is_finished();
             if !keep {
                 task.abort();
+                daemon.set_next_slot(id, None);
             }
             keep
         });
@@ -57,16 +66,17 @@ impl Triggers {
                 continue;
             }
             let task = match &trigger.plan {
-                TriggerPlan::Schedule(_) => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger)),
+                TriggerPlan::Schedule(_) => tokio::spawn(run_schedule(Arc::clone(daemon), loaded, trigger, catch_up)),
                 _ => tokio::spawn(run_file_watch(Arc::clone(daemon), loaded, trigger)),
             };
             self.tasks.insert(id, task);
         }
     }
 
-    pub(super) fn stop(self) {
-        for task in self.tasks.into_values() {
+    pub(super) fn stop(self, daemon: &Daemon) {
+        for (id, task) in self.tasks {
             task.abort();
+            daemon.set_next_slot(&id, None);
         }
     }
 }
@@ -83,8 +93,9 @@ fn schedule_of(trigger: &LoadedTrigger) -> Option<(CronSchedule, CatchUpRule)> {
     }
 }
 
-async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger) {
+async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger: LoadedTrigger, catch_up_now: bool) {
     let Some((schedule, catch_up)) = schedule_of(&trigger) else { return };
+    daemon.set_next_slot(&trigger.id, None); // Not waiting until it has caught up.
     let now = daemon.clock.now();
     let last = match daemon.store.last_slot(&trigger.id).await {
         Ok(last) => last,
@@ -93,7 +104,7 @@ async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger:
             None
         }
     };
-    if let Some(last) = last {
+    if let Some(last) = last.filter(|_| catch_up_now) {
         for slot in missed_slots(&schedule, last, now, catch_up) {
             fire(&daemon, &loaded, &trigger, slot, true).await;
         }
@@ -101,10 +112,12 @@ async fn run_schedule(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigger:
     // Never before a slot already fired (a clock set back does not fire a slot twice; the store refuses it too).
     let mut cursor = Timestamp(now.0.max(last.map_or(i64::MIN, |last| last.0)));
     while let Some(slot) = schedule.next_after(cursor) {
+        daemon.set_next_slot(&trigger.id, Some(slot));
         sleep_until(&daemon, slot).await;
         fire(&daemon, &loaded, &trigger, slot, false).await;
         cursor = slot;
     }
+    daemon.set_next_slot(&trigger.id, None);
     tracing::info!("schedule {} has no time to come: it is done", trigger.id);
 }
 
@@ -120,7 +133,13 @@ async fn sleep_until(daemon: &Daemon, at: Timestamp) {
     }
 }
 
-async fn fire(daemon: &Daemon, loaded: &Arc<LoadedWorkflow>, trigger: &LoadedTrigger, slot: Timestamp, late: bool) {
+async fn fire(
+    daemon: &Arc<Daemon>,
+    loaded: &Arc<LoadedWorkflow>,
+    trigger: &LoadedTrigger,
+    slot: Timestamp,
+    late: bool,
+) {
     let TriggerPlan::Schedule(plan) = &trigger.plan else { return };
     // The workflow as it is now: an edit that kept this trigger takes effect for its next slot.
     let current = daemon.workflow(&loaded.name).unwrap_or_else(|| Arc::clone(loaded));
@@ -234,9 +253,25 @@ fn expand_variables(text: &str) -> String {
 }
 
 impl Daemon {
-    /// Each enabled schedule trigger with its next fire time (the spec's `list_scheduled`).
+    /// The slot each running schedule task waits for, by trigger id. A task appears here once it has fired what it
+    /// had to catch up, so this also tells that it did (tests on a paused clock wait for it before moving time).
+    pub fn next_slots(&self) -> HashMap<String, Timestamp> {
+        self.next_slots.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
+    fn set_next_slot(&self, trigger_id: &str, slot: Option<Timestamp>) {
+        let mut slots = self.next_slots.lock().unwrap_or_else(|p| p.into_inner());
+        match slot {
+            Some(slot) => slots.insert(trigger_id.to_owned(), slot),
+            None => slots.remove(trigger_id),
+        };
+    }
+
+    /// Each enabled schedule trigger with its next fire time (the spec's `list_scheduled`): the slot its task
+    /// waits for, else the next one after now.
     pub fn scheduled(&self) -> Vec<(String, String, Option<Timestamp>)> {
         let now = self.clock.now();
+        let waiting = self.next_slots();
         let mut found = Vec::new();
         for loaded in self.workflows() {
             if !self.is_enabled_now(&loaded.name) {
@@ -244,7 +279,8 @@ impl Daemon {
             }
             for trigger in &loaded.triggers {
                 if let Some((schedule, _)) = schedule_of(trigger) {
-                    found.push((loaded.name.clone(), trigger.id.clone(), schedule.next_after(now)));
+                    let next = waiting.get(&trigger.id).copied().or_else(|| schedule.next_after(now));
+                    found.push((loaded.name.clone(), trigger.id.clone(), next));
                 }
             }
         }
