@@ -19,6 +19,7 @@ use std::sync::Arc;
 const MAX_PAGE: usize = 500;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this workflow's executions (its name).
     workflow: Option<String>,
@@ -50,8 +51,9 @@ pub(super) fn summary_json(summary: &executor::store::ExecutionSummary) -> Execu
 }
 
 /// Executions, newest first, a page at a time.
-#[utoipa::path(get, path = "/api/v1/executions", tag = "executions", params(ListQuery),
-    responses((status = 200, body = ExecutionPage), (status = 400, body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/executions", tag = "executions", operation_id = "list_executions", params(ListQuery),
+    responses((status = 200, description = "A page of executions", body = ExecutionPage),
+              (status = 400, description = "A filter or `limit` that is not one", body = super::ErrorBody)))]
 pub async fn list(
     State(daemon): State<Arc<Daemon>>,
     Query(query): Query<ListQuery>,
@@ -88,9 +90,10 @@ async fn load(daemon: &Daemon, id: &str) -> Result<ExecutionRecord, ApiError> {
 }
 
 /// One execution with its steps: each step's resolved input and output.
-#[utoipa::path(get, path = "/api/v1/executions/{id}", tag = "executions",
+#[utoipa::path(get, path = "/api/v1/executions/{id}", tag = "executions", operation_id = "get_execution",
     params(("id" = String, Path, description = "The execution id (or a unique start or end of it)")),
-    responses((status = 200, body = ExecutionDetail), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "The execution and its steps", body = ExecutionDetail),
+              (status = 404, description = "No such execution", body = super::ErrorBody)))]
 pub async fn get(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<ExecutionDetail>, ApiError> {
     let record = load(&daemon, &id).await?;
     Ok(Json(detail(record)))
@@ -131,8 +134,10 @@ fn detail(record: ExecutionRecord) -> ExecutionDetail {
 /// Cancels a running or queued execution.
 #[utoipa::path(post, path = "/api/v1/executions/{id}/cancel", tag = "executions",
     params(("id" = String, Path, description = "The execution id")),
-    responses((status = 200, body = CancelResult), (status = 404, body = super::ErrorBody),
-              (status = 409, description = "Already finished", body = super::ErrorBody)))]
+    responses((status = 200, description = "Cancelled, or asked to stop", body = CancelResult),
+              (status = 404, description = "No such execution", body = super::ErrorBody),
+              (status = 409, description = "Already finished, or recorded running but run by no live process \
+                (`pilot resume` takes it over)", body = super::ErrorBody)))]
 pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<CancelResult>, ApiError> {
     let record = load(&daemon, &id).await?;
     let status = daemon.cancel(&record.id).await?;
@@ -143,9 +148,11 @@ pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -
 /// with the version that ran or the workflow as it is now. Its trigger data stays the original's.
 #[utoipa::path(post, path = "/api/v1/executions/{id}/retry", tag = "executions", request_body = RetryRequest,
     params(("id" = String, Path, description = "The execution id")),
-    responses((status = 202, body = RunAccepted), (status = 404, body = super::ErrorBody),
-              (status = 409, description = "Not finished yet", body = super::ErrorBody),
-              (status = 422, description = "Unknown step, or nothing to retry", body = super::ErrorBody)))]
+    responses((status = 202, description = "The retry started", body = RunAccepted),
+              (status = 404, description = "No such execution", body = super::ErrorBody),
+              (status = 409, description = "Not finished yet, or the version to run cannot run now (not loaded, no \
+                longer compiles, needs a credential that is not stored)", body = super::ErrorBody),
+              (status = 422, description = "Unknown step, nothing to retry, or a body that does not fit RetryRequest", body = super::ErrorBody)))]
 pub async fn retry(
     State(daemon): State<Arc<Daemon>>,
     Path(id): Path<String>,
@@ -173,6 +180,7 @@ pub async fn retry(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Skip the first lines (the `next_offset` of the previous page).
     offset: Option<usize>,
@@ -183,7 +191,9 @@ pub struct LogQuery {
 /// The execution's log, a page of lines at a time. To follow it live, read `/api/v1/events?execution_id=ID`
 /// (its `log` events), or ask again from `next_offset` until `finished`.
 #[utoipa::path(get, path = "/api/v1/executions/{id}/logs", tag = "executions", params(("id" = String, Path, description = "The execution id"), LogQuery),
-    responses((status = 200, body = LogPage), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "A page of log lines", body = LogPage),
+              (status = 400, description = "An `offset` or `limit` that is not a number", body = super::ErrorBody),
+              (status = 404, description = "No such execution", body = super::ErrorBody)))]
 pub async fn logs(
     State(daemon): State<Arc<Daemon>>,
     Path(id): Path<String>,

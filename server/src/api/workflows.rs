@@ -18,7 +18,7 @@ use executor::store::{ExecutionFilter, Store, rfc3339_micros};
 use std::sync::Arc;
 
 /// Every workflow: those that run, and files that define none (they do not compile, or were refused).
-#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", responses((status = 200, body = Vec<WorkflowSummary>)))]
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", operation_id = "list_workflows", responses((status = 200, description = "Every workflow file", body = Vec<WorkflowSummary>)))]
 pub async fn list(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<WorkflowSummary>>, ApiError> {
     let mut found = Vec::new();
     for loaded in daemon.workflows() {
@@ -90,9 +90,10 @@ fn describe(plan: &TriggerPlan) -> String {
 }
 
 /// A workflow with its source (literal secrets masked) and diagnostics.
-#[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows",
+#[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows", operation_id = "get_workflow",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 200, body = WorkflowDetail), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "The workflow", body = WorkflowDetail),
+              (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn get(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -152,7 +153,9 @@ fn mask(source: &str, secrets: &[String]) -> String {
 /// Creates or replaces a workflow from its text: written atomically to `workflows/` (the file that already
 /// defines its name, else `file_name` or `NAME.yaml`), refused with the diagnostics when it does not compile.
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = WorkflowSource,
-    responses((status = 200, body = SavedWorkflow), (status = 422, description = "Does not compile; `details.diagnostics`", body = super::ErrorBody),
+    responses((status = 200, description = "Saved", body = SavedWorkflow),
+              (status = 400, description = "A `file_name` that is not a plain NAME.yaml, .yml or .json, or a body \
+                that is not JSON", body = super::ErrorBody), (status = 422, description = "Does not compile (`details.diagnostics`), or a body that does not fit WorkflowSource", body = super::ErrorBody),
               (status = 409, description = "Refused: another workflow has its webhook path", body = super::ErrorBody)))]
 pub async fn save(
     State(daemon): State<Arc<Daemon>>,
@@ -222,7 +225,7 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 /// Deletes the workflow's file: its triggers stop.
 #[utoipa::path(delete, path = "/api/v1/workflows/{name}", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = super::ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn delete(State(daemon): State<Arc<Daemon>>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     let Some(path) = daemon.with_catalog(|catalog| catalog.file_of(&name).map(|file| file.path.clone())) else {
         return Err(ApiError::not_found(format!("no workflow named `{name}`")));
@@ -236,7 +239,8 @@ pub async fn delete(State(daemon): State<Arc<Daemon>>, Path(name): Path<String>)
 /// Enables a workflow: its triggers start, runs by name are accepted.
 #[utoipa::path(post, path = "/api/v1/workflows/{name}/enable", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 200, body = WorkflowSummary), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "Enabled", body = WorkflowSummary),
+              (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn enable(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -247,7 +251,8 @@ pub async fn enable(
 /// Disables a workflow: its triggers stop (webhooks answer 409), runs by name are refused.
 #[utoipa::path(post, path = "/api/v1/workflows/{name}/disable", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 200, body = WorkflowSummary), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "Disabled", body = WorkflowSummary),
+              (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn disable(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -266,8 +271,10 @@ async fn set_enabled(daemon: Arc<Daemon>, name: String, enabled: bool) -> Result
 /// Runs a workflow now (a manual trigger), with typed inputs checked as `pilot run` checks them.
 #[utoipa::path(post, path = "/api/v1/workflows/{name}/run", tag = "workflows", request_body = RunRequest,
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 202, body = RunAccepted), (status = 404, body = super::ErrorBody),
-              (status = 409, description = "Disabled", body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 202, description = "Accepted: recorded pending, it starts when there is room", body = RunAccepted),
+              (status = 404, description = "No such workflow", body = super::ErrorBody),
+              (status = 409, description = "Disabled", body = super::ErrorBody),
+              (status = 422, description = "Inputs that do not fit the workflow's `inputs:`, or a body that does not fit RunRequest", body = super::ErrorBody)))]
 pub async fn run(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -291,7 +298,7 @@ pub async fn run(
 /// Checks a workflow's text: its diagnostics and its graph for the editor (as far as it can be read even with
 /// errors). Nothing is saved.
 #[utoipa::path(post, path = "/api/v1/check", tag = "workflows", request_body = WorkflowSource,
-    responses((status = 200, body = CheckResult)))]
+    responses((status = 200, description = "Its diagnostics and graph", body = CheckResult)))]
 pub async fn check(State(daemon): State<Arc<Daemon>>, Json(request): Json<WorkflowSource>) -> Json<CheckResult> {
     let file = request.file_name.clone().unwrap_or_else(|| "workflow.yaml".to_owned());
     let (_, diagnostics) = compiler::compile(&request.source, &file, &daemon.catalogue);
