@@ -24,13 +24,40 @@ pub struct ListQuery {
     /// Only this workflow's executions (its name).
     workflow: Option<String>,
     /// Only executions with this status.
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<StatusName>,
     /// Only those started by this kind of trigger: manual, schedule, webhook, file_watch.
     trigger: Option<String>,
     /// The `next_cursor` of the previous page.
     after: Option<String>,
-    /// At most this many (default 50, at most 500).
-    limit: Option<usize>,
+    /// At most this many (default 50; 0 is read as 1, more than 500 as 500).
+    #[param(format = "uint32", maximum = 4294967295_u32)]
+    limit: Option<u32>,
+}
+
+/// An execution status, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl StatusName {
+    fn status(self) -> Status {
+        match self {
+            StatusName::Pending => Status::Pending,
+            StatusName::Running => Status::Running,
+            StatusName::Success => Status::Success,
+            StatusName::Failed => Status::Failed,
+            StatusName::Skipped => Status::Skipped,
+            StatusName::Cancelled => Status::Cancelled,
+        }
+    }
 }
 
 fn micros_between(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<i64> {
@@ -53,23 +80,15 @@ pub(super) fn summary_json(summary: &executor::store::ExecutionSummary) -> Execu
 /// Executions, newest first, a page at a time.
 #[utoipa::path(get, path = "/api/v1/executions", tag = "executions", operation_id = "list_executions", params(ListQuery),
     responses((status = 200, description = "A page of executions", body = ExecutionPage),
-              (status = 400, description = "A filter or `limit` that is not one", body = super::ErrorBody)))]
+              (status = 400, description = "A `status` or `limit` that is not one", body = super::ErrorBody)))]
 pub async fn list(
     State(daemon): State<Arc<Daemon>>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ExecutionPage>, ApiError> {
-    let status = match &query.status {
-        Some(text) => Some(Status::parse(text).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "`{text}` is no status: pending, running, success, failed, skipped, cancelled"
-            ))
-        })?),
-        None => None,
-    };
-    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let limit = usize::try_from(query.limit.unwrap_or(50)).unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let filter = ExecutionFilter {
         workflow_name: query.workflow,
-        status,
+        status: query.status.map(StatusName::status),
         trigger_type: query.trigger,
         after: query.after,
         // One more than asked tells whether there is a next page.
@@ -146,7 +165,7 @@ pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -
 
 /// Runs a finished execution again as a new one: from its failed steps, from the start, or from a chosen step,
 /// with the version that ran or the workflow as it is now. Its trigger data stays the original's.
-#[utoipa::path(post, path = "/api/v1/executions/{id}/retry", tag = "executions", request_body = RetryRequest,
+#[utoipa::path(post, path = "/api/v1/executions/{id}/retry", tag = "executions", request_body = Option<RetryRequest>,
     params(("id" = String, Path, description = "The execution id")),
     responses((status = 202, description = "The retry started", body = RunAccepted),
               (status = 404, description = "No such execution", body = super::ErrorBody),
@@ -156,9 +175,10 @@ pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -
 pub async fn retry(
     State(daemon): State<Arc<Daemon>>,
     Path(id): Path<String>,
-    body: Option<Json<RetryRequest>>,
+    // No body, or `null`: the defaults.
+    body: Option<Json<Option<RetryRequest>>>,
 ) -> Result<(StatusCode, Json<RunAccepted>), ApiError> {
-    let request = body.map(|Json(body)| body).unwrap_or_default();
+    let request = body.and_then(|Json(body)| body).unwrap_or_default();
     let record = load(&daemon, &id).await?;
     let rerun = match (request.from, request.step) {
         (RetryFrom::Failed, _) => Rerun::Failed,
@@ -183,9 +203,11 @@ pub async fn retry(
 #[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Skip the first lines (the `next_offset` of the previous page).
-    offset: Option<usize>,
-    /// At most this many lines (default 1000).
-    limit: Option<usize>,
+    #[param(format = "uint32", maximum = 4294967295_u32)]
+    offset: Option<u32>,
+    /// At most this many lines (default 1000; 0 is read as 1, more than 10000 as 10000).
+    #[param(format = "uint32", maximum = 4294967295_u32)]
+    limit: Option<u32>,
 }
 
 /// The execution's log, a page of lines at a time. To follow it live, read `/api/v1/events?execution_id=ID`
@@ -201,8 +223,8 @@ pub async fn logs(
 ) -> Result<Json<LogPage>, ApiError> {
     let record = load(&daemon, &id).await?;
     let text = daemon.store.read_log(&record.id).await?.unwrap_or_default();
-    let offset = query.offset.unwrap_or(0);
-    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let offset = usize::try_from(query.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+    let limit = usize::try_from(query.limit.unwrap_or(1000)).unwrap_or(10_000).clamp(1, 10_000);
     let lines: Vec<LogEntry> = text.lines().skip(offset).take(limit).map(parse_log_line).collect();
     Ok(Json(LogPage { next_offset: offset + lines.len(), lines, finished: record.status.is_finished() }))
 }

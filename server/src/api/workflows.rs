@@ -154,8 +154,8 @@ fn mask(source: &str, secrets: &[String]) -> String {
 /// defines its name, else `file_name` or `NAME.yaml`), refused with the diagnostics when it does not compile.
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = WorkflowSource,
     responses((status = 200, description = "Saved", body = SavedWorkflow),
-              (status = 400, description = "A `file_name` that is not a plain NAME.yaml, .yml or .json, or a body \
-                that is not JSON", body = super::ErrorBody), (status = 422, description = "Does not compile (`details.diagnostics`), or a body that does not fit WorkflowSource", body = super::ErrorBody),
+              (status = 422, description = "Does not compile (`details.diagnostics`), a `file_name` that is not a \
+                plain NAME.yaml, .yml or .json, or a body that does not fit WorkflowSource", body = super::ErrorBody),
               (status = 409, description = "Refused: another workflow has its webhook path", body = super::ErrorBody)))]
 pub async fn save(
     State(daemon): State<Arc<Daemon>>,
@@ -199,7 +199,8 @@ fn valid_file_name(name: &str) -> Result<&str, ApiError> {
     if plain && crate::daemon::catalog::is_workflow_file(std::path::Path::new(name)) {
         Ok(name)
     } else {
-        Err(ApiError::bad_request(format!("`{name}` is not a workflow file name: a plain NAME.yaml, .yml or .json")))
+        let message = format!("`{name}` is not a workflow file name: a plain NAME.yaml, .yml or .json");
+        Err(ApiError::unprocessable("invalid_file_name", message))
     }
 }
 
@@ -269,7 +270,7 @@ async fn set_enabled(daemon: Arc<Daemon>, name: String, enabled: bool) -> Result
 }
 
 /// Runs a workflow now (a manual trigger), with typed inputs checked as `pilot run` checks them.
-#[utoipa::path(post, path = "/api/v1/workflows/{name}/run", tag = "workflows", request_body = RunRequest,
+#[utoipa::path(post, path = "/api/v1/workflows/{name}/run", tag = "workflows", request_body = Option<RunRequest>,
     params(("name" = String, Path, description = "The workflow's `name:`")),
     responses((status = 202, description = "Accepted: recorded pending, it starts when there is room", body = RunAccepted),
               (status = 404, description = "No such workflow", body = super::ErrorBody),
@@ -278,7 +279,8 @@ async fn set_enabled(daemon: Arc<Daemon>, name: String, enabled: bool) -> Result
 pub async fn run(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
-    body: Option<Json<RunRequest>>,
+    // No body, or `null`: no inputs.
+    body: Option<Json<Option<RunRequest>>>,
 ) -> Result<(StatusCode, Json<RunAccepted>), ApiError> {
     let Some(loaded) = daemon.workflow(&name) else {
         return Err(ApiError::not_found(format!("no workflow named `{name}`")));
@@ -287,7 +289,7 @@ pub async fn run(
         workflow: loaded,
         trigger_id: None,
         trigger: serde_json::json!({ "type": "manual" }),
-        inputs: body.map(|Json(body)| body.inputs).unwrap_or_default(),
+        inputs: body.and_then(|Json(body)| body).map(|body| body.inputs).unwrap_or_default(),
         slot: None,
         idempotency_key: None,
     };
