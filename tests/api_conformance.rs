@@ -215,7 +215,8 @@ fn workflow_operations(api: &mut Conformance) {
     let clash = json!({ "source": HOOK.replace("name: hook", "name: hook2"), "file_name": "zz-hook2.yaml" });
     api.expect(save, Request::new("POST", "/api/v1/workflows").json(&clash), 409);
     let bad_file = json!({ "source": HELLO.replace("name: hello", "name: other"), "file_name": "../escape.yaml" });
-    api.expect(save, Request::new("POST", "/api/v1/workflows").json(&bad_file), 400);
+    let refused = api.expect(save, Request::new("POST", "/api/v1/workflows").json(&bad_file), 422).json();
+    assert_eq!(refused["error"]["code"], "invalid_file_name");
 
     let disable = ("POST", "/api/v1/workflows/{name}/disable");
     let enable = ("POST", "/api/v1/workflows/{name}/enable");
