@@ -43,6 +43,12 @@ impl Serve {
         self.terminate()
     }
 
+    /// SIGKILL: no drain, no flush; what the daemon acknowledged must already be on disk.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     fn terminate(&mut self) -> std::process::ExitStatus {
         if let Ok(Some(status)) = self.child.try_wait() {
             return status;
