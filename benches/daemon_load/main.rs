@@ -6,6 +6,8 @@
 //!   only given once its pending row is committed), resident memory over time, answer latency, and request to
 //!   first step start (`execution_steps.started_at` against the time the request was sent).
 //! - `flood`: 10x a webhook's `rate_limit` (100/s) for 10 s: the excess answered 429, memory bounded.
+//! - `sustained`: webhook requests at 2,000/s for 20 s: whether the daemon keeps up (every request accepted,
+//!   request to first step start stays short, the last execution ends soon after the last request).
 //! - `throughput`: 32 connections sending back to back for 10 s: accepted executions per second, and the rate at
 //!   which they are run to their end.
 //! - `schedule`: a schedule firing every second for 10 s: when each execution was accepted (`started_at`)
@@ -83,9 +85,10 @@ fn main() {
     let scale = Scale { full: args.iter().any(|arg| arg == "--bench") };
     let filters: Vec<&str> = args.iter().filter(|arg| !arg.starts_with('-')).map(String::as_str).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    let scenarios: [(&str, fn(Scale) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>); 5] = [
+    let scenarios: [(&str, fn(Scale) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>); 6] = [
         ("steady", |scale| Box::pin(steady(scale))),
         ("flood", |scale| Box::pin(flood(scale))),
+        ("sustained", |scale| Box::pin(sustained(scale))),
         ("throughput", |scale| Box::pin(throughput(scale))),
         ("schedule", |scale| Box::pin(schedule(scale))),
         ("idle", |scale| Box::pin(idle(scale))),
@@ -323,6 +326,24 @@ fn check_recorded(sent: &[Sent], recorded: &Recorded) {
         })
         .collect();
     describe_latencies("request sent to first step start", first_steps);
+    describe_worst_by_second(accepted.iter().filter_map(|request| {
+        let (_, _, _, first_step) = recorded.get(request.execution_id.as_deref()?)?;
+        Some((request.sent_at, first_step.as_ref()? - request.sent_at))
+    }));
+}
+
+/// The worst request-to-first-step delay of each second of the run, to tell a steady cost from a stall.
+fn describe_worst_by_second(delays: impl Iterator<Item = (i64, i64)>) {
+    let delays: Vec<(i64, i64)> = delays.collect();
+    let Some(begin) = delays.iter().map(|(sent, _)| *sent).min() else { return };
+    let mut worst: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for (sent, delay) in delays {
+        let second = (sent - begin) / 1_000_000;
+        let slot = worst.entry(second).or_default();
+        *slot = (*slot).max(delay);
+    }
+    let listed: Vec<String> = worst.values().map(|micros| format!("{:.1}", *micros as f64 / 1000.0)).collect();
+    println!("   worst first-step delay of each second (ms): {}", listed.join(" "));
 }
 
 async fn steady(scale: Scale) {
@@ -359,20 +380,35 @@ async fn flood(scale: Scale) {
     check_recorded(&sent, &recorded(home.path(), "limited"));
 }
 
-async fn throughput(scale: Scale) {
+async fn sustained(scale: Scale) {
     let home = home_with(&[("load.yaml".into(), LOAD.into())]);
     let daemon = start(home.path());
-    let length = scale.seconds(10.0, 0.2);
-    println!("   32 connections sending back to back for {length:?}");
+    let (rate, length) = (2000.0, scale.seconds(20.0, 0.2));
+    println!("   {rate} webhook requests/s for {length:?}, 32 connections");
     let begin = wall_micros();
-    let (sent, memory) = with_memory_samples(daemon.pid(), closed_loop(daemon.addr, "/hooks/load", length, 32)).await;
+    let work = open_loop(daemon.addr, "/hooks/load", rate, length, 32);
+    let (sent, memory) = with_memory_samples(daemon.pid(), work).await;
     let counts = describe_statuses(&sent);
+    assert_eq!(counts.get(&None).copied().unwrap_or(0), 0, "every request is answered");
+    describe_latencies("answer (from when due)", sent.iter().map(|request| request.latency).collect());
+    let last_sent = sent.iter().map(|request| request.sent_at).max().unwrap_or(begin);
+    let (open, last_end) = wait_for_quiet(home.path()).await;
     let accepted = counts.get(&Some(202)).copied().unwrap_or(0);
-    println!("   accepted per second: {:.0}", accepted as f64 / length.as_secs_f64());
-    describe_latencies("answer", sent.iter().map(|request| request.latency).collect());
-    // Until the queue is empty: each accepted execution run to its end.
+    let ran_for = Duration::from_micros(u64::try_from(last_end.unwrap_or(begin) - begin).unwrap_or(0));
+    println!(
+        "   the last execution ended {:.0} ms after the last request ({open} still open): {:.0} executions/s end to end",
+        (last_end.unwrap_or(last_sent) - last_sent) as f64 / 1000.0,
+        accepted as f64 / ran_for.as_secs_f64().max(f64::EPSILON)
+    );
+    describe_memory(&memory);
+    assert!(daemon.stop().success(), "the daemon stops cleanly");
+    check_recorded(&sent, &recorded(home.path(), "load"));
+}
+
+/// Waits (up to two minutes) until no execution is pending or running; how many still are, and the last end.
+async fn wait_for_quiet(home: &Path) -> (i64, Option<i64>) {
     let waited = Instant::now();
-    let store = open_store(home.path());
+    let store = open_store(home);
     let open: i64 = loop {
         let open: i64 = store
             .query_row("SELECT COUNT(*) FROM executions WHERE status IN ('pending', 'running')", [], |row| row.get(0))
@@ -387,6 +423,22 @@ async fn throughput(scale: Scale) {
         .optional()
         .expect("read the last end")
         .flatten();
+    (open, last_end)
+}
+
+async fn throughput(scale: Scale) {
+    let home = home_with(&[("load.yaml".into(), LOAD.into())]);
+    let daemon = start(home.path());
+    let length = scale.seconds(10.0, 0.2);
+    println!("   32 connections sending back to back for {length:?}");
+    let begin = wall_micros();
+    let (sent, memory) = with_memory_samples(daemon.pid(), closed_loop(daemon.addr, "/hooks/load", length, 32)).await;
+    let counts = describe_statuses(&sent);
+    let accepted = counts.get(&Some(202)).copied().unwrap_or(0);
+    println!("   accepted per second: {:.0}", accepted as f64 / length.as_secs_f64());
+    describe_latencies("answer", sent.iter().map(|request| request.latency).collect());
+    // Until the queue is empty: each accepted execution run to its end.
+    let (open, last_end) = wait_for_quiet(home.path()).await;
     let ran_for = Duration::from_micros(u64::try_from(last_end.unwrap_or(begin) - begin).unwrap_or(0));
     println!(
         "   all {accepted} ran to their end {:.2} s after the first request ({} still open): {:.0} executions/s end to end",
@@ -446,11 +498,13 @@ async fn idle(scale: Scale) {
     let pid = daemon.pid();
     tokio::time::sleep(scale.seconds(5.0, 0.5)).await; // Let start-up settle.
     let length = scale.seconds(20.0, 1.0);
-    let (ticks, switches) = (process::cpu_ticks(pid), process::context_switches(pid));
+    let (ticks, before) = (process::cpu_ticks(pid), process::context_switches(pid));
     let ((), memory) = with_memory_samples(pid, tokio::time::sleep(length)).await;
     let ticks = process::cpu_ticks(pid) - ticks;
-    let switches = process::context_switches(pid) - switches;
+    let switches = process::switches_between(&before, &process::context_switches(pid));
     println!("   {count} workflows, idle for {length:?}, {} threads", process::threads(pid));
+    let by_thread = process::switches_by_thread_name(pid, &before);
+    println!("   wake-ups by thread: {by_thread}");
     describe_memory(&memory);
     println!(
         "   CPU: {ticks} ticks ({:.0} ms) in {:?}; wake-ups (context switches, all threads): {switches} ({:.2}/s)",

@@ -1,5 +1,6 @@
 //! What a process costs, from /proc: resident memory, CPU time, context switches of all its threads.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
 
 /// Resident memory in KiB (`VmRSS`).
@@ -25,17 +26,38 @@ pub fn ticks_per_second() -> u64 {
     u64::try_from(ticks).unwrap_or(100)
 }
 
-/// Context switches (voluntary and not) of every thread of the process: each is a wake-up.
-pub fn context_switches(pid: u32) -> u64 {
-    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return 0 };
+/// Context switches (voluntary and not) of each thread of the process, by thread id: each is a wake-up.
+pub fn context_switches(pid: u32) -> HashMap<String, u64> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else { return HashMap::new() };
     tasks
         .flatten()
         .map(|task| {
             let status = task.path().join("status");
-            status_field(status.clone(), "voluntary_ctxt_switches:")
-                + status_field(status, "nonvoluntary_ctxt_switches:")
+            let switches = status_field(status.clone(), "voluntary_ctxt_switches:")
+                + status_field(status, "nonvoluntary_ctxt_switches:");
+            (task.file_name().to_string_lossy().into_owned(), switches)
         })
-        .sum()
+        .collect()
+}
+
+/// Context switches between two readings, over the threads alive at the second (a thread started in between
+/// counts from zero).
+pub fn switches_between(before: &HashMap<String, u64>, after: &HashMap<String, u64>) -> u64 {
+    after.iter().map(|(thread, count)| count.saturating_sub(before.get(thread).copied().unwrap_or(0))).sum()
+}
+
+/// `NAME: COUNT` of each thread that switched since `before`.
+pub fn switches_by_thread_name(pid: u32, before: &HashMap<String, u64>) -> String {
+    let after = context_switches(pid);
+    let mut listed: Vec<String> = after
+        .iter()
+        .map(|(thread, count)| {
+            let name = std::fs::read_to_string(format!("/proc/{pid}/task/{thread}/comm")).unwrap_or_default();
+            format!("{} {}", name.trim(), count.saturating_sub(before.get(thread).copied().unwrap_or(0)))
+        })
+        .collect();
+    listed.sort();
+    listed.join(", ")
 }
 
 /// Threads of the process.
