@@ -85,20 +85,21 @@ fn main() {
     let scale = Scale { full: args.iter().any(|arg| arg == "--bench") };
     let filters: Vec<&str> = args.iter().filter(|arg| !arg.starts_with('-')).map(String::as_str).collect();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
-    let scenarios: [(&str, fn(Scale) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()>>>); 6] = [
-        ("steady", |scale| Box::pin(steady(scale))),
-        ("flood", |scale| Box::pin(flood(scale))),
-        ("sustained", |scale| Box::pin(sustained(scale))),
-        ("throughput", |scale| Box::pin(throughput(scale))),
-        ("schedule", |scale| Box::pin(schedule(scale))),
-        ("idle", |scale| Box::pin(idle(scale))),
-    ];
     let program = Path::new(env!("CARGO_BIN_EXE_pilot"));
     println!("daemon_load: {} (load average before: {})", program.display(), process::load_average());
-    for (name, scenario) in scenarios {
+    for name in ["steady", "flood", "sustained", "throughput", "schedule", "idle"] {
         if filters.is_empty() || filters.iter().any(|filter| name.contains(filter)) {
             println!("\n== {name}");
-            runtime.block_on(scenario(scale));
+            runtime.block_on(async {
+                match name {
+                    "steady" => steady(scale).await,
+                    "flood" => flood(scale).await,
+                    "sustained" => sustained(scale).await,
+                    "throughput" => throughput(scale).await,
+                    "schedule" => schedule(scale).await,
+                    _ => idle(scale).await,
+                }
+            });
             println!("   load average after: {}", process::load_average());
         }
     }
