@@ -559,8 +559,9 @@ export interface components {
             /** Format: int64 */
             duration_ms?: number | null;
             /** @description The resolved input (a list of per-item inputs for a loop), secrets masked. */
-            input?: Record<string, never> | null;
-            output?: Record<string, never> | null;
+            input?: unknown;
+            /** @description The step's result: any JSON value (`null` for a step that returns nothing). */
+            output?: unknown;
             error?: string | null;
         };
         TriggerSummary: {
@@ -625,12 +626,49 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Its diagnostics and graph */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["CheckResult"];
+                };
+            };
+            /** @description A body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A body without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description A JSON body that does not fit the request's schema */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -653,6 +691,15 @@ export interface operations {
                     "application/json": Record<string, never>;
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     credentials: {
@@ -664,6 +711,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Names and providers */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -672,19 +720,28 @@ export interface operations {
                     "application/json": components["schemas"]["CredentialInfo"][];
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     stream: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Only the events of this execution. */
+                execution_id?: string;
+            };
             header?: {
                 /** @description Resume after this event id */
                 "Last-Event-ID"?: string | null;
             };
-            path: {
-                /** @description Only the events of this execution. */
-                execution_id: string | null;
-            };
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
@@ -698,28 +755,47 @@ export interface operations {
                     "text/event-stream": components["schemas"]["Event"];
                 };
             };
+            /** @description A query parameter that does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     list_executions: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Only this workflow's executions (its name). */
-                workflow: string | null;
+                workflow?: string;
                 /** @description Only executions with this status. */
-                status: string | null;
+                status?: "pending" | "running" | "success" | "failed" | "skipped" | "cancelled";
                 /** @description Only those started by this kind of trigger: manual, schedule, webhook, file_watch. */
-                trigger: string | null;
+                trigger?: string;
                 /** @description The `next_cursor` of the previous page. */
-                after: string | null;
-                /** @description At most this many (default 50, at most 500). */
-                limit: number | null;
+                after?: string;
+                /** @description At most this many (default 50; 0 is read as 1, more than 500 as 500). */
+                limit?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description A page of executions */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -728,7 +804,17 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionPage"];
                 };
             };
+            /** @description A `status` or `limit` that is not one */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -750,6 +836,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The execution and its steps */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -758,6 +845,16 @@ export interface operations {
                     "application/json": components["schemas"]["ExecutionDetail"];
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such execution */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -780,6 +877,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Cancelled, or asked to stop */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -788,6 +886,16 @@ export interface operations {
                     "application/json": components["schemas"]["CancelResult"];
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such execution */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -796,7 +904,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Already finished */
+            /** @description Already finished, or recorded running but run by no live process (`pilot resume` takes it over) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -809,20 +917,22 @@ export interface operations {
     };
     logs: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Skip the first lines (the `next_offset` of the previous page). */
+                offset?: number;
+                /** @description At most this many lines (default 1000; 0 is read as 1, more than 10000 as 10000). */
+                limit?: number;
+            };
             header?: never;
             path: {
                 /** @description The execution id */
                 id: string;
-                /** @description Skip the first lines (the `next_offset` of the previous page). */
-                offset: number | null;
-                /** @description At most this many lines (default 1000). */
-                limit: number | null;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description A page of log lines */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -831,6 +941,25 @@ export interface operations {
                     "application/json": components["schemas"]["LogPage"];
                 };
             };
+            /** @description An `offset` or `limit` that is not a number */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such execution */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -851,12 +980,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RetryRequest"];
+                "application/json": components["schemas"]["RetryRequest"] | null;
             };
         };
         responses: {
+            /** @description The retry started */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -865,6 +995,25 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
+            /** @description A body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such execution */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -873,7 +1022,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Not finished yet */
+            /** @description Not finished yet, or the version to run cannot run now (not loaded, no longer compiles, needs a credential that is not stored) */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -882,7 +1031,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Unknown step, or nothing to retry */
+            /** @description A body without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Unknown step, nothing to retry, or a body that does not fit RetryRequest */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -902,12 +1060,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Every function expressions may call, with its signature */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["FunctionInfo"][];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -921,12 +1089,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The daemon runs */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Health"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -940,12 +1118,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The enabled schedules */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ScheduledTrigger"][];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -959,12 +1147,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description A JSON Schema (draft 2020-12) */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": Record<string, never>;
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -978,12 +1176,22 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Every workflow file */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["WorkflowSummary"][];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1001,12 +1209,31 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Saved */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["SavedWorkflow"];
+                };
+            };
+            /** @description A body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description Refused: another workflow has its webhook path */
@@ -1018,7 +1245,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description Does not compile; `details.diagnostics` */
+            /** @description A body without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Does not compile (`details.diagnostics`), a `file_name` that is not a plain NAME.yaml, .yml or .json, or a body that does not fit WorkflowSource */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1041,6 +1277,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description The workflow */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1049,6 +1286,16 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowDetail"];
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such workflow */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1078,6 +1325,16 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such workflow */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1100,6 +1357,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Disabled */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1108,6 +1366,16 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowSummary"];
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such workflow */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1130,6 +1398,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Enabled */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1138,6 +1407,16 @@ export interface operations {
                     "application/json": components["schemas"]["WorkflowSummary"];
                 };
             };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such workflow */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1158,12 +1437,13 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
-                "application/json": components["schemas"]["RunRequest"];
+                "application/json": components["schemas"]["RunRequest"] | null;
             };
         };
         responses: {
+            /** @description Accepted: recorded pending, it starts when there is room */
             202: {
                 headers: {
                     [name: string]: unknown;
@@ -1172,6 +1452,25 @@ export interface operations {
                     "application/json": components["schemas"]["RunAccepted"];
                 };
             };
+            /** @description A body that is not JSON */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description The API token is missing or wrong (once `pilot token create` made one) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description No such workflow */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1189,6 +1488,16 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description A body without `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Inputs that do not fit the workflow's `inputs:`, or a body that does not fit RunRequest */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -467,6 +467,9 @@ impl Store for MemoryStore {
             return Ok(Vec::new());
         }
         let state = self.state();
+        if limit > 0 && state.executions.contains_key(part) {
+            return Ok(vec![part.to_owned()]);
+        }
         let matches = |id: &&String| id.starts_with(part) || id.ends_with(part);
         let mut ids: Vec<String> = state.executions.keys().filter(matches).cloned().collect();
         ids.sort();

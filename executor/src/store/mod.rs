@@ -214,7 +214,7 @@ pub trait Store: Send + Sync {
     /// Executions still pending or running: after a crash, the ones to resume or fail. Oldest first.
     async fn interrupted_executions(&self) -> Result<Vec<ExecutionSummary>, StoreError>;
 
-    /// Ids starting or ending with `part`, at most `limit`, sorted.
+    /// Ids starting or ending with `part`, at most `limit`, sorted; only `part` itself when it is a whole id.
     async fn execution_ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError>;
 
     /// The execution's log text, `None` if nothing was logged for it.

@@ -14,6 +14,7 @@ use std::sync::Arc;
 use tokio::sync::broadcast::error::RecvError;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct EventsQuery {
     /// Only the events of this execution.
     execution_id: Option<String>,

@@ -19,17 +19,45 @@ use std::sync::Arc;
 const MAX_PAGE: usize = 500;
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListQuery {
     /// Only this workflow's executions (its name).
     workflow: Option<String>,
     /// Only executions with this status.
-    status: Option<String>,
+    #[param(inline)]
+    status: Option<StatusName>,
     /// Only those started by this kind of trigger: manual, schedule, webhook, file_watch.
     trigger: Option<String>,
     /// The `next_cursor` of the previous page.
     after: Option<String>,
-    /// At most this many (default 50, at most 500).
-    limit: Option<usize>,
+    /// At most this many (default 50; 0 is read as 1, more than 500 as 500).
+    #[param(format = "uint32", maximum = 4294967295_u32)]
+    limit: Option<u32>,
+}
+
+/// An execution status, as a filter.
+#[derive(Debug, Clone, Copy, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum StatusName {
+    Pending,
+    Running,
+    Success,
+    Failed,
+    Skipped,
+    Cancelled,
+}
+
+impl StatusName {
+    fn status(self) -> Status {
+        match self {
+            StatusName::Pending => Status::Pending,
+            StatusName::Running => Status::Running,
+            StatusName::Success => Status::Success,
+            StatusName::Failed => Status::Failed,
+            StatusName::Skipped => Status::Skipped,
+            StatusName::Cancelled => Status::Cancelled,
+        }
+    }
 }
 
 fn micros_between(start: Option<Timestamp>, end: Option<Timestamp>) -> Option<i64> {
@@ -50,24 +78,17 @@ pub(crate) fn summary_json(summary: &executor::store::ExecutionSummary) -> Execu
 }
 
 /// Executions, newest first, a page at a time.
-#[utoipa::path(get, path = "/api/v1/executions", operation_id = "list_executions", tag = "executions", params(ListQuery),
-    responses((status = 200, body = ExecutionPage), (status = 400, body = super::ErrorBody)))]
+#[utoipa::path(get, path = "/api/v1/executions", tag = "executions", operation_id = "list_executions", params(ListQuery),
+    responses((status = 200, description = "A page of executions", body = ExecutionPage),
+              (status = 400, description = "A `status` or `limit` that is not one", body = super::ErrorBody)))]
 pub async fn list(
     State(daemon): State<Arc<Daemon>>,
     Query(query): Query<ListQuery>,
 ) -> Result<Json<ExecutionPage>, ApiError> {
-    let status = match &query.status {
-        Some(text) => Some(Status::parse(text).ok_or_else(|| {
-            ApiError::bad_request(format!(
-                "`{text}` is no status: pending, running, success, failed, skipped, cancelled"
-            ))
-        })?),
-        None => None,
-    };
-    let limit = query.limit.unwrap_or(50).clamp(1, MAX_PAGE);
+    let limit = usize::try_from(query.limit.unwrap_or(50)).unwrap_or(MAX_PAGE).clamp(1, MAX_PAGE);
     let filter = ExecutionFilter {
         workflow_name: query.workflow,
-        status,
+        status: query.status.map(StatusName::status),
         trigger_type: query.trigger,
         after: query.after,
         // One more than asked tells whether there is a next page.
@@ -88,9 +109,10 @@ async fn load(daemon: &Daemon, id: &str) -> Result<ExecutionRecord, ApiError> {
 }
 
 /// One execution with its steps: each step's resolved input and output.
-#[utoipa::path(get, path = "/api/v1/executions/{id}", operation_id = "get_execution", tag = "executions",
+#[utoipa::path(get, path = "/api/v1/executions/{id}", tag = "executions", operation_id = "get_execution",
     params(("id" = String, Path, description = "The execution id (or a unique start or end of it)")),
-    responses((status = 200, body = ExecutionDetail), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "The execution and its steps", body = ExecutionDetail),
+              (status = 404, description = "No such execution", body = super::ErrorBody)))]
 pub async fn get(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<ExecutionDetail>, ApiError> {
     let record = load(&daemon, &id).await?;
     Ok(Json(detail(record)))
@@ -131,8 +153,10 @@ fn detail(record: ExecutionRecord) -> ExecutionDetail {
 /// Cancels a running or queued execution.
 #[utoipa::path(post, path = "/api/v1/executions/{id}/cancel", tag = "executions",
     params(("id" = String, Path, description = "The execution id")),
-    responses((status = 200, body = CancelResult), (status = 404, body = super::ErrorBody),
-              (status = 409, description = "Already finished", body = super::ErrorBody)))]
+    responses((status = 200, description = "Cancelled, or asked to stop", body = CancelResult),
+              (status = 404, description = "No such execution", body = super::ErrorBody),
+              (status = 409, description = "Already finished, or recorded running but run by no live process \
+                (`pilot resume` takes it over)", body = super::ErrorBody)))]
 pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -> Result<Json<CancelResult>, ApiError> {
     let record = load(&daemon, &id).await?;
     let status = daemon.cancel(&record.id).await?;
@@ -141,17 +165,20 @@ pub async fn cancel(State(daemon): State<Arc<Daemon>>, Path(id): Path<String>) -
 
 /// Runs a finished execution again as a new one: from its failed steps, from the start, or from a chosen step,
 /// with the version that ran or the workflow as it is now. Its trigger data stays the original's.
-#[utoipa::path(post, path = "/api/v1/executions/{id}/retry", tag = "executions", request_body = RetryRequest,
+#[utoipa::path(post, path = "/api/v1/executions/{id}/retry", tag = "executions", request_body = Option<RetryRequest>,
     params(("id" = String, Path, description = "The execution id")),
-    responses((status = 202, body = RunAccepted), (status = 404, body = super::ErrorBody),
-              (status = 409, description = "Not finished yet", body = super::ErrorBody),
-              (status = 422, description = "Unknown step, or nothing to retry", body = super::ErrorBody)))]
+    responses((status = 202, description = "The retry started", body = RunAccepted),
+              (status = 404, description = "No such execution", body = super::ErrorBody),
+              (status = 409, description = "Not finished yet, or the version to run cannot run now (not loaded, no \
+                longer compiles, needs a credential that is not stored)", body = super::ErrorBody),
+              (status = 422, description = "Unknown step, nothing to retry, or a body that does not fit RetryRequest", body = super::ErrorBody)))]
 pub async fn retry(
     State(daemon): State<Arc<Daemon>>,
     Path(id): Path<String>,
-    body: Option<Json<RetryRequest>>,
+    // No body, or `null`: the defaults.
+    body: Option<Json<Option<RetryRequest>>>,
 ) -> Result<(StatusCode, Json<RunAccepted>), ApiError> {
-    let request = body.map(|Json(body)| body).unwrap_or_default();
+    let request = body.and_then(|Json(body)| body).unwrap_or_default();
     let record = load(&daemon, &id).await?;
     let rerun = match (request.from, request.step) {
         (RetryFrom::Failed, _) => Rerun::Failed,
@@ -173,17 +200,22 @@ pub async fn retry(
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct LogQuery {
     /// Skip the first lines (the `next_offset` of the previous page).
-    offset: Option<usize>,
-    /// At most this many lines (default 1000).
-    limit: Option<usize>,
+    #[param(format = "uint32", maximum = 4294967295_u32)]
+    offset: Option<u32>,
+    /// At most this many lines (default 1000; 0 is read as 1, more than 10000 as 10000).
+    #[param(format = "uint32", maximum = 4294967295_u32)]
+    limit: Option<u32>,
 }
 
 /// The execution's log, a page of lines at a time. To follow it live, read `/api/v1/events?execution_id=ID`
 /// (its `log` events), or ask again from `next_offset` until `finished`.
 #[utoipa::path(get, path = "/api/v1/executions/{id}/logs", tag = "executions", params(("id" = String, Path, description = "The execution id"), LogQuery),
-    responses((status = 200, body = LogPage), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "A page of log lines", body = LogPage),
+              (status = 400, description = "An `offset` or `limit` that is not a number", body = super::ErrorBody),
+              (status = 404, description = "No such execution", body = super::ErrorBody)))]
 pub async fn logs(
     State(daemon): State<Arc<Daemon>>,
     Path(id): Path<String>,
@@ -191,8 +223,8 @@ pub async fn logs(
 ) -> Result<Json<LogPage>, ApiError> {
     let record = load(&daemon, &id).await?;
     let text = daemon.store.read_log(&record.id).await?.unwrap_or_default();
-    let offset = query.offset.unwrap_or(0);
-    let limit = query.limit.unwrap_or(1000).clamp(1, 10_000);
+    let offset = usize::try_from(query.offset.unwrap_or(0)).unwrap_or(usize::MAX);
+    let limit = usize::try_from(query.limit.unwrap_or(1000)).unwrap_or(10_000).clamp(1, 10_000);
     let lines: Vec<LogEntry> = text.lines().skip(offset).take(limit).map(parse_log_line).collect();
     Ok(Json(LogPage { next_offset: offset + lines.len(), lines, finished: record.status.is_finished() }))
 }

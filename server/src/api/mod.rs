@@ -33,7 +33,7 @@ struct ApiDoc;
 
 /// The API routes (under `/api/v1`) and the OpenAPI document describing them.
 fn api_routes() -> (axum::Router<Arc<Daemon>>, utoipa::openapi::OpenApi) {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let api = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(system::health))
         .routes(routes!(system::connectors))
         .routes(routes!(system::workflow_schema))
@@ -51,8 +51,45 @@ fn api_routes() -> (axum::Router<Arc<Daemon>>, utoipa::openapi::OpenApi) {
         .routes(routes!(executions::cancel))
         .routes(routes!(executions::retry))
         .routes(routes!(executions::logs))
-        .routes(routes!(events::stream))
-        .split_for_parts()
+        .routes(routes!(events::stream));
+    let (router, mut document) = api.split_for_parts();
+    document_refusals(&mut document);
+    (router, document)
+}
+
+/// The answers every operation may give besides its own, written into the document in one place as the code
+/// gives them in one place: 401 without the API token (when there is one, `auth.rs`), and axum's refusals of a
+/// request body or query that does not parse (turned into JSON by `error::json_errors`). A status an operation
+/// already documents keeps its own description.
+fn document_refusals(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::{ContentBuilder, Ref, RefOr, ResponseBuilder};
+    let error = |description: &str| {
+        let content = ContentBuilder::new().schema(Some(Ref::from_schema_name("ErrorBody"))).build();
+        RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+    };
+    for item in document.paths.paths.values_mut() {
+        let operations = [&mut item.get, &mut item.put, &mut item.post, &mut item.delete, &mut item.patch];
+        for operation in operations.into_iter().flatten() {
+            let has_query = operation.parameters.iter().flatten().any(
+                |parameter| matches!(parameter, RefOr::T(parameter) if parameter.parameter_in == ParameterIn::Query),
+            );
+            let has_body = operation.request_body.is_some();
+            let responses = &mut operation.responses.responses;
+            let mut add = |status: &str, description: &str| {
+                responses.entry(status.to_owned()).or_insert_with(|| error(description));
+            };
+            add("401", "The API token is missing or wrong (once `pilot token create` made one)");
+            if has_query {
+                add("400", "A query parameter that does not parse");
+            }
+            if has_body {
+                add("400", "A body that is not JSON");
+                add("415", "A body without `Content-Type: application/json`");
+                add("422", "A JSON body that does not fit the request's schema");
+            }
+        }
+    }
 }
 
 /// The OpenAPI document, without a running daemon (`pilot schema --openapi`, the UI's type generator).
@@ -72,6 +109,7 @@ pub fn router(daemon: Arc<Daemon>, token: Option<ApiToken>) -> axum::Router {
                 async move { axum::Json((*document).clone()) }
             }),
         )
+        .layer(axum::middleware::map_response(error::json_errors))
         .layer(axum::middleware::from_fn_with_state(token, auth::require_token));
     axum::Router::new()
         .merge(api)

@@ -11,7 +11,7 @@ use std::sync::Arc;
 type Json2 = serde_json::Value;
 
 /// Whether the daemon runs, and how busy it is.
-#[utoipa::path(get, path = "/api/v1/health", tag = "system", responses((status = 200, body = Health)))]
+#[utoipa::path(get, path = "/api/v1/health", tag = "system", responses((status = 200, description = "The daemon runs", body = Health)))]
 pub async fn health(State(daemon): State<Arc<Daemon>>) -> Json<Health> {
     let (waiting, running) = daemon.queue_depth();
     Json(Health {
@@ -33,19 +33,20 @@ pub async fn connectors(State(daemon): State<Arc<Daemon>>) -> Result<Json<Json2>
 }
 
 /// The expression language's functions with their signatures, for the editor's completion.
-#[utoipa::path(get, path = "/api/v1/functions", tag = "system", responses((status = 200, body = Vec<FunctionInfo>)))]
+#[utoipa::path(get, path = "/api/v1/functions", tag = "system",
+    responses((status = 200, description = "Every function expressions may call, with its signature", body = Vec<FunctionInfo>)))]
 pub async fn functions() -> Json<Vec<FunctionInfo>> {
     Json(expr_grammar::function_docs().into_iter().map(FunctionInfo::from).collect())
 }
 
 /// The JSON Schema of workflow files (with the installed custom connectors' actions), for editors.
-#[utoipa::path(get, path = "/api/v1/schema", tag = "system", responses((status = 200, body = Object)))]
+#[utoipa::path(get, path = "/api/v1/schema", tag = "system", responses((status = 200, description = "A JSON Schema (draft 2020-12)", body = Object)))]
 pub async fn workflow_schema(State(daemon): State<Arc<Daemon>>) -> Json<Json2> {
     Json(compiler::schema::workflow_schema(&daemon.catalogue))
 }
 
 /// The stored credentials: names and providers only, never values.
-#[utoipa::path(get, path = "/api/v1/credentials", tag = "system", responses((status = 200, body = Vec<CredentialInfo>)))]
+#[utoipa::path(get, path = "/api/v1/credentials", tag = "system", responses((status = 200, description = "Names and providers", body = Vec<CredentialInfo>)))]
 pub async fn credentials(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<CredentialInfo>>, ApiError> {
     let records = daemon.store.credentials().await?;
     Ok(Json(
@@ -62,7 +63,7 @@ pub async fn credentials(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<C
 }
 
 /// Every enabled schedule with its next fire time.
-#[utoipa::path(get, path = "/api/v1/scheduled", tag = "system", responses((status = 200, body = Vec<ScheduledTrigger>)))]
+#[utoipa::path(get, path = "/api/v1/scheduled", tag = "system", responses((status = 200, description = "The enabled schedules", body = Vec<ScheduledTrigger>)))]
 pub async fn scheduled(State(daemon): State<Arc<Daemon>>) -> Json<Vec<ScheduledTrigger>> {
     Json(
         daemon

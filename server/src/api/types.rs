@@ -197,9 +197,10 @@ pub struct StepDetail {
     pub completed_at: Option<String>,
     pub duration_ms: Option<i64>,
     /// The resolved input (a list of per-item inputs for a loop), secrets masked.
-    #[schema(value_type = Option<Object>)]
+    #[schema(value_type = Option<serde_json::Value>)]
     pub input: Option<Json>,
-    #[schema(value_type = Option<Object>)]
+    /// The step's result: any JSON value (`null` for a step that returns nothing).
+    #[schema(value_type = Option<serde_json::Value>)]
     pub output: Option<Json>,
     pub error: Option<String>,
 }

@@ -18,7 +18,7 @@ use executor::store::{ExecutionFilter, Store, rfc3339_micros};
 use std::sync::Arc;
 
 /// Every workflow: those that run, and files that define none (they do not compile, or were refused).
-#[utoipa::path(get, path = "/api/v1/workflows", operation_id = "list_workflows", tag = "workflows", responses((status = 200, body = Vec<WorkflowSummary>)))]
+#[utoipa::path(get, path = "/api/v1/workflows", tag = "workflows", operation_id = "list_workflows", responses((status = 200, description = "Every workflow file", body = Vec<WorkflowSummary>)))]
 pub async fn list(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<WorkflowSummary>>, ApiError> {
     let mut found = Vec::new();
     for loaded in daemon.workflows() {
@@ -90,9 +90,10 @@ pub(crate) fn describe(plan: &TriggerPlan) -> String {
 }
 
 /// A workflow with its source (literal secrets masked) and diagnostics.
-#[utoipa::path(get, path = "/api/v1/workflows/{name}", operation_id = "get_workflow", tag = "workflows",
+#[utoipa::path(get, path = "/api/v1/workflows/{name}", tag = "workflows", operation_id = "get_workflow",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 200, body = WorkflowDetail), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "The workflow", body = WorkflowDetail),
+              (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn get(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -153,7 +154,9 @@ pub(crate) fn mask(source: &str, secrets: &[String]) -> String {
 /// defines its name, else `file_name` or `NAME.yaml`), refused with the diagnostics when it does not compile.
 /// A new workflow saved with `enabled: false` starts disabled.
 #[utoipa::path(post, path = "/api/v1/workflows", tag = "workflows", request_body = WorkflowSource,
-    responses((status = 200, body = SavedWorkflow), (status = 422, description = "Does not compile; `details.diagnostics`", body = super::ErrorBody),
+    responses((status = 200, description = "Saved", body = SavedWorkflow),
+              (status = 422, description = "Does not compile (`details.diagnostics`), a `file_name` that is not a \
+                plain NAME.yaml, .yml or .json, or a body that does not fit WorkflowSource", body = super::ErrorBody),
               (status = 409, description = "Refused: another workflow has its webhook path", body = super::ErrorBody)))]
 pub async fn save(
     State(daemon): State<Arc<Daemon>>,
@@ -202,7 +205,8 @@ fn valid_file_name(name: &str) -> Result<&str, ApiError> {
     if plain && crate::daemon::catalog::is_workflow_file(std::path::Path::new(name)) {
         Ok(name)
     } else {
-        Err(ApiError::bad_request(format!("`{name}` is not a workflow file name: a plain NAME.yaml, .yml or .json")))
+        let message = format!("`{name}` is not a workflow file name: a plain NAME.yaml, .yml or .json");
+        Err(ApiError::unprocessable("invalid_file_name", message))
     }
 }
 
@@ -228,7 +232,7 @@ fn write_atomically(path: &std::path::Path, text: &str) -> std::io::Result<()> {
 /// Deletes the workflow's file: its triggers stop.
 #[utoipa::path(delete, path = "/api/v1/workflows/{name}", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = super::ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn delete(State(daemon): State<Arc<Daemon>>, Path(name): Path<String>) -> Result<StatusCode, ApiError> {
     let Some(path) = daemon.with_catalog(|catalog| catalog.file_of(&name).map(|file| file.path.clone())) else {
         return Err(ApiError::not_found(format!("no workflow named `{name}`")));
@@ -242,7 +246,8 @@ pub async fn delete(State(daemon): State<Arc<Daemon>>, Path(name): Path<String>)
 /// Enables a workflow: its triggers start, runs by name are accepted.
 #[utoipa::path(post, path = "/api/v1/workflows/{name}/enable", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 200, body = WorkflowSummary), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "Enabled", body = WorkflowSummary),
+              (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn enable(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -253,7 +258,8 @@ pub async fn enable(
 /// Disables a workflow: its triggers stop (webhooks answer 409), runs by name are refused.
 #[utoipa::path(post, path = "/api/v1/workflows/{name}/disable", tag = "workflows",
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 200, body = WorkflowSummary), (status = 404, body = super::ErrorBody)))]
+    responses((status = 200, description = "Disabled", body = WorkflowSummary),
+              (status = 404, description = "No such workflow", body = super::ErrorBody)))]
 pub async fn disable(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
@@ -270,14 +276,17 @@ async fn set_enabled(daemon: Arc<Daemon>, name: String, enabled: bool) -> Result
 }
 
 /// Runs a workflow now (a manual trigger), with typed inputs checked as `pilot run` checks them.
-#[utoipa::path(post, path = "/api/v1/workflows/{name}/run", tag = "workflows", request_body = RunRequest,
+#[utoipa::path(post, path = "/api/v1/workflows/{name}/run", tag = "workflows", request_body = Option<RunRequest>,
     params(("name" = String, Path, description = "The workflow's `name:`")),
-    responses((status = 202, body = RunAccepted), (status = 404, body = super::ErrorBody),
-              (status = 409, description = "Disabled", body = super::ErrorBody), (status = 422, body = super::ErrorBody)))]
+    responses((status = 202, description = "Accepted: recorded pending, it starts when there is room", body = RunAccepted),
+              (status = 404, description = "No such workflow", body = super::ErrorBody),
+              (status = 409, description = "Disabled", body = super::ErrorBody),
+              (status = 422, description = "Inputs that do not fit the workflow's `inputs:`, or a body that does not fit RunRequest", body = super::ErrorBody)))]
 pub async fn run(
     State(daemon): State<Arc<Daemon>>,
     Path(name): Path<String>,
-    body: Option<Json<RunRequest>>,
+    // No body, or `null`: no inputs.
+    body: Option<Json<Option<RunRequest>>>,
 ) -> Result<(StatusCode, Json<RunAccepted>), ApiError> {
     let Some(loaded) = daemon.workflow(&name) else {
         return Err(ApiError::not_found(format!("no workflow named `{name}`")));
@@ -286,7 +295,7 @@ pub async fn run(
         workflow: loaded,
         trigger_id: None,
         trigger: serde_json::json!({ "type": "manual" }),
-        inputs: body.map(|Json(body)| body.inputs).unwrap_or_default(),
+        inputs: body.and_then(|Json(body)| body).map(|body| body.inputs).unwrap_or_default(),
         slot: None,
         idempotency_key: None,
     };
@@ -297,7 +306,7 @@ pub async fn run(
 /// Checks a workflow's text: its diagnostics and its graph for the editor (as far as it can be read even with
 /// errors). Nothing is saved.
 #[utoipa::path(post, path = "/api/v1/check", tag = "workflows", request_body = WorkflowSource,
-    responses((status = 200, body = CheckResult)))]
+    responses((status = 200, description = "Its diagnostics and graph", body = CheckResult)))]
 pub async fn check(State(daemon): State<Arc<Daemon>>, Json(request): Json<WorkflowSource>) -> Json<CheckResult> {
     let file = request.file_name.clone().unwrap_or_else(|| "workflow.yaml".to_owned());
     let (_, diagnostics) = compiler::compile(&request.source, &file, &daemon.catalogue);

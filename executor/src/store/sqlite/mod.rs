@@ -5,6 +5,7 @@ mod apply;
 mod connectors;
 mod credentials;
 mod daemon;
+mod log_thread;
 mod open;
 mod read;
 mod recovery;
@@ -42,6 +43,9 @@ pub struct SqliteStore {
     writer: Option<std::thread::JoinHandle<()>>,
     readers: Arc<ReadPool>,
     logs: Option<ExecutionLogFiles>,
+    /// The log thread's queue and the thread (none when read-only or without logs).
+    log_queue: Option<log_thread::LogQueue>,
+    log_thread: Option<std::thread::JoinHandle<()>>,
     commits: Arc<AtomicU64>,
     /// Set by the writer when it met damage: the marker then stays, and the next open checks the file.
     damaged: Arc<AtomicBool>,
@@ -77,16 +81,26 @@ impl SqliteStore {
         let conn = open::open_writer(&path, &options, !stale.is_empty())?;
         shutdown::remove(&stale);
         let logs = log_files(&path, &options.logs);
-        if let Some(logs) = &logs {
-            open::create_folder(logs.folder())?;
-        }
+        let (log_queue, log_thread) = match &logs {
+            Some(logs) => {
+                open::create_folder(logs.folder())?;
+                let (queue, thread) =
+                    log_thread::LogQueue::start(logs.clone()).map_err(|err| StoreError::Database {
+                        path: path.clone(),
+                        doing: "starting the log thread".to_owned(),
+                        reason: err.to_string(),
+                    })?;
+                (Some(queue), Some(thread))
+            }
+            None => (None, None),
+        };
         let commits = Arc::new(AtomicU64::new(0));
         let damaged = Arc::new(AtomicBool::new(false));
         let writer = Writer {
             conn,
             path: path.clone(),
             busy_timeout: options.busy_timeout,
-            logs: logs.clone(),
+            logs: log_queue.clone(),
             commits: Arc::clone(&commits),
             damaged: Arc::clone(&damaged),
             max_batch: if options.group_commit { options.max_batch.max(1) } else { 1 },
@@ -107,6 +121,8 @@ impl SqliteStore {
             writer: Some(thread),
             readers,
             logs,
+            log_queue,
+            log_thread,
             commits,
             damaged,
             marker: Some(marker),
@@ -122,6 +138,8 @@ impl SqliteStore {
         let readers = Arc::new(ReadPool::new(path.clone(), options.busy_timeout, true));
         Ok(SqliteStore {
             logs: log_files(&path, &options.logs),
+            log_queue: None,
+            log_thread: None,
             path,
             queue: None,
             writer: None,
@@ -165,6 +183,11 @@ impl Drop for SqliteStore {
         self.queue.take();
         if let Some(writer) = self.writer.take() {
             let _ = writer.join();
+        }
+        // The writer handed over its last lines as it ended; the log thread ends once they are written.
+        self.log_queue.take();
+        if let Some(log_thread) = self.log_thread.take() {
+            let _ = log_thread.join();
         }
         if let Some(marker) = &mut self.marker
             && self.damaged.load(Ordering::Relaxed)
@@ -343,6 +366,10 @@ impl Store for SqliteStore {
 
     async fn read_log(&self, execution_id: &str) -> Result<Option<String>, StoreError> {
         let Some(logs) = self.logs.clone() else { return Ok(None) };
+        if let Some(queue) = &self.log_queue {
+            // Lines of every write acked before this read are written first.
+            let _ = queue.settled().await;
+        }
         let execution_id = execution_id.to_owned();
         tokio::task::spawn_blocking(move || logs.read(&execution_id)).await.unwrap_or_else(|err| {
             Err(StoreError::Log { path: self.path.clone(), reason: format!("reading the log failed: {err}") })

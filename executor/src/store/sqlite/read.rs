@@ -320,10 +320,17 @@ impl Reader<'_> {
 
     /// `prefix` must already be a valid id fragment (letters, digits, `-`, `_`): no GLOB wildcards.
     pub(crate) fn ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError> {
-        // The prefix uses the primary key's index; the suffix scans, which a person typing an id never notices.
+        // A whole id (what the engine and the API pass) is one look-up in the primary key. A fragment scans every
+        // row (the suffix), which a person typing an id never notices but a daemon starting thousands would.
+        let exact = "SELECT id FROM executions WHERE id = ?1";
         let sql = "SELECT id FROM executions WHERE id GLOB ?1 || '*' OR id GLOB '*' || ?1 ORDER BY id LIMIT ?2";
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
         let read = || -> rusqlite::Result<Vec<String>> {
+            let whole: Option<String> =
+                self.conn.prepare_cached(exact)?.query_row(params![part], |row| row.get(0)).optional()?;
+            if let Some(id) = whole.filter(|_| limit > 0) {
+                return Ok(vec![id]);
+            }
             let mut statement = self.conn.prepare_cached(sql)?;
             let rows = statement.query_map(params![part, limit], |row| row.get(0))?;
             rows.collect()

@@ -1,17 +1,18 @@
 //! The writer thread: the only owner of the write connection. It drains the write queue into batches; a batch is
 //! one transaction, so every write queued while a commit is in flight shares the next commit (group commit).
 //! Each write runs inside a savepoint, so a refused write fails alone and the rest of its batch still commits.
-//! Acks are sent only after the commit; log lines are appended just before the acks.
+//! Acks are sent only after the commit; log lines are handed to the log thread (`log_thread.rs`) just before
+//! the acks, and a flush waits until they are written.
 
 use super::apply::{self, ApplyError};
+use super::log_thread::LogQueue;
 use super::open::classify;
 use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
 use crate::store::daemon::{DaemonAck, DaemonAnswer, DaemonWrite};
 use crate::store::log::lifecycle;
 use crate::store::{
-    AckSender, ExecutionEnd, ExecutionLogFiles, LogLine, NewExecution, StepEnd, StepStart, StoreError,
-    WorkflowDefinition, WorkflowRecord,
+    AckSender, ExecutionEnd, LogLine, NewExecution, StepEnd, StepStart, StoreError, WorkflowDefinition, WorkflowRecord,
 };
 use expr_grammar::Timestamp;
 use rusqlite::Connection;
@@ -247,7 +248,7 @@ pub(crate) struct Writer {
     pub(crate) conn: Connection,
     pub(crate) path: PathBuf,
     pub(crate) busy_timeout: Duration,
-    pub(crate) logs: Option<ExecutionLogFiles>,
+    pub(crate) logs: Option<LogQueue>,
     pub(crate) commits: Arc<AtomicU64>,
     /// Set when a write met damage, so that the store leaves its open marker for the next open to check.
     pub(crate) damaged: Arc<std::sync::atomic::AtomicBool>,
@@ -278,6 +279,12 @@ impl Writer {
         let mut extra_lines = Vec::new();
         self.fail_executions_for_lack_of_room(&batch, &outcomes, &mut extra_lines);
         self.write_logs(&batch, &outcomes, extra_lines);
+        // A flush promises everything before it is on disk: the log lines too.
+        if let Some(logs) = &self.logs
+            && batch.iter().any(|write| matches!(write, Write::Flush(_)))
+        {
+            let _ = logs.settled().blocking_recv();
+        }
         for (write, outcome) in batch.into_iter().zip(outcomes.drain(..)) {
             write.answer(outcome);
         }
@@ -419,10 +426,6 @@ impl Writer {
         for (execution_id, line) in &extra {
             push(execution_id, line);
         }
-        for (execution_id, text) in texts {
-            if let Err(error) = logs.append(&execution_id, &text) {
-                tracing::warn!("{error}");
-            }
-        }
+        logs.append(texts);
     }
 }

@@ -48,6 +48,25 @@ async fn logs_go_to_one_file_per_execution_next_to_the_database() {
 }
 
 #[tokio::test]
+async fn the_log_lines_of_an_acknowledged_write_are_read_back_at_once() {
+    // Log files are written by a thread of their own, after the commit: a read through the store waits for them.
+    let (store, _folder) = fresh_store();
+    seed(&store, "e1").await;
+    for step in ["a", "b", "c"] {
+        let start = StepStart {
+            execution_id: "e1".to_owned(),
+            step_id: step.to_owned(),
+            attempt: 1,
+            input: json!({}),
+            started_at: at(5),
+        };
+        store.start_step(start).await.expect("start step");
+        let log = store.read_log("e1").await.expect("read log").expect("a log");
+        assert!(log.lines().last().is_some_and(|line| line.contains(&format!("[{step}]"))), "{log}");
+    }
+}
+
+#[tokio::test]
 async fn logs_can_be_disabled() {
     let folder = tempfile::tempdir().expect("temporary folder");
     let options = StoreOptions { logs: LogFolder::Disabled, ..StoreOptions::default() };
