@@ -94,3 +94,44 @@ pub async fn signal() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::client::{DaemonClient, DaemonProcess};
+    use crate::home::PilotHome;
+    use tokio::sync::oneshot;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_reading_the_live_events_does_not_keep_the_daemon_from_stopping() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = PilotHome::at(dir.path());
+        let options = DaemonOptions {
+            home: home.clone(),
+            settings: crate::settings::Settings::default(),
+            clock: Arc::new(executor::engine::SystemClock),
+        };
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let served = tokio::spawn(serve(
+            options,
+            "127.0.0.1:0".parse().unwrap(),
+            Duration::from_secs(5),
+            None,
+            move |ready| ready_tx.send(ready.addr).unwrap(),
+            async move {
+                let _ = stop_rx.await;
+            },
+        ));
+        let addr = ready_rx.await.unwrap();
+        let client = DaemonClient::new(DaemonProcess { pid: std::process::id(), addr }, None).unwrap();
+        let mut events = client.events(None, None).await.unwrap();
+
+        stop_tx.send(()).unwrap();
+        // Only a guard against hanging forever, as it did while the stream outlived the daemon.
+        let stopped = tokio::time::timeout(Duration::from_secs(30), served).await;
+        stopped.expect("serve returned while a client read the events").unwrap().unwrap();
+        assert!(events.next().await.is_none(), "the stream ended");
+        assert_eq!(crate::client::find_daemon(&home).unwrap(), None, "the lock is released");
+    }
+}

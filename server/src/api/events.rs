@@ -1,13 +1,14 @@
 //! `GET /api/v1/events`: the live events as server-sent events. Each SSE message has `id:` (for `Last-Event-ID`),
 //! `event:` (the event's `type`) and `data:` (the event as JSON). A client that falls behind gets a `lagged`
-//! event and is dropped; it reconnects with `Last-Event-ID` to get what is still kept.
+//! event and is dropped; it reconnects with `Last-Event-ID` to get what is still kept. Streams end once the daemon
+//! has stopped (after the drain), or a client reading them would keep the HTTP server from stopping.
 
 use crate::daemon::Daemon;
 use crate::daemon::events::{Event, EventKind, kind_name};
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use serde::Deserialize;
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -58,7 +59,7 @@ pub async fn stream(
             }
         }
     });
-    Sse::new(events).keep_alive(KeepAlive::default())
+    Sse::new(events.take_until(daemon.stopped())).keep_alive(KeepAlive::default())
 }
 
 fn to_sse(event: &Event) -> Result<SseEvent, Infallible> {

@@ -66,6 +66,8 @@ pub struct Daemon {
     stopping: CancellationToken,
     /// Cancelled when the drain time is over: executions still running are left to the next start.
     abandon: CancellationToken,
+    /// Cancelled once stopped: the live event streams end then, so that they never hold up the HTTP server's stop.
+    stopped: CancellationToken,
     triggers: Mutex<Option<scheduler::Triggers>>,
     /// The slot each schedule task waits for, by trigger id (set once it has caught up; see [`Daemon::next_slots`]).
     next_slots: Mutex<std::collections::HashMap<String, Timestamp>>,
@@ -118,6 +120,7 @@ impl Daemon {
             catalog: RwLock::new(Catalog::default()),
             stopping: CancellationToken::new(),
             abandon: CancellationToken::new(),
+            stopped: CancellationToken::new(),
             triggers: Mutex::new(None),
             next_slots: Mutex::default(),
             enabled: RwLock::default(),
@@ -157,6 +160,12 @@ impl Daemon {
         self.queue.idle().await;
         let _ = self.store.remove_instance(&self.instance_id).await;
         let _ = self.store.flush().await;
+        self.stopped.cancel();
+    }
+
+    /// Resolves once [`Daemon::shutdown`] is over.
+    pub fn stopped(&self) -> tokio_util::sync::WaitForCancellationFutureOwned {
+        self.stopped.clone().cancelled_owned()
     }
 
     pub fn is_stopping(&self) -> bool {
