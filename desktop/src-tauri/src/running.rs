@@ -253,7 +253,10 @@ mod tests {
         let mut running = Running::default();
         running.insert("e1", "a", "pending");
         running.insert("e2", "b", "running");
-        assert_eq!(running.apply(&event(1, "e1", EventKind::Finished { status: "cancelled".into(), error: None })), None);
+        assert_eq!(
+            running.apply(&event(1, "e1", EventKind::Finished { status: "cancelled".into(), error: None })),
+            None
+        );
         assert_eq!(running.apply(&event(2, "e2", EventKind::Finished { status: "skipped".into(), error: None })), None);
         assert!(running.is_empty());
     }

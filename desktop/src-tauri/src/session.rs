@@ -23,7 +23,7 @@ const OPEN_ATTEMPTS: usize = 3;
 #[derive(Debug, thiserror::Error)]
 pub enum SessionError {
     #[error(transparent)]
-    Client(#[from] ClientError),
+    Client(Box<ClientError>),
     #[error("{0}")]
     Settings(String),
     #[error("cannot start the daemon: {0}")]
@@ -32,6 +32,12 @@ pub enum SessionError {
     Ended,
     #[error("the daemon's task failed: {0}")]
     Task(String),
+}
+
+impl From<ClientError> for SessionError {
+    fn from(err: ClientError) -> SessionError {
+        SessionError::Client(Box::new(err))
+    }
 }
 
 /// The daemon this app talks to, and whether it is the app's own.
@@ -61,7 +67,7 @@ impl Session {
             let found = {
                 let home = home.clone();
                 // `find_daemon` may wait a little for a daemon that is writing its address.
-                tokio::task::spawn_blocking(move || server::client::find_daemon(&home))
+                tokio::task::spawn_blocking(move || server::client::find_daemon(&home).map_err(SessionError::from))
                     .await
                     .map_err(|err| SessionError::Task(err.to_string()))??
             };

@@ -74,7 +74,9 @@ pub fn menu<R: Runtime>(app: &AppHandle<R>, entries: &[Option<Entry>]) -> tauri:
     let menu = Menu::new(app)?;
     for entry in entries {
         match entry {
-            Some(entry) => menu.append(&MenuItem::with_id(app, &entry.id, &entry.text, entry.enabled, None::<&str>)?)?,
+            Some(entry) => {
+                menu.append(&MenuItem::with_id(app, &entry.id, &entry.text, entry.enabled, None::<&str>)?)?
+            }
             None => menu.append(&PredefinedMenuItem::separator(app)?)?,
         }
     }
