@@ -14,10 +14,12 @@ use tauri_plugin_notification::NotificationExt;
 
 const WINDOW: &str = "main";
 
-/// What the app keeps while it runs: the session (taken at exit to stop its daemon) and the daemon's URL.
+/// What the app keeps while it runs: the session (taken at exit to stop its daemon), the daemon's URL, and the task
+/// following its events (stopped first at exit, so it does not reconnect while the daemon stops).
 struct State {
     session: Mutex<Option<Session>>,
     url: Url,
+    follower: tauri::async_runtime::JoinHandle<()>,
 }
 
 fn main() {
@@ -83,14 +85,14 @@ fn setup(app: &AppHandle, session: Session) -> Result<(), Box<dyn std::error::Er
         let app = app.clone();
         running::follow(session.client().clone(), session.token().cloned(), move |update| on_update(&app, update))
     };
-    tauri::async_runtime::spawn(follower);
+    let follower = tauri::async_runtime::spawn(follower);
     let stopper = app.clone();
     tauri::async_runtime::spawn(async move {
         server::serve::signal().await;
         tracing::info!("stopping on a signal");
         stopper.exit(0);
     });
-    app.manage(State { session: Mutex::new(Some(session)), url });
+    app.manage(State { session: Mutex::new(Some(session)), url, follower });
     Ok(())
 }
 
@@ -146,6 +148,7 @@ fn on_update(app: &AppHandle, update: Update) {
 /// Stops the daemon the app started (drained as `pilot serve` drains on a signal).
 fn shut_down(app: &AppHandle) {
     let Some(state) = app.try_state::<State>() else { return };
+    state.follower.abort();
     let session = state.session.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take();
     let Some(session) = session else { return };
     if session.owns_daemon() {
@@ -159,5 +162,11 @@ fn shut_down(app: &AppHandle) {
 fn init_logging() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false).init();
+    let ansi = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .with_ansi(ansi)
+        .init();
 }
