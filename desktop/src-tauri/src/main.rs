@@ -1,6 +1,7 @@
 //! `pilot-desktop`: opens the daemon of `$PILOT_HOME` (attached or started), shows its UI in a window, keeps the
-//! tray menu and notifications going, and stops the daemon it started when it exits (Quit, SIGINT or SIGTERM).
-//! Closing the window hides it: the tray's "Open" brings it back.
+//! tray menu and notifications going, and stops the daemon it started when it exits (the window closed, Quit in the
+//! tray, SIGINT or SIGTERM). The window closing ends the app, as with any window: many Linux desktops show no tray
+//! icon, and a hidden window would leave no way back. A daemon that outlives the app is `pilot service install`'s.
 
 use pilot_desktop::page;
 use pilot_desktop::running::{self, Update};
@@ -9,7 +10,7 @@ use pilot_desktop::tray;
 use server::home::PilotHome;
 use std::sync::Mutex;
 use tauri::tray::TrayIconBuilder;
-use tauri::{AppHandle, Manager, RunEvent, Url, WebviewUrl, WebviewWindowBuilder, WindowEvent};
+use tauri::{AppHandle, Manager, RunEvent, Url, WebviewUrl, WebviewWindowBuilder};
 use tauri_plugin_notification::NotificationExt;
 
 const WINDOW: &str = "main";
@@ -31,13 +32,6 @@ fn main() {
             let session = tauri::async_runtime::block_on(Session::open(home))?;
             setup(app.handle(), session)?;
             Ok(())
-        })
-        .on_window_event(|window, event| {
-            if let WindowEvent::CloseRequested { api, .. } = event {
-                // The daemon goes on (schedules, webhooks): Quit in the tray stops the app.
-                api.prevent_close();
-                let _ = window.hide();
-            }
         })
         .build(tauri::generate_context!());
     let app = match built {
