@@ -138,7 +138,9 @@ fn slots_of(runs: &[Run], workflow: &str, zone: &str) -> Vec<String> {
 async fn settle(daemon: &Daemon, what: &str, done: impl Fn(&[Run]) -> bool) -> Vec<Run> {
     let patience = std::time::Instant::now();
     loop {
-        let found = runs(daemon).await;
+        // Held still: while the store's thread answers, every task waits and tokio would move the paused clock
+        // to the next slot, firing it in the middle of the check.
+        let found = still(runs(daemon)).await;
         if done(&found) {
             return found;
         }
@@ -155,10 +157,18 @@ async fn waits_for(daemon: &Daemon, workflows: &[&str], zone: &str, local: &str)
         let prefix = format!("{name}:schedule:");
         daemon.next_slots().iter().any(|(trigger, next)| trigger.starts_with(&prefix) && *next == slot)
     };
-    let found = settle(daemon, &format!("the schedules to wait for {local} {zone}"), |runs| {
-        workflows.iter().all(|name| waiting_for_it(name)) && runs.iter().all(|run| run.status.is_finished())
-    })
-    .await;
+    // The slot is looked at before the runs are read: a task waits for its next slot only once the slot before
+    // it is committed, so the runs read after it include that slot.
+    let patience = std::time::Instant::now();
+    let found = loop {
+        let waiting = workflows.iter().all(|name| waiting_for_it(name));
+        let found = still(runs(daemon)).await;
+        if waiting && found.iter().all(|run| run.status.is_finished()) {
+            break found;
+        }
+        assert!(patience.elapsed() < PATIENCE, "the schedules to wait for {local} {zone}: never happened: {found:#?}");
+        real_pause().await;
+    };
     for run in &found {
         assert_eq!(run.status, Status::Success, "{run:?}");
     }
