@@ -25,9 +25,11 @@ export function chromiumPath() {
   return found;
 }
 
-/** Starts `pilot serve` on a free port with its own PILOT_HOME; resolves once it listens. */
-export async function startPilot(extraEnv = {}, { token } = {}) {
-  const home = mkdtempSync(join(tmpdir(), 'pilot-ui-test-'));
+/**
+ * Starts `pilot serve` on a free port with its own PILOT_HOME (or `home`, kept on stop when `keepHome`); resolves
+ * once it listens.
+ */
+export async function startPilot(extraEnv = {}, { token, home = mkdtempSync(join(tmpdir(), 'pilot-ui-test-')), keepHome = false } = {}) {
   if (token) writeFileSync(join(home, 'api-token'), token, { mode: 0o600 });
   const child = spawn(pilotBinary(), ['serve', '--addr', '127.0.0.1:0', '--json', '--drain', '2s'], {
     env: { ...process.env, PILOT_HOME: home, PILOT_UI_DIR: join(desktop, 'dist'), PILOT_MASTER_KEY: 'a'.repeat(64), ...extraEnv },
@@ -55,7 +57,7 @@ export async function startPilot(extraEnv = {}, { token } = {}) {
     async stop() {
       child.kill('SIGTERM');
       await new Promise((r) => (child.exitCode !== null ? r() : child.on('exit', r)));
-      rmSync(home, { recursive: true, force: true });
+      if (!keepHome) rmSync(home, { recursive: true, force: true });
     },
   };
 }

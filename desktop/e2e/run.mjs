@@ -1,12 +1,14 @@
 // Browser tests of the UI against a real `pilot serve` (see harness.mjs). Run: `npm run test:browser`
 // (PILOT_BIN=path/to/pilot, PILOT_UI_SCREENSHOTS=folder, ONLY=part-of-a-test-name).
 import axe from 'axe-core';
-import { writeFileSync } from 'node:fs';
-import { mkdtempSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { launchBrowser, runTests, screenshotFolder, startPilot } from './harness.mjs';
 
+const here = dirname(fileURLToPath(import.meta.url));
 const shots = screenshotFolder();
 console.log(`screenshots: ${shots}`);
 const pilot = await startPilot();
@@ -282,6 +284,65 @@ test('a 300-step workflow opens, pans and zooms (open time and frame rate report
   metrics.zoom300_fps = Math.round(await stopFrames());
   await shot('12-300-steps');
   console.log(`     300 steps: first draw ${metrics.open300_first_draw_ms} ms, elk layout ${metrics.open300_elk_layout_ms} ms, pan ${metrics.pan300_fps} fps, zoom ${metrics.zoom300_fps} fps`);
+});
+
+test('the executions list stays responsive with 100,000 executions (times reported)', async () => {
+  const count = 100_000;
+  const home = mkdtempSync(join(tmpdir(), 'pilot-ui-100k-'));
+  const seeding = await startPilot({}, { home, keepHome: true });
+  const source = 'name: many\nsteps:\n  - id: note\n    action: log\n    input:\n      message: hi\n';
+  await fetch(seeding.url + '/api/v1/workflows', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ source }) });
+  const run = await (await fetch(seeding.url + '/api/v1/workflows/many/run', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).json();
+  for (let i = 0; i < 100; i++) {
+    const execution = await (await fetch(`${seeding.url}/api/v1/executions/${run.execution_id}`)).json();
+    if (execution.status === 'success') break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  await seeding.stop();
+  const copied = execFileSync('python3', [join(here, 'copy_executions.py'), home, String(count)]).toString().trim();
+  assert(Number(copied) === count + 1, `the store holds ${count + 1} executions, found ${copied}`);
+  const big = await startPilot({}, { home });
+  try {
+    const timed = async (path) => {
+      const started = performance.now();
+      const response = await fetch(big.url + path);
+      assert(response.ok, `${path}: ${response.status}`);
+      const body = await response.json();
+      return [Math.round((performance.now() - started) * 10) / 10, body];
+    };
+    const [firstPage, first] = await timed('/api/v1/executions?limit=100');
+    assert(first.items.length === 100 && first.next_cursor, 'a first page of 100 with a cursor to the next');
+    let cursor = first.next_cursor;
+    for (let i = 0; i < 500; i++) cursor = (await timed(`/api/v1/executions?limit=100&after=${cursor}`))[1].next_cursor;
+    const [deepPage, deep] = await timed(`/api/v1/executions?limit=100&after=${cursor}`);
+    assert(deep.items.length === 100, 'a page 50,000 rows deep is full');
+    const [filteredPage, failed] = await timed('/api/v1/executions?limit=100&status=failed&workflow=many');
+    assert(failed.items.every((e) => e.status === 'failed'), 'the status filter holds at size');
+
+    const other = await browser.context.newPage();
+    const opened = performance.now();
+    await other.goto(`${big.url}/#/executions`);
+    await other.waitForFunction(() => document.querySelectorAll('.vrow[data-execution]').length > 0, null, { timeout: 30_000 });
+    const firstRows = Math.round(performance.now() - opened);
+    const rendered = await other.locator('.vrow[data-execution]').count();
+    assert(rendered < 200, `only the rows in view are in the page, found ${rendered}`);
+    // Scroll to the end of what is loaded ten times: each time the next page loads and the list grows.
+    const scrolled = performance.now();
+    let loaded = await other.evaluate(() => Number(document.querySelector('.vlist').getAttribute('aria-rowcount')) - 1);
+    for (let i = 0; i < 10; i++) {
+      await other.evaluate(() => { const list = document.querySelector('.vlist'); list.scrollTop = list.scrollHeight; });
+      await other.waitForFunction((n) => Number(document.querySelector('.vlist').getAttribute('aria-rowcount')) - 1 > n, loaded, { timeout: 10_000 });
+      loaded = await other.evaluate(() => Number(document.querySelector('.vlist').getAttribute('aria-rowcount')) - 1);
+    }
+    const scrollTen = Math.round(performance.now() - scrolled);
+    assert((await other.locator('.vrow[data-execution]').count()) < 200, 'still only the rows in view after scrolling');
+    await other.screenshot({ path: join(shots, '14-100k-executions.png') });
+    await other.close();
+    Object.assign(metrics, { executions100k_api_first_page_ms: firstPage, executions100k_api_page_50k_deep_ms: deepPage, executions100k_api_filtered_page_ms: filteredPage, executions100k_ui_first_rows_ms: firstRows, executions100k_ui_ten_more_pages_ms: scrollTen, executions100k_rows_loaded: loaded });
+    console.log(`     100,000 executions: API first page ${firstPage} ms, 50,000 deep ${deepPage} ms, filtered ${filteredPage} ms; UI first rows ${firstRows} ms, ten more pages by scrolling ${scrollTen} ms (${loaded} rows loaded)`);
+  } finally {
+    await big.stop();
+  }
 });
 
 test('a daemon with an API token asks for it once, then works', async () => {
