@@ -7,7 +7,8 @@
 #    tray menu; a failed one raises a desktop notification (seen on the bus); SIGTERM stops the app, which stops its
 #    daemon (exit 0, lock released).
 # 2. The UI: a home with one workflow and the real UI (desktop/dist when built, else the daemon's "UI not built"
-#    page); a screenshot of the screen (OUT_DIR/desktop.png) must not be blank.
+#    page); a screenshot of the screen (OUT_DIR/desktop.png) must not be blank, and the daemon must have refused
+#    none of the UI's API calls (it reads the token the app gives it).
 # Needs xvfb-run, xauth, dbus-run-session, dbus-monitor, import and convert (imagemagick), curl, flock.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -50,7 +51,7 @@ wait_for() {
 # Starts the app for home $1, logging to $2; sets app_pid and url (the daemon's URL, from the log).
 start_app() {
     local home=$1 log=$2
-    PILOT_HOME="$home" RUST_LOG=info "$app" >"$log" 2>&1 &
+    PILOT_HOME="$home" RUST_LOG="${PILOT_E2E_LOG:-info}" "$app" >"$log" 2>&1 &
     app_pid=$!
     wait_for 60 grep -q "started a daemon for" "$log" || fail "the app did not start its daemon (log: $log)"
     url=$(sed -n 's/.*started a daemon for .* at \(http:[^ ]*\).*/\1/p' "$log" | head -n 1)
@@ -106,7 +107,7 @@ home="$out/home-ui"
 rm -rf "$home" && mkdir -p "$home/workflows"
 cp "$here/workflows/hello.yaml" "$home/workflows/"
 log="$out/app-ui.log"
-start_app "$home" "$log"
+PILOT_E2E_LOG=info,server::api=debug start_app "$home" "$log"
 shot="$out/desktop.png"
 # Until the page has drawn: a screenshot with many colours (text), the same twice in a row.
 colours=0
@@ -120,6 +121,8 @@ for _ in $(seq 60); do
     previous=$current
 done
 [ "$colours" -gt 16 ] || fail "the screenshot $shot is blank ($colours colours)"
+# The UI called the API with the token the app gave it: the daemon refused none of its calls.
+if grep -q "no valid API token" "$log"; then fail "the UI's API calls were refused: $(grep -m1 'no valid API token' "$log")"; fi
 echo "e2e: screenshot $shot ($colours colours)"
 stop_app "$home" "$log"
 echo "e2e: passed"

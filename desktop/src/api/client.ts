@@ -24,7 +24,11 @@ type AuthListener = (needed: boolean) => void;
 const authListeners = new Set<AuthListener>();
 let tokenNeeded = false;
 
+/** The desktop shell gives its page the daemon's token (never stored, never in a URL): it comes first. */
+const shellToken: string | null = (globalThis as { __PILOT_TOKEN__?: string | null }).__PILOT_TOKEN__ ?? null;
+
 export function token(): string | null {
+  if (shellToken) return shellToken;
   try {
     return localStorage.getItem(TOKEN_KEY);
   } catch {

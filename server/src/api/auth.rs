@@ -82,6 +82,7 @@ pub(super) async fn require_token(State(token): State<Option<ApiToken>>, request
     if offered.is_some_and(|offered| token.matches(offered.trim())) {
         return next.run(request).await;
     }
+    tracing::debug!("refused {} {}: no valid API token", request.method(), request.uri().path());
     let message = "this API needs `Authorization: Bearer TOKEN` (the token is in $PILOT_HOME/api-token)";
     axum::response::IntoResponse::into_response(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message))
 }
