@@ -21,7 +21,8 @@ use crate::plan::EdgeReason;
 use crate::render::LineIndex;
 
 /// The graph of one workflow file.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Outline {
     /// Triggers (in file order), then main steps, then `on_failure` steps.
     pub nodes: Vec<OutlineNode>,
@@ -32,20 +33,23 @@ pub struct Outline {
 }
 
 /// A 1-based line and column; columns count characters, as `pilot check --format json` does.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourcePosition {
     pub line: usize,
     pub column: usize,
 }
 
 /// Where a node or edge is written: `end` is the position just after the text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct SourceRange {
     pub start: SourcePosition,
     pub end: SourcePosition,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum NodeKind {
     Trigger,
@@ -58,7 +62,8 @@ pub enum NodeKind {
 }
 
 /// A trigger or a step. Fields that do not apply to the node are null (empty for `inputs`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutlineNode {
     pub kind: NodeKind,
     /// Unique among the nodes: `trigger:INDEX` for a trigger; a step's id (a repeated id, an error in the file,
@@ -90,7 +95,8 @@ pub struct OutlineNode {
     pub on_failure: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OutlineEdgeReason {
     /// A trigger starts a main step that waits for no other.
@@ -104,7 +110,8 @@ pub enum OutlineEdgeReason {
 }
 
 /// `from -> to`: `to` runs after `from` (or, for a trigger edge, `from` starts `to`).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutlineEdge {
     pub from: String,
     pub to: String,

@@ -336,8 +336,7 @@ export interface components {
             /** @description Whether it compiles (warnings allowed). */
             ok: boolean;
             diagnostics: components["schemas"]["Diagnostic"][];
-            /** @description The workflow as a graph for the editor, as far as it can be read even with errors. */
-            graph?: Record<string, never> | null;
+            graph?: components["schemas"]["Outline"] | null;
         };
         CredentialInfo: {
             name: string;
@@ -510,6 +509,64 @@ export interface components {
             /** @description Whether the execution has ended (no more lines will come). */
             finished: boolean;
         };
+        /** @enum {string} */
+        NodeKind: "trigger" | "loop" | "condition" | "action";
+        /** @description The graph of one workflow file. */
+        Outline: {
+            /** @description Triggers (in file order), then main steps, then `on_failure` steps. */
+            nodes: components["schemas"]["OutlineNode"][];
+            /** @description Trigger edges, then for each step in file order its `needs`, `data` and `effect` edges in. */
+            edges: components["schemas"]["OutlineEdge"][];
+            /** @description Whether the workflow compiled without error; only then are `effect` edges known. */
+            compiled: boolean;
+        };
+        /** @description `from -> to`: `to` runs after `from` (or, for a trigger edge, `from` starts `to`). */
+        OutlineEdge: {
+            from: string;
+            to: string;
+            reason: components["schemas"]["OutlineEdgeReason"];
+            /**
+             * @description The target's `if:` text when it is a condition step; else what makes the edge: `needs`, the references
+             *     read (`files, steps.fetch.output`), `effect order`, or the trigger's type.
+             */
+            label: string;
+            /** @description Whether editing the edge means editing a `needs:` entry (true exactly for `needs` edges). */
+            editable: boolean;
+            range?: components["schemas"]["SourceRange"] | null;
+        };
+        /** @enum {string} */
+        OutlineEdgeReason: "trigger" | "needs" | "data" | "effect";
+        /** @description A trigger or a step. Fields that do not apply to the node are null (empty for `inputs`). */
+        OutlineNode: {
+            kind: components["schemas"]["NodeKind"];
+            /**
+             * @description Unique among the nodes: `trigger:INDEX` for a trigger; a step's id (a repeated id, an error in the file,
+             *     gets `#2`, `#3`... after it).
+             */
+            id: string;
+            /** @description Position in `triggers:`, `steps:` or `on_failure:`, from 0. */
+            index: number;
+            /** @description The whole trigger or step mapping. */
+            range: components["schemas"]["SourceRange"];
+            /** @description A trigger's type: `schedule`, `webhook`, `file_watch`, `manual`. */
+            type?: string | null;
+            /** @description A trigger in one line: the cron (and zone), `POST /path`, the watched path (and pattern). */
+            summary?: string | null;
+            /** @description A step's action as written. */
+            action?: string | null;
+            /** @description The part of the action before `/` (`notification/*` counts as `notify`); null for core actions. */
+            connector?: string | null;
+            /** @description A step's `if:` text. */
+            condition?: string | null;
+            /** @description A step's `loop:` items text. */
+            loop?: string | null;
+            /** @description A step's `output:` name. */
+            output?: string | null;
+            /** @description A step's `input:` keys, in file order. */
+            inputs: string[];
+            /** @description Whether the step is an `on_failure` one. */
+            on_failure: boolean;
+        };
         /**
          * @description Which steps a retry runs again.
          * @enum {string}
@@ -548,6 +605,16 @@ export interface components {
             workflow: string;
             trigger_id: string;
             next_fire?: string | null;
+        };
+        /** @description A 1-based line and column; columns count characters, as `pilot check --format json` does. */
+        SourcePosition: {
+            line: number;
+            column: number;
+        };
+        /** @description Where a node or edge is written: `end` is the position just after the text. */
+        SourceRange: {
+            start: components["schemas"]["SourcePosition"];
+            end: components["schemas"]["SourcePosition"];
         };
         StepDetail: {
             id: string;

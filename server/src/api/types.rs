@@ -115,8 +115,7 @@ pub struct CheckResult {
     pub ok: bool,
     pub diagnostics: Vec<Diagnostic>,
     /// The workflow as a graph for the editor, as far as it can be read even with errors.
-    #[schema(value_type = Option<Object>)]
-    pub graph: Option<Json>,
+    pub graph: Option<compiler::outline::Outline>,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize, ToSchema)]

@@ -312,6 +312,6 @@ pub async fn check(State(daemon): State<Arc<Daemon>>, Json(request): Json<Workfl
     let (_, diagnostics) = compiler::compile(&request.source, &file, &daemon.catalogue);
     let ok = !diagnostics.iter().any(compiler::Diagnostic::is_error);
     let diagnostics = to_json(&file, &request.source, &diagnostics).into_iter().map(Diagnostic::from).collect();
-    let graph = serde_json::to_value(compiler::outline(&request.source, &daemon.catalogue)).ok();
+    let graph = Some(compiler::outline(&request.source, &daemon.catalogue));
     Json(CheckResult { ok, diagnostics, graph })
 }
