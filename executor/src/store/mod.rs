@@ -77,6 +77,9 @@ mod daemon;
 mod error;
 mod log;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod queued;
 mod records;
 mod sqlite;
 
