@@ -19,12 +19,13 @@ pub use queue::{AcceptError, AcceptRequest, Accepted};
 
 use crate::home::PilotHome;
 use crate::settings::Settings;
+use crate::store_location::{StoreLocation, open_store};
 use catalog::{Catalog, LoadedWorkflow};
 use connectors::catalogue::Catalogue;
 use events::EventBus;
 use executor::WorkflowEngine;
 use executor::engine::Clock;
-use executor::store::{InstanceRecord, LogFolder, SqliteStore, Store, StoreError, StoreOptions, Timestamp};
+use executor::store::{InstanceRecord, Store, StoreError, Timestamp};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -45,13 +46,15 @@ pub enum DaemonError {
     Home { path: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    StoreChoice(String),
 }
 
 /// The running service. Shared by the HTTP handlers, the trigger tasks and the queue runner.
 pub struct Daemon {
     pub home: PilotHome,
     pub settings: Settings,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub engine: Arc<WorkflowEngine>,
     pub catalogue: Arc<Catalogue>,
     /// Problems loading custom connectors (each also logged).
@@ -88,21 +91,26 @@ impl Daemon {
     /// Opens the store, loads the workflows, takes over orphaned executions; the triggers start with
     /// [`Daemon::start_triggers`].
     pub async fn open(options: DaemonOptions) -> Result<Arc<Daemon>, DaemonError> {
+        let settings_store = options.settings.store.as_ref().map(|url| url.0.as_str());
+        let location = StoreLocation::choose(&options.home, None, settings_store).map_err(DaemonError::StoreChoice)?;
+        Daemon::open_at(options, &location).await
+    }
+
+    /// [`Daemon::open`] on the store at `location` (`pilot serve --store URL`).
+    pub async fn open_at(options: DaemonOptions, location: &StoreLocation) -> Result<Arc<Daemon>, DaemonError> {
         let DaemonOptions { home, settings, clock } = options;
         home.ensure_layout()
             .map_err(|err| DaemonError::Home { path: home.root().display().to_string(), reason: err.to_string() })?;
         let lock = DaemonLock::acquire(&home, &settings.daemon.addr).map_err(DaemonError::Locked)?;
-        let store_options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
-        let store = Arc::new(SqliteStore::open(home.database(), store_options)?);
+        let store = open_store(location).await?;
         let toolbox = crate::toolbox::Toolbox::load(&home);
         for problem in &toolbox.problems {
             tracing::warn!("custom connector not loaded: {problem}");
         }
         let catalogue = Arc::new(toolbox.catalogue);
-        let engine =
-            WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), catalogue.clone())
-                .with_clock(clock.clone())
-                .with_budget(settings.expressions.budget());
+        let engine = WorkflowEngine::new(store.clone(), Arc::new(toolbox.registry), catalogue.clone())
+            .with_clock(clock.clone())
+            .with_budget(settings.expressions.budget());
         let started_at = clock.now();
         let instance_id = format!("daemon-{}", uuid::Uuid::now_v7());
         let daemon = Arc::new(Daemon {
