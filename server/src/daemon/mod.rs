@@ -60,6 +60,9 @@ pub struct Daemon {
     /// Problems loading custom connectors (each also logged).
     pub connector_problems: Vec<String>,
     pub instance_id: String,
+    /// The store is a database other nodes may share (PostgreSQL): their leases are trusted whatever their host,
+    /// and executions without an owner (a `pilot run` of another machine) are never taken over.
+    shared_store: bool,
     pub events: EventBus,
     pub clock: Arc<dyn Clock>,
     pub started_at: Timestamp,
@@ -122,6 +125,7 @@ impl Daemon {
             catalogue,
             connector_problems: toolbox.problems,
             instance_id,
+            shared_store: location.is_postgres(),
             events: EventBus::new(u64::try_from(started_at.0).unwrap_or(0)),
             clock,
             started_at,
@@ -340,7 +344,8 @@ impl Daemon {
     }
 
     /// Takes over the executions whose owner is gone: an earlier daemon of this host (killed, crashed), a daemon
-    /// of another host whose lease ran out, or a `pilot run` whose process died. Pending ones join the queue; running ones resume.
+    /// of another host (on a shared store: any other node) whose lease ran out, or a `pilot run` whose process
+    /// died. Pending ones join the queue; running ones resume.
     async fn take_over_orphans(&self) {
         let interrupted = match self.store.interrupted_executions().await {
             Ok(found) => found,
@@ -351,13 +356,15 @@ impl Daemon {
         };
         // Another daemon of this host is gone, whatever its lease says: it held the home's lock while it ran, and
         // this one holds it now. Only a daemon of another host (a shared home) is trusted until its lease ends.
+        // On a shared store, another node of this host holds another home's lock: its lease alone says.
         let host = host_name();
         let live: Vec<String> = match self.store.instances().await {
             Ok(instances) => instances
                 .into_iter()
                 .filter(|instance| {
                     instance.id == self.instance_id
-                        || (instance.host != host && instance.lease_expires_at > self.clock.now())
+                        || ((self.shared_store || instance.host != host)
+                            && instance.lease_expires_at > self.clock.now())
                 })
                 .map(|instance| instance.id)
                 .collect(),
@@ -367,6 +374,8 @@ impl Daemon {
         for execution in interrupted {
             let orphaned = match &execution.owner {
                 Some(owner) => !live.contains(owner),
+                // Its `pilot run` may be on another machine: `pilot resume` there takes it over.
+                None if self.shared_store => false,
                 None => runs.owner(&execution.id) == crate::runs::Owner::Nobody,
             };
             if !orphaned {
