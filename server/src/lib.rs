@@ -11,6 +11,7 @@ pub mod schedule;
 pub mod serve;
 pub mod service;
 pub mod settings;
+pub mod store_location;
 pub mod toolbox;
 pub mod ui;
 pub mod webhooks;

@@ -4,7 +4,7 @@
 //!
 //! Sections: `ai` (defaults of the `ai/*` actions, see `connectors::ai`), `smtp` (defaults of `notify/email`),
 //! `daemon` (`pilot serve`: address, limits, drain, webhooks, CORS), `expressions` (the budget every `${...}`
-//! evaluation runs under, at compile time and at run time).
+//! evaluation runs under, at compile time and at run time), `store` (a PostgreSQL URL instead of the SQLite file).
 
 use connectors::ai::AiSettings;
 use connectors::notify::email::SmtpSettings;
@@ -23,6 +23,28 @@ pub struct Settings {
     /// The budget of one evaluation of one expression: past it, `check` reports E0312 and a run fails the step
     /// naming the expression (never an abort, never a hang).
     pub expressions: ExpressionSettings,
+    /// The store as a PostgreSQL URL (`postgres://USER:PASSWORD@HOST:PORT/DATABASE`), shared by several
+    /// `pilot serve` nodes. Unset: SQLite in `$PILOT_HOME/pilot.db`. `--store` and `PILOT_STORE` override it.
+    pub store: Option<StoreUrl>,
+}
+
+/// A store URL from settings.json. Its password is a secret: `Debug` shows the URL without it.
+#[derive(Clone, PartialEq, Eq, serde::Deserialize, schemars::JsonSchema)]
+#[serde(transparent)]
+pub struct StoreUrl(pub String);
+
+impl std::str::FromStr for StoreUrl {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<StoreUrl, Self::Err> {
+        Ok(StoreUrl(text.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&executor::store::postgres::redact_url(&self.0))
+    }
 }
 
 /// The `expressions` section.
@@ -150,11 +172,18 @@ impl Settings {
         })?;
         // Checks beyond types (positive timeouts, ...) are each section's own.
         let document: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
-        let checks: [(&str, Result<(), String>); 4] = [
+        let store = match &settings.store {
+            Some(StoreUrl(url)) if !executor::store::postgres::is_postgres_url(url) => {
+                Err("must be a PostgreSQL URL: postgres://USER:PASSWORD@HOST:PORT/DATABASE".to_owned())
+            }
+            _ => Ok(()),
+        };
+        let checks: [(&str, Result<(), String>); 5] = [
             ("ai", AiSettings::from_settings_document(&document).map(drop)),
             ("smtp", SmtpSettings::from_settings_document(&document).map(drop)),
             ("daemon", settings.daemon.validate()),
             ("expressions", settings.expressions.validate()),
+            ("store", store),
         ];
         for (section, result) in checks {
             if let Err(reason) = result {
@@ -216,6 +245,9 @@ mod tests {
         assert_eq!((problem.line, problem.column), (3, 5), "at the key's opening quote: {problem:?}");
         assert!(problem.message.contains("unknown field `timeout_secs`"), "{problem:?}");
         let section = Settings::parse("{\"smpt\": {}}").unwrap_err();
+        let store = Settings::parse("{\n  \"store\": \"/srv/pilot.db\"\n}").unwrap_err();
+        assert_eq!((store.line, store.column), (2, 3), "{store:?}");
+        assert!(store.message.contains("must be a PostgreSQL URL"), "{store:?}");
         assert!(section.message.contains("unknown field `smpt`"), "{section:?}");
     }
 

@@ -26,7 +26,6 @@ use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use compiler::{TriggerPlan, WebhookAuthScheme, WebhookSecret, WebhookTriggerPlan};
-use executor::store::Store;
 use serde_json::{Map, Value as Json, json};
 use std::collections::HashMap;
 use std::num::NonZeroU32;

@@ -3,7 +3,7 @@
 //! dropping the caller must never leave a pending row that nothing runs.
 
 use executor::engine::SystemClock;
-use executor::store::{ExecutionFilter, Store};
+use executor::store::ExecutionFilter;
 use server::daemon::{AcceptRequest, Daemon, DaemonOptions};
 use server::home::PilotHome;
 use server::settings::Settings;

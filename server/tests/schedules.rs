@@ -10,7 +10,7 @@
 use chrono::{NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use executor::engine::TokioClock;
-use executor::store::{ExecutionFilter, Status, Store, Timestamp};
+use executor::store::{ExecutionFilter, Status, Timestamp};
 use server::daemon::{Daemon, DaemonOptions};
 use server::home::PilotHome;
 use server::settings::Settings;

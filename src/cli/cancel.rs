@@ -12,7 +12,7 @@ use super::exit;
 use super::output::outln;
 use super::runner::{Runner, engine_failed, fail, with_runner};
 use super::ui;
-use executor::store::{ExecutionEnd, Status, Store};
+use executor::store::{ExecutionEnd, Status};
 use server::runs::Owner;
 use std::process::ExitCode;
 use std::time::Duration;

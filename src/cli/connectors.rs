@@ -380,6 +380,7 @@ fn removed(id: &str) -> ExitCode {
 
 /// `$PILOT_HOME/pilot.db` for the connector rows (no execution logs are written here).
 fn open_store(home: &PilotHome) -> Result<SqliteStore, String> {
+    super::store_location(home)?.sqlite_only("pilot connectors")?;
     let options = StoreOptions { logs: LogFolder::Disabled, ..StoreOptions::default() };
     SqliteStore::open(home.database(), options).map_err(|err| err.to_string())
 }

@@ -14,6 +14,7 @@ use executor::store::{LogFolder, SqliteStore, Store, StoreOptions, Timestamp, rf
 use serde_json::{Value as Json, json};
 use server::credentials::open_vault;
 use server::home::PilotHome;
+use server::store_location::StoreLocation;
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Read};
 use std::process::ExitCode;
@@ -117,10 +118,10 @@ impl<E: std::fmt::Display> From<E> for Failure {
     }
 }
 
-fn open_store(home: &PilotHome) -> Result<Arc<dyn Store>, Failure> {
+async fn open_store(home: &PilotHome) -> Result<Arc<dyn Store>, Failure> {
     home.ensure_layout()?;
-    let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
-    Ok(Arc::new(SqliteStore::open(home.database(), options)?))
+    let location = super::store_location(home).map_err(Failure::Usage)?;
+    Ok(server::store_location::open_store(&location).await?)
 }
 
 fn now() -> Timestamp {
@@ -159,7 +160,7 @@ async fn set_credential(args: &SetArgs) -> Result<(), Failure> {
         other => json!({ other.main_field(): secret }),
     };
     let home = PilotHome::from_env();
-    let (vault, _) = open_vault(&home, open_store(&home)?).await?;
+    let (vault, _) = open_vault(&home, open_store(&home).await?).await?;
     vault.set(&args.name, provider, &data, now()).await?;
     let key_source = vault.key_source().to_string();
     said(
@@ -180,7 +181,7 @@ fn said(document: Json, text: &str) {
 
 async fn list() -> Result<(), Failure> {
     let home = PilotHome::from_env();
-    let store = open_store(&home)?;
+    let store = open_store(&home).await?;
     // Listing needs no key: names, providers and dates are stored in the clear.
     let records = store.credentials().await?;
     if ui::json() {
@@ -209,7 +210,7 @@ async fn list() -> Result<(), Failure> {
 
 async fn remove(name: &str) -> Result<(), Failure> {
     let home = PilotHome::from_env();
-    match open_store(&home)?.remove_credential(name).await {
+    match open_store(&home).await?.remove_credential(name).await {
         Ok(()) => {
             said(json!({ "name": name, "removed": true }), &format!("removed credential `{name}`"));
             Ok(())
@@ -223,7 +224,7 @@ async fn remove(name: &str) -> Result<(), Failure> {
 
 async fn rotate_key() -> Result<(), Failure> {
     let home = PilotHome::from_env();
-    let (mut vault, settings) = open_vault(&home, open_store(&home)?).await?;
+    let (mut vault, settings) = open_vault(&home, open_store(&home).await?).await?;
     let new_env_key = std::env::var(ENV_NEW_MASTER_KEY).ok().filter(|v| !v.is_empty());
     let new_env_key = new_env_key.map(|text| MasterKey::from_env_text(&text));
     let count = credentials::rotate(&mut vault, &settings, new_env_key, now()).await?;
@@ -240,13 +241,19 @@ async fn rotate_key() -> Result<(), Failure> {
 /// yet (no credential exists, so every name is unknown); `None` when it cannot be read (then no such warning).
 pub(crate) fn stored_credential_names() -> Option<BTreeSet<String>> {
     let home = PilotHome::from_env();
-    if !home.database().exists() {
+    let location = super::store_location(&home).ok()?;
+    if !location.is_postgres() && !home.database().exists() {
         return Some(BTreeSet::new());
     }
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
     runtime.block_on(async {
-        let options = StoreOptions { logs: LogFolder::Disabled, ..StoreOptions::default() };
-        let store = SqliteStore::open(home.database(), options).ok()?;
+        let store: Arc<dyn Store> = match &location {
+            StoreLocation::Sqlite { database, .. } => {
+                let options = StoreOptions { logs: LogFolder::Disabled, ..StoreOptions::default() };
+                Arc::new(SqliteStore::open(database, options).ok()?)
+            }
+            StoreLocation::Postgres(_) => server::store_location::open_store(&location).await.ok()?,
+        };
         let records = store.credentials().await.ok()?;
         Some(records.into_iter().map(|record| record.name).collect())
     })

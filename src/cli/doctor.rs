@@ -22,7 +22,11 @@ pub struct DoctorArgs {
 }
 
 pub fn run(args: &DoctorArgs) -> ExitCode {
-    let database = PilotHome::from_env().database();
+    let home = PilotHome::from_env();
+    if let Err(message) = super::store_location(&home).and_then(|location| location.sqlite_only("pilot doctor")) {
+        return ui::fail(exit::NOT_RUN, &message);
+    }
+    let database = home.database();
     if !database.exists() {
         // Nothing recorded yet: nothing can be damaged (a backup or repair of nothing is a mistake, though).
         if args.backup.is_some() || args.repair {

@@ -1,5 +1,6 @@
 //! `pilot executions list [--workflow NAME] [--status S] [--limit N] [--json]` and
-//! `pilot executions show ID [--json]`: what ran, from the execution store (`$PILOT_HOME/pilot.db`).
+//! `pilot executions show ID [--json]`: what ran, from the execution store (`$PILOT_HOME/pilot.db`, or the
+//! PostgreSQL store `--store` names).
 //! An id may be any unique prefix or suffix; an unknown or ambiguous one exits 2.
 
 use std::process::ExitCode;
@@ -13,6 +14,8 @@ use super::exit;
 use super::output::{out, outln};
 use super::ui;
 use server::home::PilotHome;
+use server::store_location::StoreLocation;
+use std::sync::Arc;
 
 #[derive(Debug, clap::Args)]
 pub struct ExecutionsArgs {
@@ -56,8 +59,8 @@ pub struct ShowArgs {
 pub fn run(args: &ExecutionsArgs) -> ExitCode {
     with_store(|store| async move {
         match &args.command {
-            ExecutionsCommand::List(list) => run_list(&store, list).await,
-            ExecutionsCommand::Show(show) => run_show(&store, show).await,
+            ExecutionsCommand::List(list) => run_list(store.as_ref(), list).await,
+            ExecutionsCommand::Show(show) => run_show(store.as_ref(), show).await,
         }
     })
 }
@@ -65,7 +68,7 @@ pub fn run(args: &ExecutionsArgs) -> ExitCode {
 /// Opens `$PILOT_HOME/pilot.db` (logs in `$PILOT_HOME/logs`) and runs `command` on a small tokio runtime.
 pub(crate) fn with_store<F, Fut>(command: F) -> ExitCode
 where
-    F: FnOnce(SqliteStore) -> Fut,
+    F: FnOnce(Arc<dyn Store>) -> Fut,
     Fut: std::future::Future<Output = ExitCode>,
 {
     let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
@@ -73,20 +76,32 @@ where
         Err(error) => return ui::fail(exit::FAILED, &format!("cannot start the async runtime: {error}")),
     };
     let home = PilotHome::from_env();
-    let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
-    let store = match SqliteStore::open(home.database(), options.clone()) {
-        Ok(store) => store,
-        // History stays readable from a read-only or damaged store.
-        Err(error @ (StoreError::ReadOnly { .. } | StoreError::Damaged { .. })) => {
-            ui::warn(&error.to_string());
-            match SqliteStore::open_read_only(home.database(), options) {
-                Ok(store) => store,
-                Err(error) => return store_failed(&error),
-            }
-        }
-        Err(error) => return store_failed(&error),
+    let location = match super::store_location(&home) {
+        Ok(location) => location,
+        Err(message) => return ui::fail(exit::NOT_RUN, &message),
     };
-    runtime.block_on(command(store))
+    runtime.block_on(async move {
+        let store = match open(&location).await {
+            Ok(store) => store,
+            Err(error) => return store_failed(&error),
+        };
+        let code = command(store.clone()).await;
+        let _ = store.flush().await;
+        code
+    })
+}
+
+/// Opens the store; history stays readable from a read-only or damaged SQLite file.
+async fn open(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {
+    match server::store_location::open_store(location).await {
+        Err(error @ (StoreError::ReadOnly { .. } | StoreError::Damaged { .. })) => {
+            let StoreLocation::Sqlite { database, logs } = location else { return Err(error) };
+            ui::warn(&error.to_string());
+            let options = StoreOptions { logs: LogFolder::At(logs.clone()), ..StoreOptions::default() };
+            Ok(Arc::new(SqliteStore::open_read_only(database, options)?))
+        }
+        opened => opened,
+    }
 }
 
 pub(crate) fn store_failed(error: &StoreError) -> ExitCode {
@@ -102,7 +117,7 @@ pub(crate) async fn resolve(store: &dyn Store, prefix: &str) -> Result<String, E
     }
 }
 
-async fn run_list(store: &SqliteStore, args: &ListArgs) -> ExitCode {
+async fn run_list(store: &dyn Store, args: &ListArgs) -> ExitCode {
     let filter = ExecutionFilter {
         workflow_name: args.workflow.clone(),
         status: args.status.as_deref().and_then(Status::parse),
@@ -129,7 +144,7 @@ async fn run_list(store: &SqliteStore, args: &ListArgs) -> ExitCode {
     print_json(&serde_json::Value::Array(executions))
 }
 
-async fn run_show(store: &SqliteStore, args: &ShowArgs) -> ExitCode {
+async fn run_show(store: &dyn Store, args: &ShowArgs) -> ExitCode {
     let id = match resolve(store, &args.id).await {
         Ok(id) => id,
         Err(code) => return code,

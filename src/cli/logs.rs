@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use executor::store::{SqliteStore, Store};
+use executor::store::Store;
 use serde_json::{Value as Json, json};
 
 use super::executions::{resolve, store_failed, with_store};
@@ -27,12 +27,12 @@ pub struct LogsArgs {
 
 pub fn run(args: &LogsArgs) -> ExitCode {
     with_store(|store| async move {
-        let id = match resolve(&store, &args.id).await {
+        let id = match resolve(store.as_ref(), &args.id).await {
             Ok(id) => id,
             Err(code) => return code,
         };
         if args.follow {
-            return follow(&store, &id).await;
+            return follow(store.as_ref(), &id).await;
         }
         let text = match store.read_log(&id).await {
             Ok(text) => text.unwrap_or_default(),
@@ -51,7 +51,7 @@ pub fn run(args: &LogsArgs) -> ExitCode {
 }
 
 /// Prints the log's complete lines as they appear; ends once the execution has ended and its log is read.
-async fn follow(store: &SqliteStore, id: &str) -> ExitCode {
+async fn follow(store: &dyn Store, id: &str) -> ExitCode {
     let mut printed = 0;
     loop {
         // Read the status first: lines written before the end are then surely in the text read after it.

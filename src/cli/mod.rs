@@ -60,6 +60,11 @@ pub struct Cli {
     /// Say more of what Pilot does, on stderr (-v info, -vv debug, -vvv trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// The store: a PostgreSQL URL (postgres://USER:PASSWORD@HOST:PORT/DATABASE) shared by several nodes, instead
+    /// of SQLite in $PILOT_HOME/pilot.db. Same as PILOT_STORE (better for a password: a command line is visible
+    /// to other users) or `store` in settings.json.
+    #[arg(long, global = true, value_name = "URL")]
+    pub store: Option<server::settings::StoreUrl>,
 }
 
 fn after_help() -> String {
@@ -115,6 +120,21 @@ pub(crate) fn settings() -> Result<server::settings::Settings, String> {
     server::settings::Settings::load(&server::home::PilotHome::from_env().settings())
 }
 
+/// The store this command uses: `--store` / `PILOT_STORE`, else `store` in settings.json, else SQLite in
+/// `$PILOT_HOME` (see `server::store_location`).
+pub(crate) fn store_location(home: &server::home::PilotHome) -> Result<server::store_location::StoreLocation, String> {
+    let settings = server::settings::Settings::load(&home.settings());
+    let from_settings = match &settings {
+        Ok(settings) => settings.store.as_ref().map(|url| url.0.as_str()),
+        // An invalid settings file matters here only if nothing else names the store.
+        Err(message) if std::env::var_os(server::store_location::STORE_ENV).is_none() => {
+            return Err(message.clone());
+        }
+        Err(_) => None,
+    };
+    server::store_location::StoreLocation::choose(home, None, from_settings)
+}
+
 /// The expression budget of settings.json (the default when the file is missing or invalid: `pilot check`
 /// reports an invalid file itself).
 pub(crate) fn expression_budget() -> expr_grammar::Budget {
@@ -134,6 +154,11 @@ pub(crate) fn toolbox(home: &server::home::PilotHome) -> server::toolbox::Toolbo
 /// Parses the command line, applies the global flags and runs the command.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    if let Some(server::settings::StoreUrl(url)) = &cli.store {
+        // SAFETY: no other thread runs yet (each command starts its runtime later), so nothing reads the
+        // environment meanwhile. `--store` is then PILOT_STORE for this command and every process it starts.
+        unsafe { std::env::set_var(server::store_location::STORE_ENV, url) };
+    }
     ui::init(ui::Ui { color: cli.color, quiet: cli.quiet, verbose: cli.verbose, json: cli.json });
     ui::install_tracing();
     match cli.command {

@@ -14,7 +14,6 @@ use super::progress::View;
 use super::runner::{Runner, Supervised, engine_failed, fail, progress, report_all, supervise, with_runner};
 use super::ui;
 use executor::engine::{Context, ResumeOrder};
-use executor::store::Store;
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -59,7 +58,7 @@ async fn resume(runner: Runner, id: Option<String>) -> ExitCode {
     if outcomes.is_empty() && code == ExitCode::SUCCESS && !ui::json() {
         outln!("nothing to resume");
     }
-    let reported = report_all(&runner.store, &outcomes).await;
+    let reported = report_all(runner.store.as_ref(), &outcomes).await;
     if code == ExitCode::SUCCESS { reported } else { code }
 }
 

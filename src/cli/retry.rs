@@ -56,5 +56,5 @@ async fn retry(runner: Runner, args: &RetryArgs) -> ExitCode {
     let supervised = supervise(&runner.engine, handle, &claim).await;
     let _ = drawing.await;
     drop(claim);
-    report(&runner.store, &supervised).await
+    report(runner.store.as_ref(), &supervised).await
 }

@@ -137,5 +137,5 @@ async fn run_workflow(runner: Runner, workflow: Workflow, mut context: Context) 
     let supervised = supervise(&runner.engine, handle, &claim).await;
     let _ = drawing.await;
     drop(claim);
-    report(&runner.store, &supervised).await
+    report(runner.store.as_ref(), &supervised).await
 }

@@ -6,7 +6,7 @@ use super::output::outln;
 use super::progress::{View, render, short};
 use super::ui;
 use executor::engine::{EngineError, ProgressEvent};
-use executor::store::{LogFolder, LookupError, SqliteStore, Status, Store, StoreOptions};
+use executor::store::{LookupError, Status, Store};
 use executor::{ExecutionHandle, ExecutionOutcome, WorkflowEngine};
 use server::home::PilotHome;
 use server::runs::{ActiveRuns, Claim, runs_folder};
@@ -20,21 +20,20 @@ const CANCEL_POLL: Duration = Duration::from_millis(100);
 
 pub(crate) struct Runner {
     pub engine: Arc<WorkflowEngine>,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub active: ActiveRuns,
 }
 
 /// Creates the `$PILOT_HOME` layout if needed and opens the store and the engine.
-pub(crate) fn open_runner() -> Result<Runner, String> {
+pub(crate) async fn open_runner() -> Result<Runner, String> {
     let home = PilotHome::from_env();
     home.ensure_layout().map_err(|err| err.to_string())?;
     // Built-ins plus installed custom connectors; problems were already reported when the workflow was checked.
     let toolbox = server::toolbox::Toolbox::load(&home);
-    let options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
-    let store = Arc::new(SqliteStore::open(home.database(), options).map_err(|err| err.to_string())?);
-    let engine =
-        WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), Arc::new(toolbox.catalogue))
-            .with_budget(super::expression_budget());
+    let location = super::store_location(&home)?;
+    let store = server::store_location::open_store(&location).await.map_err(|err| err.to_string())?;
+    let engine = WorkflowEngine::new(store.clone(), Arc::new(toolbox.registry), Arc::new(toolbox.catalogue))
+        .with_budget(super::expression_budget());
     Ok(Runner { engine: Arc::new(engine), store, active: ActiveRuns::at(runs_folder(home.root())) })
 }
 
@@ -49,8 +48,14 @@ where
         Err(err) => return fail(&format!("cannot start the async runtime: {err}")),
     };
     runtime.block_on(async move {
-        match open_runner() {
-            Ok(runner) => command(runner).await,
+        match open_runner().await {
+            Ok(runner) => {
+                let store = runner.store.clone();
+                let code = command(runner).await;
+                // Best-effort writes (log lines) still queued are committed before the runtime stops.
+                let _ = store.flush().await;
+                code
+            }
             Err(err) => fail(&err),
         }
     })
@@ -114,7 +119,7 @@ pub(crate) async fn supervise(engine: &WorkflowEngine, handle: ExecutionHandle, 
 
 /// Prints how an execution ended (the execution JSON with `--json`) and returns the exit code for it:
 /// 0 success, 130 when Ctrl-C cancelled it, else 1.
-pub(crate) async fn report(store: &SqliteStore, supervised: &Supervised) -> ExitCode {
+pub(crate) async fn report(store: &dyn Store, supervised: &Supervised) -> ExitCode {
     match ended(store, supervised).await {
         Ok((code, json)) => {
             if ui::json() {
@@ -127,7 +132,7 @@ pub(crate) async fn report(store: &SqliteStore, supervised: &Supervised) -> Exit
 }
 
 /// [`report`] for several executions (`pilot resume`): a line each, or one JSON array. The worst status wins.
-pub(crate) async fn report_all(store: &SqliteStore, all: &[Supervised]) -> ExitCode {
+pub(crate) async fn report_all(store: &dyn Store, all: &[Supervised]) -> ExitCode {
     let mut documents = Vec::new();
     let mut worst = exit::SUCCESS;
     for supervised in all {
@@ -152,7 +157,7 @@ fn status_of(code: ExitCode) -> u8 {
 }
 
 /// The exit code and JSON of an ended execution; says how it ended unless `--json`.
-async fn ended(store: &SqliteStore, supervised: &Supervised) -> Result<(ExitCode, serde_json::Value), ExitCode> {
+async fn ended(store: &dyn Store, supervised: &Supervised) -> Result<(ExitCode, serde_json::Value), ExitCode> {
     let outcome = &supervised.outcome;
     let code = match outcome.status {
         Status::Success => ExitCode::SUCCESS,

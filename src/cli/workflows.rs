@@ -154,6 +154,10 @@ fn read_offline(home: &PilotHome) -> Option<(Workflows, SqliteStore)> {
         ui::fail(exit::FAILED, &err.to_string());
         return None;
     }
+    if let Err(message) = super::store_location(home).and_then(|location| location.sqlite_only("pilot workflows")) {
+        ui::fail(exit::NOT_RUN, &format!("{message}; with a running daemon, `pilot workflows` asks it instead"));
+        return None;
+    }
     let options = StoreOptions { logs: executor::store::LogFolder::At(home.logs()), ..StoreOptions::default() };
     match SqliteStore::open(home.database(), options) {
         Ok(store) => Some((Workflows::read(home, &catalogue), store)),

@@ -1,9 +1,10 @@
 //! The execution store: workflows, executions, their steps, and a per-execution log; also the encrypted
 //! credentials and the installed custom connectors.
 //!
-//! [`Store`] is the contract the engine codes against. Two implementations pass the same conformance suite
-//! ([`conformance`], enabled by the `conformance` feature): [`SqliteStore`] (the real one, `$PILOT_HOME/pilot.db`)
-//! and [`MemoryStore`] (for tests and benches).
+//! [`Store`] is the contract the engine codes against. Three implementations pass the same conformance suite
+//! ([`conformance`], enabled by the `conformance` feature): [`SqliteStore`] (the default, `$PILOT_HOME/pilot.db`),
+//! [`postgres::PostgresStore`] (a database several `pilot serve` nodes share; feature `postgres`, on by default;
+//! its module docs say how it differs) and [`MemoryStore`] (for tests and benches).
 //!
 //! # Writes and durability
 //! Write methods are synchronous: they queue the write and return a [`WriteAck`], which resolves once the write's
@@ -77,6 +78,9 @@ mod daemon;
 mod error;
 mod log;
 mod memory;
+#[cfg(feature = "postgres")]
+pub mod postgres;
+mod queued;
 mod records;
 mod sqlite;
 

@@ -11,7 +11,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use executor::engine::Rerun;
-use executor::store::{ExecutionFilter, ExecutionRecord, Status, Store, Timestamp, rfc3339_micros};
+use executor::store::{ExecutionFilter, ExecutionRecord, Status, Timestamp, rfc3339_micros};
 use serde::Deserialize;
 use std::sync::Arc;
 

@@ -5,7 +5,7 @@ use super::types::{CredentialInfo, FunctionInfo, Health, ScheduledTrigger};
 use crate::daemon::Daemon;
 use axum::Json;
 use axum::extract::State;
-use executor::store::{Store, rfc3339_micros};
+use executor::store::rfc3339_micros;
 use std::sync::Arc;
 
 type Json2 = serde_json::Value;

@@ -14,7 +14,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use compiler::TriggerPlan;
 use compiler::render::to_json;
-use executor::store::{ExecutionFilter, Store, rfc3339_micros};
+use executor::store::{ExecutionFilter, rfc3339_micros};
 use std::sync::Arc;
 
 /// Every workflow: those that run, and files that define none (they do not compile, or were refused).

@@ -19,12 +19,13 @@ pub use queue::{AcceptError, AcceptRequest, Accepted};
 
 use crate::home::PilotHome;
 use crate::settings::Settings;
+use crate::store_location::{StoreLocation, open_store};
 use catalog::{Catalog, LoadedWorkflow};
 use connectors::catalogue::Catalogue;
 use events::EventBus;
 use executor::WorkflowEngine;
 use executor::engine::Clock;
-use executor::store::{InstanceRecord, LogFolder, SqliteStore, Store, StoreError, StoreOptions, Timestamp};
+use executor::store::{InstanceRecord, Store, StoreError, Timestamp};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -45,18 +46,23 @@ pub enum DaemonError {
     Home { path: String, reason: String },
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("{0}")]
+    StoreChoice(String),
 }
 
 /// The running service. Shared by the HTTP handlers, the trigger tasks and the queue runner.
 pub struct Daemon {
     pub home: PilotHome,
     pub settings: Settings,
-    pub store: Arc<SqliteStore>,
+    pub store: Arc<dyn Store>,
     pub engine: Arc<WorkflowEngine>,
     pub catalogue: Arc<Catalogue>,
     /// Problems loading custom connectors (each also logged).
     pub connector_problems: Vec<String>,
     pub instance_id: String,
+    /// The store is a database other nodes may share (PostgreSQL): their leases are trusted whatever their host,
+    /// and executions without an owner (a `pilot run` of another machine) are never taken over.
+    shared_store: bool,
     pub events: EventBus,
     pub clock: Arc<dyn Clock>,
     pub started_at: Timestamp,
@@ -88,21 +94,26 @@ impl Daemon {
     /// Opens the store, loads the workflows, takes over orphaned executions; the triggers start with
     /// [`Daemon::start_triggers`].
     pub async fn open(options: DaemonOptions) -> Result<Arc<Daemon>, DaemonError> {
+        let settings_store = options.settings.store.as_ref().map(|url| url.0.as_str());
+        let location = StoreLocation::choose(&options.home, None, settings_store).map_err(DaemonError::StoreChoice)?;
+        Daemon::open_at(options, &location).await
+    }
+
+    /// [`Daemon::open`] on the store at `location` (`pilot serve --store URL`).
+    pub async fn open_at(options: DaemonOptions, location: &StoreLocation) -> Result<Arc<Daemon>, DaemonError> {
         let DaemonOptions { home, settings, clock } = options;
         home.ensure_layout()
             .map_err(|err| DaemonError::Home { path: home.root().display().to_string(), reason: err.to_string() })?;
         let lock = DaemonLock::acquire(&home, &settings.daemon.addr).map_err(DaemonError::Locked)?;
-        let store_options = StoreOptions { logs: LogFolder::At(home.logs()), ..StoreOptions::default() };
-        let store = Arc::new(SqliteStore::open(home.database(), store_options)?);
+        let store = open_store(location).await?;
         let toolbox = crate::toolbox::Toolbox::load(&home);
         for problem in &toolbox.problems {
             tracing::warn!("custom connector not loaded: {problem}");
         }
         let catalogue = Arc::new(toolbox.catalogue);
-        let engine =
-            WorkflowEngine::new(store.clone() as Arc<dyn Store>, Arc::new(toolbox.registry), catalogue.clone())
-                .with_clock(clock.clone())
-                .with_budget(settings.expressions.budget());
+        let engine = WorkflowEngine::new(store.clone(), Arc::new(toolbox.registry), catalogue.clone())
+            .with_clock(clock.clone())
+            .with_budget(settings.expressions.budget());
         let started_at = clock.now();
         let instance_id = format!("daemon-{}", uuid::Uuid::now_v7());
         let daemon = Arc::new(Daemon {
@@ -114,6 +125,7 @@ impl Daemon {
             catalogue,
             connector_problems: toolbox.problems,
             instance_id,
+            shared_store: location.is_postgres(),
             events: EventBus::new(u64::try_from(started_at.0).unwrap_or(0)),
             clock,
             started_at,
@@ -332,7 +344,8 @@ impl Daemon {
     }
 
     /// Takes over the executions whose owner is gone: an earlier daemon of this host (killed, crashed), a daemon
-    /// of another host whose lease ran out, or a `pilot run` whose process died. Pending ones join the queue; running ones resume.
+    /// of another host (on a shared store: any other node) whose lease ran out, or a `pilot run` whose process
+    /// died. Pending ones join the queue; running ones resume.
     async fn take_over_orphans(&self) {
         let interrupted = match self.store.interrupted_executions().await {
             Ok(found) => found,
@@ -343,13 +356,15 @@ impl Daemon {
         };
         // Another daemon of this host is gone, whatever its lease says: it held the home's lock while it ran, and
         // this one holds it now. Only a daemon of another host (a shared home) is trusted until its lease ends.
+        // On a shared store, another node of this host holds another home's lock: its lease alone says.
         let host = host_name();
         let live: Vec<String> = match self.store.instances().await {
             Ok(instances) => instances
                 .into_iter()
                 .filter(|instance| {
                     instance.id == self.instance_id
-                        || (instance.host != host && instance.lease_expires_at > self.clock.now())
+                        || ((self.shared_store || instance.host != host)
+                            && instance.lease_expires_at > self.clock.now())
                 })
                 .map(|instance| instance.id)
                 .collect(),
@@ -359,6 +374,8 @@ impl Daemon {
         for execution in interrupted {
             let orphaned = match &execution.owner {
                 Some(owner) => !live.contains(owner),
+                // Its `pilot run` may be on another machine: `pilot resume` there takes it over.
+                None if self.shared_store => false,
                 None => runs.owner(&execution.id) == crate::runs::Owner::Nobody,
             };
             if !orphaned {

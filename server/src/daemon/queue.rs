@@ -12,8 +12,8 @@ use super::events::EventKind;
 use crate::credentials::Secrets;
 use executor::engine::{Context, EngineError, InputError, check_inputs, mask_secrets};
 use executor::store::{
-    Acceptance, Accepted as StoreAccepted, ExecutionEnd, IdempotencyKey, NewExecution, Status, Store, StoreError,
-    Timestamp, new_execution_id,
+    Acceptance, Accepted as StoreAccepted, ExecutionEnd, IdempotencyKey, NewExecution, Status, StoreError, Timestamp,
+    new_execution_id,
 };
 use serde_json::{Map, Value as Json};
 use std::collections::{HashMap, VecDeque};
@@ -260,7 +260,7 @@ impl Daemon {
 
     /// Every stored credential, decrypted (nothing, and no master key needed, when none is stored).
     pub async fn secrets(&self) -> Secrets {
-        match crate::credentials::all(&self.home, self.store.clone() as Arc<dyn Store>).await {
+        match crate::credentials::all(&self.home, self.store.clone()).await {
             Ok(secrets) => secrets,
             Err(err) => {
                 tracing::warn!("cannot open the credentials: {err}");

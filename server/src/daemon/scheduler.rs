@@ -13,7 +13,7 @@ use super::queue::AcceptRequest;
 use super::watch::Change;
 use crate::schedule::{CatchUpRule, CronSchedule, missed_slots};
 use compiler::TriggerPlan;
-use executor::store::{Store, Timestamp, rfc3339_micros};
+use executor::store::{Timestamp, rfc3339_micros};
 use serde_json::json;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

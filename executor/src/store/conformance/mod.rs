@@ -4,6 +4,10 @@
 //! a `fn() -> (S, G)` giving a fresh, empty store and a guard kept alive for the test (a temporary folder). The
 //! generated tests use `#[tokio::test]`, so the calling crate needs tokio (with `macros` and `rt-multi-thread`).
 //! The cases are plain async functions over `&dyn Store`, so they can also be called one by one.
+//!
+//! A backend that needs a server has an async factory instead, `async fn(test_name: &str) -> Option<(S, G)>`,
+//! answering `None` (after saying why on stderr) when there is no server to test against:
+//! `executor::store_conformance_tests!(async make_store);` (the PostgreSQL store does).
 
 mod resume_attempts;
 mod step_batches;
@@ -20,8 +24,14 @@ pub use daemon::*;
 /// Generates one `#[tokio::test]` per conformance case for a store factory `fn() -> (S, G)`.
 #[macro_export]
 macro_rules! store_conformance_tests {
+    (async $make:path) => {
+        $crate::store_conformance_tests!(@list [async] $make);
+    };
     ($make:path) => {
-        $crate::store_conformance_tests!(@cases $make;
+        $crate::store_conformance_tests!(@list [sync] $make);
+    };
+    (@list [$mode:ident] $make:path) => {
+        $crate::store_conformance_tests!(@cases [$mode] $make;
             saving_a_workflow_assigns_version_one,
             saving_changed_definition_bumps_version_and_keeps_old_text,
             saving_same_definition_again_changes_nothing,
@@ -64,11 +74,20 @@ macro_rules! store_conformance_tests {
             listing_filters_by_trigger_type_and_pages_with_a_cursor,
         );
     };
-    (@cases $make:path; $($case:ident),* $(,)?) => {
+    (@cases [sync] $make:path; $($case:ident),* $(,)?) => {
         $(
             #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
             async fn $case() {
                 let (store, _guard) = $make();
+                $crate::store::conformance::$case(&store).await;
+            }
+        )*
+    };
+    (@cases [async] $make:path; $($case:ident),* $(,)?) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $case() {
+                let Some((store, _guard)) = $make(stringify!($case)).await else { return };
                 $crate::store::conformance::$case(&store).await;
             }
         )*

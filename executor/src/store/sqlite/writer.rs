@@ -7,14 +7,9 @@
 use super::apply::{self, ApplyError};
 use super::log_thread::LogQueue;
 use super::open::classify;
-use crate::store::connectors::ConnectorWrite;
-use crate::store::credentials::CredentialWrite;
-use crate::store::daemon::{DaemonAck, DaemonAnswer, DaemonWrite};
-use crate::store::log::lifecycle;
-use crate::store::{
-    AckSender, ExecutionEnd, LogLine, NewExecution, StepEnd, StepStart, StoreError, WorkflowDefinition, WorkflowRecord,
-};
-use expr_grammar::Timestamp;
+pub(crate) use crate::store::queued::Write;
+use crate::store::queued::{Done, Outcome};
+use crate::store::{LogLine, StoreError};
 use rusqlite::Connection;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -23,217 +18,32 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::Receiver;
 use std::time::Duration;
 
-/// One queued write and the ack to answer.
-pub(crate) enum Write {
-    SaveWorkflow(WorkflowDefinition, AckSender<WorkflowRecord>),
-    CreateExecution(NewExecution, AckSender<()>),
-    MarkRunning(String, Timestamp, AckSender<()>),
-    StartResume(String, Timestamp, AckSender<u32>),
-    FinishExecution(ExecutionEnd, AckSender<()>),
-    StartStep(StepStart, AckSender<()>),
-    EndStep(StepEnd, AckSender<()>),
-    /// Step ends, then optionally a step start, applied together (one savepoint).
-    Steps(Vec<StepEnd>, Option<StepStart>, AckSender<()>),
-    Log(String, LogLine),
-    Flush(AckSender<()>),
-    Credential(CredentialWrite, AckSender<()>),
-    Connector(ConnectorWrite, AckSender<()>),
-    Daemon(DaemonWrite, DaemonAck),
-}
-
-/// What a successful write gives back.
-enum Done {
-    Nothing,
-    Workflow(WorkflowRecord),
-    Daemon(DaemonAnswer),
-    Count(u32),
-}
-
-type Outcome = Result<Done, StoreError>;
-
-impl Write {
-    fn touches_database(&self) -> bool {
-        !matches!(self, Write::Log(..) | Write::Flush(_))
-    }
-
-    /// The execution a write belongs to (other than its creation).
-    fn execution_id(&self) -> Option<&str> {
-        match self {
-            Write::MarkRunning(id, ..) | Write::StartResume(id, ..) => Some(id),
-            Write::FinishExecution(end, _) => Some(&end.execution_id),
-            Write::StartStep(start, _) => Some(&start.execution_id),
-            Write::EndStep(end, _) => Some(&end.execution_id),
-            Write::Steps(ends, start, _) => start
-                .as_ref()
-                .map(|start| start.execution_id.as_str())
-                .or(ends.first().map(|end| end.execution_id.as_str())),
-            Write::CreateExecution(..)
-            | Write::SaveWorkflow(..)
-            | Write::Log(..)
-            | Write::Flush(_)
-            | Write::Credential(..)
-            | Write::Connector(..)
-            | Write::Daemon(..) => None,
+/// Runs one write's SQL inside the current transaction.
+fn apply_write(write: &Write, conn: &Connection) -> Result<Done, ApplyError> {
+    match write {
+        Write::SaveWorkflow(workflow, _) => apply::save_workflow(conn, workflow).map(Done::Workflow),
+        Write::CreateExecution(new, _) => apply::create_execution(conn, new).map(|()| Done::Nothing),
+        Write::MarkRunning(id, at, _) => apply::mark_running(conn, id, *at).map(|()| Done::Nothing),
+        Write::StartResume(id, at, _) => apply::start_resume(conn, id, *at).map(Done::Count),
+        Write::FinishExecution(end, _) => apply::finish_execution(conn, end).map(|()| Done::Nothing),
+        Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
+        Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
+        Write::Steps(ends, start, _) => {
+            for end in ends {
+                apply::end_step(conn, end)?;
+            }
+            start.as_ref().map_or(Ok(()), |start| apply::start_step(conn, start)).map(|()| Done::Nothing)
         }
-    }
-
-    fn at(&self) -> Option<Timestamp> {
-        match self {
-            Write::SaveWorkflow(workflow, _) => Some(workflow.saved_at),
-            Write::CreateExecution(new, _) => Some(new.started_at),
-            Write::MarkRunning(_, at, _) | Write::StartResume(_, at, _) => Some(*at),
-            Write::FinishExecution(end, _) => Some(end.completed_at),
-            Write::StartStep(start, _) => Some(start.started_at),
-            Write::EndStep(end, _) => Some(end.completed_at),
-            Write::Steps(ends, start, _) => {
-                start.as_ref().map(|start| start.started_at).or(ends.last().map(|end| end.completed_at))
-            }
-            Write::Log(_, line) => Some(line.at),
-            Write::Flush(_) => None,
-            Write::Credential(write, _) => write.at(),
-            Write::Connector(write, _) => write.at(),
-            Write::Daemon(write, _) => write.at(),
-        }
-    }
-
-    /// What the write was doing, for error messages.
-    fn describe(&self) -> String {
-        match self {
-            Write::SaveWorkflow(workflow, _) => format!("saving workflow {}", workflow.id),
-            Write::CreateExecution(new, _) => format!("creating execution {}", new.id),
-            Write::MarkRunning(id, ..) => format!("marking execution {id} running"),
-            Write::StartResume(id, ..) => format!("starting to resume execution {id}"),
-            Write::FinishExecution(end, _) => format!("recording the end of execution {}", end.execution_id),
-            Write::StartStep(s, _) => {
-                format!("recording the start of step {} of execution {}", s.step_id, s.execution_id)
-            }
-            Write::EndStep(e, _) => format!("recording the end of step {} of execution {}", e.step_id, e.execution_id),
-            Write::Steps(ends, start, _) => describe_steps(ends, start.as_ref()),
-            Write::Log(id, _) => format!("logging for execution {id}"),
-            Write::Flush(_) => "flushing".to_owned(),
-            Write::Credential(write, _) => write.describe(),
-            Write::Connector(write, _) => write.describe(),
-            Write::Daemon(write, _) => write.describe(),
-        }
-    }
-
-    fn apply(&self, conn: &Connection) -> Result<Done, ApplyError> {
-        match self {
-            Write::SaveWorkflow(workflow, _) => apply::save_workflow(conn, workflow).map(Done::Workflow),
-            Write::CreateExecution(new, _) => apply::create_execution(conn, new).map(|()| Done::Nothing),
-            Write::MarkRunning(id, at, _) => apply::mark_running(conn, id, *at).map(|()| Done::Nothing),
-            Write::StartResume(id, at, _) => apply::start_resume(conn, id, *at).map(Done::Count),
-            Write::FinishExecution(end, _) => apply::finish_execution(conn, end).map(|()| Done::Nothing),
-            Write::StartStep(start, _) => apply::start_step(conn, start).map(|()| Done::Nothing),
-            Write::EndStep(end, _) => apply::end_step(conn, end).map(|()| Done::Nothing),
-            Write::Steps(ends, start, _) => {
-                for end in ends {
-                    apply::end_step(conn, end)?;
-                }
-                start.as_ref().map_or(Ok(()), |start| apply::start_step(conn, start)).map(|()| Done::Nothing)
-            }
-            Write::Credential(write, _) => super::credentials::apply(conn, write).map(|()| Done::Nothing),
-            Write::Connector(write, _) => super::connectors::apply(conn, write).map(|()| Done::Nothing),
-            Write::Daemon(write, _) => super::daemon::apply(conn, write).map(Done::Daemon),
-            Write::Log(..) | Write::Flush(_) => Ok(Done::Nothing),
-        }
-    }
-
-    /// The log lines a committed write adds, each with its execution id.
-    fn log_lines(&self, mut push: impl FnMut(&str, &LogLine)) {
-        match self {
-            Write::CreateExecution(new, _) => push(&new.id, &lifecycle::execution_created(new)),
-            Write::MarkRunning(id, at, _) => push(id, &lifecycle::execution_running(*at)),
-            Write::StartResume(id, at, _) => push(id, &lifecycle::execution_resumed(*at)),
-            Write::FinishExecution(end, _) => push(&end.execution_id, &lifecycle::execution_finished(end)),
-            Write::StartStep(start, _) => push(&start.execution_id, &lifecycle::step_started(start)),
-            Write::EndStep(end, _) => push(&end.execution_id, &lifecycle::step_ended(end)),
-            Write::Steps(ends, start, _) => {
-                for end in ends {
-                    push(&end.execution_id, &lifecycle::step_ended(end));
-                }
-                if let Some(start) = start {
-                    push(&start.execution_id, &lifecycle::step_started(start));
-                }
-            }
-            Write::Log(id, line) => push(id, line),
-            Write::Daemon(write, _) => {
-                if let Some(new) = write.accepted_execution() {
-                    push(&new.id, &lifecycle::execution_created(new));
-                }
-            }
-            Write::SaveWorkflow(..) | Write::Flush(_) | Write::Credential(..) | Write::Connector(..) => {}
-        }
-    }
-
-    fn answer(self, outcome: Outcome) {
-        let unit = |outcome: Outcome| outcome.map(|_| ());
-        let (sent, error) = match self {
-            Write::SaveWorkflow(_, ack) => {
-                let result = outcome.and_then(|done| match done {
-                    Done::Workflow(record) => Ok(record),
-                    _ => Err(StoreError::WriterStopped),
-                });
-                let error = result.as_ref().err().cloned();
-                (ack.send(result).is_ok(), error)
-            }
-            Write::StartResume(_, _, ack) => {
-                let result = outcome.and_then(|done| match done {
-                    Done::Count(attempts) => Ok(attempts),
-                    _ => Err(StoreError::WriterStopped),
-                });
-                let error = result.as_ref().err().cloned();
-                (ack.send(result).is_ok(), error)
-            }
-            Write::CreateExecution(_, ack)
-            | Write::MarkRunning(_, _, ack)
-            | Write::FinishExecution(_, ack)
-            | Write::StartStep(_, ack)
-            | Write::EndStep(_, ack)
-            | Write::Steps(_, _, ack)
-            | Write::Flush(ack)
-            | Write::Credential(_, ack)
-            | Write::Connector(_, ack) => {
-                let result = unit(outcome);
-                let error = result.as_ref().err().cloned();
-                (ack.send(result).is_ok(), error)
-            }
-            Write::Daemon(_, ack) => {
-                let result = outcome.and_then(|done| match done {
-                    Done::Daemon(answer) => Ok(answer),
-                    _ => Err(StoreError::WriterStopped),
-                });
-                let error = result.as_ref().err().cloned();
-                (ack.send(result), error)
-            }
-            Write::Log(..) => (true, None),
-        };
-        if let (false, Some(error)) = (sent, error) {
-            tracing::warn!("store write failed and nobody awaited it: {error}");
-        }
+        Write::Credential(write, _) => super::credentials::apply(conn, write).map(|()| Done::Nothing),
+        Write::Connector(write, _) => super::connectors::apply(conn, write).map(|()| Done::Nothing),
+        Write::Daemon(write, _) => super::daemon::apply(conn, write).map(Done::Daemon),
+        Write::Log(..) | Write::Flush(_) => Ok(Done::Nothing),
     }
 }
 
 /// Runs a statement that the writer runs for every transaction from the statement cache (no parsing each time).
 fn run_cached(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
     conn.prepare_cached(sql)?.execute([]).map(|_| ())
-}
-
-fn describe_steps(ends: &[StepEnd], start: Option<&StepStart>) -> String {
-    let ended: Vec<&str> = ends.iter().map(|end| end.step_id.as_str()).collect();
-    let execution = start.map(|s| &s.execution_id).or(ends.first().map(|e| &e.execution_id));
-    let mut text = String::from("recording ");
-    if !ended.is_empty() {
-        text.push_str(&format!("the end of step {}", ended.join(", ")));
-    }
-    if let Some(start) = start {
-        text.push_str(if ended.is_empty() { "the start of step " } else { " and the start of step " });
-        text.push_str(&start.step_id);
-    }
-    if let Some(execution) = execution {
-        text.push_str(&format!(" of execution {execution}"));
-    }
-    text
 }
 
 /// How one attempt at a batch transaction ended.
@@ -361,7 +171,7 @@ impl Writer {
             ApplyError::Sqlite(err) => self.fail(&write.describe())(err),
         };
         run_cached(&self.conn, "SAVEPOINT write").map_err(|err| to_error(err.into()))?;
-        let done = write.apply(&self.conn).map_err(to_error)?;
+        let done = apply_write(write, &self.conn).map_err(to_error)?;
         run_cached(&self.conn, "RELEASE write").map_err(|err| to_error(err.into()))?;
         Ok(done)
     }

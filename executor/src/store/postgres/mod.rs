@@ -1,0 +1,421 @@
+//! [`PostgresStore`]: the [`Store`] in a PostgreSQL database, which several `pilot serve` nodes can share. It
+//! passes the same conformance suite as the SQLite and in-memory stores.
+//!
+//! - **Writes** go to one writer task per store with its own connection: batches of queued writes, one
+//!   transaction each, a savepoint per write (`writer.rs`). Acks resolve after the commit.
+//! - **Reads** use a deadpool-postgres pool, statements prepared once per connection (`read.rs`).
+//! - **Schema**: versioned migrations (`schema.rs`), run under an advisory lock by whichever node starts first.
+//! - **Logs** live in the store (`execution_logs`), written in the same transaction as the write they describe,
+//!   so any node (and the UI behind it) reads the log of an execution another node ran.
+//! - **Claiming**: [`PostgresStore::claim_pending`] takes the oldest pending execution with
+//!   `FOR UPDATE SKIP LOCKED` and marks it running under the claiming node in the same transaction, so two nodes
+//!   never run one execution. Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit.
+//! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
+
+mod apply;
+mod read;
+mod schema;
+#[cfg(any(test, feature = "conformance"))]
+pub mod test_server;
+mod writer;
+
+#[cfg(test)]
+mod tests;
+
+pub use writer::PENDING_CHANNEL;
+
+use crate::store::connectors::ConnectorWrite;
+use crate::store::credentials::CredentialWrite;
+use crate::store::daemon::{DaemonAck, DaemonWrite};
+use crate::store::queued::Write;
+use crate::store::*;
+use read::Reader;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::mpsc;
+
+/// The schema version this build writes (`pilot_schema.version`).
+pub const POSTGRES_SCHEMA_VERSION: i64 = schema::MIGRATIONS.len() as i64;
+
+/// How the PostgreSQL store behaves.
+#[derive(Debug, Clone)]
+pub struct PostgresOptions {
+    /// Connections in the read pool.
+    pub max_readers: usize,
+    /// Group commit: at most this many queued writes share one transaction (1 disables it).
+    pub max_batch: usize,
+}
+
+impl Default for PostgresOptions {
+    fn default() -> Self {
+        PostgresOptions { max_readers: 8, max_batch: 256 }
+    }
+}
+
+/// The PostgreSQL store. Must be opened and used inside a tokio runtime (its writer is a task).
+pub struct PostgresStore {
+    location: PathBuf,
+    queue: mpsc::UnboundedSender<Write>,
+    reader: Reader,
+    commits: Arc<AtomicU64>,
+}
+
+impl std::fmt::Debug for PostgresStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PostgresStore").field("url", &self.location).finish_non_exhaustive()
+    }
+}
+
+/// Whether `text` names a PostgreSQL store (`postgres://` or `postgresql://`).
+pub fn is_postgres_url(text: &str) -> bool {
+    text.starts_with("postgres://") || text.starts_with("postgresql://")
+}
+
+/// The URL with its password replaced by `***` (in the user info, and a `password=` query parameter).
+pub fn redact_url(url: &str) -> String {
+    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
+    let scheme_end = base.find("://").map_or(0, |index| index + 3);
+    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |index| scheme_end + index);
+    let authority = &base[scheme_end..authority_end];
+    let mut redacted = base[..scheme_end].to_owned();
+    match authority.rsplit_once('@') {
+        Some((user_info, host)) => {
+            match user_info.split_once(':') {
+                Some((user, _password)) => redacted.push_str(&format!("{user}:***@{host}")),
+                None => redacted.push_str(&format!("{user_info}@{host}")),
+            };
+        }
+        None => redacted.push_str(authority),
+    }
+    redacted.push_str(&base[authority_end..]);
+    if let Some(query) = query {
+        let parts: Vec<String> = query
+            .split('&')
+            .map(|part| match part.split_once('=') {
+                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
+                _ => part.to_owned(),
+            })
+            .collect();
+        redacted.push('?');
+        redacted.push_str(&parts.join("&"));
+    }
+    redacted
+}
+
+/// A failed statement as a [`StoreError`], naming the store by its redacted URL. The server's message is kept
+/// (it never repeats a password).
+pub(crate) fn database_error(location: &std::path::Path, doing: &str, err: &tokio_postgres::Error) -> StoreError {
+    let reason = match err.as_db_error() {
+        Some(db) => match db.detail() {
+            Some(detail) => format!("{}: {} ({detail})", db.severity(), db.message()),
+            None => format!("{}: {}", db.severity(), db.message()),
+        },
+        None => err.to_string(),
+    };
+    StoreError::Database { path: location.to_owned(), doing: doing.to_owned(), reason }
+}
+
+pub(crate) fn pool_error(err: &deadpool_postgres::PoolError) -> String {
+    match err {
+        deadpool_postgres::PoolError::Backend(err) => match err.as_db_error() {
+            Some(db) => db.message().to_owned(),
+            None => err.to_string(),
+        },
+        other => other.to_string(),
+    }
+}
+
+impl PostgresStore {
+    /// Connects to the database at `url`, migrating it to this build's schema (refusing a newer one), and starts
+    /// the writer task.
+    pub async fn connect(url: &str, options: PostgresOptions) -> Result<PostgresStore, StoreError> {
+        let location = PathBuf::from(redact_url(url));
+        let config: tokio_postgres::Config =
+            url.parse().map_err(|err: tokio_postgres::Error| StoreError::Database {
+                path: location.clone(),
+                doing: "reading the store URL".to_owned(),
+                reason: err.to_string(),
+            })?;
+        let (mut client, connection) =
+            config.connect(tokio_postgres::NoTls).await.map_err(|err| database_error(&location, "connecting", &err))?;
+        tokio::spawn(connection);
+        migrate(&mut client, &location).await?;
+        let manager = deadpool_postgres::Manager::from_config(
+            config.clone(),
+            tokio_postgres::NoTls,
+            deadpool_postgres::ManagerConfig { recycling_method: deadpool_postgres::RecyclingMethod::Fast },
+        );
+        let pool =
+            deadpool_postgres::Pool::builder(manager).max_size(options.max_readers.max(1)).build().map_err(|err| {
+                StoreError::Database {
+                    path: location.clone(),
+                    doing: "creating the connection pool".to_owned(),
+                    reason: err.to_string(),
+                }
+            })?;
+        let commits = Arc::new(AtomicU64::new(0));
+        let writer = writer::Writer {
+            config,
+            location: location.clone(),
+            client: Some(client),
+            cache: Default::default(),
+            commits: Arc::clone(&commits),
+            max_batch: options.max_batch.max(1),
+        };
+        let (queue, receiver) = mpsc::unbounded_channel();
+        tokio::spawn(writer.run(receiver));
+        Ok(PostgresStore { reader: Reader { pool, location: location.clone() }, location, queue, commits })
+    }
+
+    /// The store's URL without its password.
+    pub fn location(&self) -> &std::path::Path {
+        &self.location
+    }
+
+    /// Transactions committed so far by the writer task (to measure group commit).
+    pub fn commit_count(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Claims the oldest pending execution for `owner`: in one transaction, the row is locked with
+    /// `FOR UPDATE SKIP LOCKED` (a row another node is claiming is passed over, not waited for), marked running
+    /// under `owner`, and its log records it. `None` when nothing is pending.
+    pub async fn claim_pending(&self, owner: &str, at: Timestamp) -> Result<Option<String>, StoreError> {
+        let doing = "claiming a pending execution";
+        let fail = |err: tokio_postgres::Error| database_error(&self.location, doing, &err);
+        let mut client = self.reader.pool.get().await.map_err(|err| StoreError::Database {
+            path: self.location.clone(),
+            doing: doing.to_owned(),
+            reason: pool_error(&err),
+        })?;
+        let tx = client.transaction().await.map_err(fail)?;
+        let claimed = tx
+            .query_opt(
+                "UPDATE executions SET status = 'running', owner = $1, started_at = COALESCE(started_at, $2)
+                 WHERE id = (SELECT id FROM executions WHERE status = 'pending'
+                             ORDER BY started_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
+                 RETURNING id",
+                &[&owner, &at.0],
+            )
+            .await
+            .map_err(fail)?;
+        let Some(row) = claimed else { return Ok(None) };
+        let id: String = row.get(0);
+        let line = LogLine::info(at, None, format!("execution claimed by {owner}")).render();
+        tx.execute("INSERT INTO execution_logs (execution_id, line) VALUES ($1, $2)", &[&id, &line])
+            .await
+            .map_err(fail)?;
+        tx.commit().await.map_err(fail)?;
+        Ok(Some(id))
+    }
+
+    fn queue<T>(&self, write: impl FnOnce(AckSender<T>) -> Write) -> WriteAck<T> {
+        let (sender, ack) = WriteAck::channel();
+        // If the writer is gone the write (and its sender) is dropped: the ack resolves to WriterStopped.
+        let _ = self.queue.send(write(sender));
+        ack
+    }
+}
+
+/// Brings the schema to this build's version, one transaction per migration, under an advisory lock.
+async fn migrate(client: &mut tokio_postgres::Client, location: &std::path::Path) -> Result<(), StoreError> {
+    let fail = |doing: &str| {
+        let doing = doing.to_owned();
+        move |err: tokio_postgres::Error| database_error(location, &doing, &err)
+    };
+    let supported = POSTGRES_SCHEMA_VERSION;
+    loop {
+        let tx = client.transaction().await.map_err(fail("starting a migration"))?;
+        tx.execute("SELECT pg_advisory_xact_lock($1)", &[&schema::MIGRATION_LOCK])
+            .await
+            .map_err(fail("waiting for the migration lock"))?;
+        tx.batch_execute("CREATE TABLE IF NOT EXISTS pilot_schema (version BIGINT NOT NULL)")
+            .await
+            .map_err(fail("reading the schema version"))?;
+        let found: Option<i64> = tx
+            .query_opt("SELECT version FROM pilot_schema", &[])
+            .await
+            .map_err(fail("reading the schema version"))?
+            .map(|row| row.get(0));
+        let version = found.unwrap_or(0);
+        if version > supported {
+            return Err(StoreError::NewerSchema { path: location.to_owned(), found: version, supported });
+        }
+        if version == supported {
+            return tx.commit().await.map_err(fail("reading the schema version"));
+        }
+        let doing = format!("migrating the schema to version {}", version + 1);
+        let migration = schema::MIGRATIONS[usize::try_from(version).unwrap_or(0)];
+        tx.batch_execute(migration).await.map_err(fail(&doing))?;
+        let bump = if found.is_some() {
+            "UPDATE pilot_schema SET version = $1"
+        } else {
+            "INSERT INTO pilot_schema (version) VALUES ($1)"
+        };
+        tx.execute(bump, &[&(version + 1)]).await.map_err(fail(&doing))?;
+        tx.commit().await.map_err(fail(&doing))?;
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for PostgresStore {
+    fn save_workflow(&self, workflow: WorkflowDefinition) -> WriteAck<WorkflowRecord> {
+        self.queue(|ack| Write::SaveWorkflow(workflow, ack))
+    }
+
+    fn create_execution(&self, execution: NewExecution) -> WriteAck<()> {
+        self.queue(|ack| Write::CreateExecution(execution, ack))
+    }
+
+    fn mark_execution_running(&self, execution_id: &str, at: Timestamp) -> WriteAck<()> {
+        self.queue(|ack| Write::MarkRunning(execution_id.to_owned(), at, ack))
+    }
+
+    fn start_resume(&self, execution_id: &str, at: Timestamp) -> WriteAck<u32> {
+        self.queue(|ack| Write::StartResume(execution_id.to_owned(), at, ack))
+    }
+
+    fn finish_execution(&self, end: ExecutionEnd) -> WriteAck<()> {
+        self.queue(|ack| Write::FinishExecution(end, ack))
+    }
+
+    fn start_step(&self, start: StepStart) -> WriteAck<()> {
+        self.queue(|ack| Write::StartStep(start, ack))
+    }
+
+    fn end_step(&self, end: StepEnd) -> WriteAck<()> {
+        self.queue(|ack| Write::EndStep(end, ack))
+    }
+
+    fn record_steps(&self, ends: Vec<StepEnd>, start: Option<StepStart>) -> WriteAck<()> {
+        self.queue(|ack| Write::Steps(ends, start, ack))
+    }
+
+    fn append_log(&self, execution_id: &str, line: LogLine) {
+        let _ = self.queue.send(Write::Log(execution_id.to_owned(), line));
+    }
+
+    fn flush(&self) -> WriteAck<()> {
+        self.queue(Write::Flush)
+    }
+
+    fn put_credential(&self, credential: CredentialRecord) -> WriteAck<()> {
+        self.queue(|ack| Write::Credential(CredentialWrite::Put(credential), ack))
+    }
+
+    fn remove_credential(&self, name: &str) -> WriteAck<()> {
+        self.queue(|ack| Write::Credential(CredentialWrite::Remove(name.to_owned()), ack))
+    }
+
+    fn replace_credential_data(&self, changes: Vec<CredentialDataChange>) -> WriteAck<()> {
+        self.queue(|ack| Write::Credential(CredentialWrite::ReplaceData(changes), ack))
+    }
+
+    fn record_connector(&self, connector: ConnectorRecord) -> WriteAck<()> {
+        self.queue(|ack| Write::Connector(ConnectorWrite::Record(connector), ack))
+    }
+
+    fn remove_connector(&self, id: &str) -> WriteAck<()> {
+        self.queue(|ack| Write::Connector(ConnectorWrite::Remove(id.to_owned()), ack))
+    }
+
+    fn register_instance(&self, instance: InstanceRecord) -> WriteAck<()> {
+        self.queue(|ack| Write::Daemon(DaemonWrite::RegisterInstance(instance), DaemonAck::Done(ack)))
+    }
+
+    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
+        let write = DaemonWrite::RenewInstance { id: id.to_owned(), lease_expires_at };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
+    }
+
+    fn remove_instance(&self, id: &str) -> WriteAck<()> {
+        self.queue(|ack| Write::Daemon(DaemonWrite::RemoveInstance(id.to_owned()), DaemonAck::Done(ack)))
+    }
+
+    fn accept_execution(&self, acceptance: Acceptance) -> WriteAck<Accepted> {
+        self.queue(|ack| Write::Daemon(DaemonWrite::Accept(Box::new(acceptance)), DaemonAck::Accepted(ack)))
+    }
+
+    fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool> {
+        let write = DaemonWrite::Adopt {
+            execution_id: execution_id.to_owned(),
+            owner: owner.to_owned(),
+            from: from.map(str::to_owned),
+        };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
+    }
+
+    fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()> {
+        let write = DaemonWrite::SyncTriggers { workflow_id: workflow_id.to_owned(), triggers };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
+    }
+
+    fn set_workflow_enabled(&self, workflow_id: &str, enabled: bool) -> WriteAck<()> {
+        let write = DaemonWrite::SetWorkflowEnabled { workflow_id: workflow_id.to_owned(), enabled };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
+    }
+
+    async fn workflows(&self) -> Result<Vec<WorkflowRecord>, StoreError> {
+        self.reader.workflows().await
+    }
+
+    async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
+        self.reader.instances().await
+    }
+
+    async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError> {
+        self.reader.triggers().await
+    }
+
+    async fn last_slot(&self, trigger_id: &str) -> Result<Option<Timestamp>, StoreError> {
+        self.reader.last_slot(trigger_id).await
+    }
+
+    async fn connectors(&self) -> Result<Vec<ConnectorRecord>, StoreError> {
+        self.reader.connectors().await
+    }
+
+    async fn credentials(&self) -> Result<Vec<CredentialRecord>, StoreError> {
+        self.reader.credentials().await
+    }
+
+    async fn credential(&self, name: &str) -> Result<Option<CredentialRecord>, StoreError> {
+        self.reader.credential(name).await
+    }
+
+    async fn workflow(&self, id: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        self.reader.workflow(id).await
+    }
+
+    async fn workflow_by_name(&self, name: &str) -> Result<Option<WorkflowRecord>, StoreError> {
+        self.reader.workflow_by_name(name).await
+    }
+
+    async fn workflow_definition(&self, id: &str, version: i64) -> Result<Option<String>, StoreError> {
+        self.reader.workflow_definition(id, version).await
+    }
+
+    async fn load_execution(&self, id: &str) -> Result<Option<ExecutionRecord>, StoreError> {
+        self.reader.load_execution(id).await
+    }
+
+    async fn list_executions(&self, filter: &ExecutionFilter) -> Result<Vec<ExecutionSummary>, StoreError> {
+        self.reader.list_executions(filter).await
+    }
+
+    async fn interrupted_executions(&self) -> Result<Vec<ExecutionSummary>, StoreError> {
+        self.reader.interrupted_executions().await
+    }
+
+    async fn execution_ids_matching(&self, part: &str, limit: usize) -> Result<Vec<String>, StoreError> {
+        if !is_valid_execution_id(part) {
+            return Ok(Vec::new());
+        }
+        self.reader.ids_matching(part, limit).await
+    }
+
+    async fn read_log(&self, execution_id: &str) -> Result<Option<String>, StoreError> {
+        self.reader.read_log(execution_id).await
+    }
+}

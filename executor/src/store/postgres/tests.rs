@@ -1,0 +1,165 @@
+//! The conformance suite on a real PostgreSQL server (see `test_server`), and what only several connections
+//! (nodes) can show.
+
+use super::test_server::{TestDatabase, fresh_database};
+use super::*;
+
+async fn fresh_store(test: &str) -> Option<(PostgresStore, TestDatabase)> {
+    let database = fresh_database(test).await?;
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.expect("connect the store");
+    Some((store, database))
+}
+
+crate::store_conformance_tests!(async fresh_store);
+
+/// A second node on the same database.
+async fn another_node(database: &TestDatabase) -> PostgresStore {
+    PostgresStore::connect(&database.url, PostgresOptions::default()).await.expect("connect a second node")
+}
+
+async fn seed_pending(store: &PostgresStore, count: usize) -> Vec<String> {
+    conformance::seed_workflow(store, "wf").await;
+    let mut ids = Vec::new();
+    for n in 0..count {
+        let id = format!("p{n:03}");
+        let new = NewExecution { status: Status::Pending, ..conformance::execution(&id, "wf", n as i64) };
+        let acceptance = Acceptance { execution: new, owner: None, slot: None, idempotency: None, skipped: None };
+        assert_eq!(store.accept_execution(acceptance).await.expect("accept"), Accepted::New);
+        ids.push(id);
+    }
+    ids
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_claiming_at_once_take_each_pending_execution_exactly_once() {
+    let Some((first, database)) = fresh_store("two_nodes_claiming_at_once").await else { return };
+    let second = another_node(&database).await;
+    let ids = seed_pending(&first, 60).await;
+    let claim_all = |store: PostgresStore, owner: &'static str| {
+        tokio::spawn(async move {
+            let mut claimed = Vec::new();
+            while let Some(id) = store.claim_pending(owner, conformance::at(1_000)).await.expect("claim") {
+                claimed.push(id);
+            }
+            claimed
+        })
+    };
+    let (a, b) = (claim_all(first, "node-a"), claim_all(second, "node-b"));
+    let (a, b) = (a.await.expect("node a"), b.await.expect("node b"));
+    let mut all: Vec<String> = a.iter().chain(&b).cloned().collect();
+    all.sort();
+    assert_eq!(all, ids, "every pending execution claimed once: node a took {}, node b {}", a.len(), b.len());
+    let reader = another_node(&database).await;
+    let record = conformance::load(&reader, &a[0]).await;
+    assert_eq!((record.status, record.owner.as_deref()), (Status::Running, Some("node-a")));
+    assert!(reader.read_log(&a[0]).await.expect("log").is_some_and(|log| log.contains("claimed by node-a")));
+    assert_eq!(reader.claim_pending("node-c", conformance::at(2_000)).await.expect("claim"), None);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_nodes_accepting_one_slot_make_one_execution() {
+    let Some((first, database)) = fresh_store("two_nodes_accepting_one_slot").await else { return };
+    let second = another_node(&database).await;
+    conformance::seed_workflow(&first, "wf").await;
+    for slot in 0..20 {
+        let acceptance = |id: String| {
+            let new = NewExecution {
+                status: Status::Pending,
+                trigger_id: Some("every-second".to_owned()),
+                ..conformance::execution(&id, "wf", slot)
+            };
+            Acceptance {
+                execution: new,
+                owner: None,
+                slot: Some(conformance::at(slot)),
+                idempotency: None,
+                skipped: None,
+            }
+        };
+        let (a, b) = tokio::join!(
+            first.accept_execution(acceptance(format!("a{slot}"))),
+            second.accept_execution(acceptance(format!("b{slot}")))
+        );
+        let answers = [a.expect("node a accepts"), b.expect("node b accepts")];
+        let new = answers.iter().filter(|answer| **answer == Accepted::New).count();
+        assert_eq!(new, 1, "slot {slot}: {answers:?}");
+    }
+    let all = ExecutionFilter { limit: 100, ..ExecutionFilter::default() };
+    assert_eq!(first.list_executions(&all).await.expect("list").len(), 20);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_log_written_by_one_node_reads_the_same_on_another() {
+    let Some((first, database)) = fresh_store("a_log_written_by_one_node").await else { return };
+    conformance::seed_workflow(&first, "wf").await;
+    first.create_execution(conformance::execution("e1", "wf", 1)).await.expect("create");
+    first.append_log("e1", LogLine::info(conformance::at(2), Some("fetch"), "fetched 3 rows"));
+    first.finish_execution(conformance::finish("e1", Status::Success, 3)).await.expect("finish");
+    let second = another_node(&database).await;
+    assert_eq!(second.read_log("e1").await.expect("read"), first.read_log("e1").await.expect("read"));
+    let log = second.read_log("e1").await.expect("read").expect("logged");
+    assert_eq!(log.lines().count(), 3, "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_writes_share_commits() {
+    let Some((store, _database)) = fresh_store("concurrent_writes_share_commits").await else { return };
+    conformance::seed_workflow(&store, "wf").await;
+    store.create_execution(conformance::execution("e1", "wf", 1)).await.expect("create");
+    let before = store.commit_count();
+    let acks: Vec<_> = (0..200)
+        .map(|n| {
+            store.end_step(StepEnd {
+                execution_id: "e1".to_owned(),
+                step_id: format!("s{n}"),
+                status: Status::Success,
+                attempts: 1,
+                output: None,
+                error: None,
+                completed_at: conformance::at(n),
+            })
+        })
+        .collect();
+    for ack in acks {
+        ack.await.expect("end");
+    }
+    let commits = store.commit_count() - before;
+    assert!(commits < 100, "200 queued step ends took {commits} commits");
+    assert_eq!(conformance::load(&store, "e1").await.steps.len(), 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newer_schema_is_refused_and_nodes_migrate_once() {
+    let Some((first, database)) = fresh_store("a_newer_schema_is_refused").await else { return };
+    // Three more nodes starting at once find the schema migrated, none migrates it again.
+    let (a, b, c) = tokio::join!(another_node(&database), another_node(&database), another_node(&database));
+    drop((a, b, c));
+    let (client, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let version: i64 = client.query_one("SELECT version FROM pilot_schema", &[]).await.expect("version").get(0);
+    assert_eq!(version, POSTGRES_SCHEMA_VERSION);
+    client.execute("UPDATE pilot_schema SET version = version + 1", &[]).await.expect("pretend newer");
+    drop(first);
+    let refused = PostgresStore::connect(&database.url, PostgresOptions::default()).await;
+    assert!(
+        matches!(&refused, Err(StoreError::NewerSchema { found, .. }) if *found == POSTGRES_SCHEMA_VERSION + 1),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_password_of_the_url_never_shows() {
+    assert_eq!(redact_url("postgres://pilot:s3cret@db:5432/pilot"), "postgres://pilot:***@db:5432/pilot");
+    assert_eq!(
+        redact_url("postgresql://pilot@db/pilot?password=s3cret&sslmode=disable"),
+        "postgresql://pilot@db/pilot?password=***&sslmode=disable"
+    );
+    assert_eq!(redact_url("postgres://db/pilot"), "postgres://db/pilot");
+    // A server that does not answer: the error names the store without the password.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
+    let url = format!("postgres://pilot:s3cret@127.0.0.1:{port}/pilot?connect_timeout=2");
+    let error = PostgresStore::connect(&url, PostgresOptions::default()).await.expect_err("nothing listens");
+    let shown = format!("{error} {error:?}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains(&format!("postgres://pilot:***@127.0.0.1:{port}/pilot")), "{shown}");
+}

@@ -1,0 +1,165 @@
+//! The writer task: the only user of the write connection. It drains the write queue into batches; a batch is one
+//! transaction, so the writes queued while a commit is in flight share the next commit (group commit, as in the
+//! SQLite store). Each write runs in a savepoint, so a refused write is rolled back alone and the rest of its
+//! batch commits. The log lines of the committed writes go into `execution_logs` in the same transaction (one
+//! statement per batch), so a log line exists exactly when its write does. Acks are sent after the commit.
+
+use super::apply::{self, ApplyError, Sql, StatementCache};
+use crate::store::daemon::{Accepted, DaemonAnswer};
+use crate::store::queued::{Done, Outcome, Write};
+use crate::store::{LogLine, StoreError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use tokio::sync::mpsc::UnboundedReceiver;
+use tokio_postgres::{Client, Config, NoTls};
+
+pub(crate) struct Writer {
+    pub(crate) config: Config,
+    /// The store's URL without its password, for error messages.
+    pub(crate) location: PathBuf,
+    pub(crate) client: Option<Client>,
+    pub(crate) cache: StatementCache,
+    pub(crate) commits: Arc<AtomicU64>,
+    /// 1 disables group commit.
+    pub(crate) max_batch: usize,
+}
+
+/// The channel other nodes' idle loops listen on; notified when a pending execution is accepted.
+pub const PENDING_CHANNEL: &str = "pilot_pending";
+
+impl Writer {
+    /// Runs until every sender is gone and the queue is empty.
+    pub(crate) async fn run(mut self, mut queue: UnboundedReceiver<Write>) {
+        while let Some(first) = queue.recv().await {
+            let mut batch = vec![first];
+            while batch.len() < self.max_batch {
+                match queue.try_recv() {
+                    Ok(write) => batch.push(write),
+                    Err(_) => break,
+                }
+            }
+            let outcomes = self.commit(&batch).await;
+            for (write, outcome) in batch.into_iter().zip(outcomes) {
+                write.answer(outcome);
+            }
+        }
+    }
+
+    fn fail(&self, doing: &str, err: &tokio_postgres::Error) -> StoreError {
+        super::database_error(&self.location, doing, err)
+    }
+
+    /// The write connection, reconnecting when the last one was lost.
+    async fn connected(&mut self) -> Result<(), StoreError> {
+        if self.client.as_ref().is_some_and(|client| !client.is_closed()) {
+            return Ok(());
+        }
+        self.cache.clear();
+        let (client, connection) =
+            self.config.connect(NoTls).await.map_err(|err| self.fail("connecting the writer", &err))?;
+        tokio::spawn(connection);
+        self.client = Some(client);
+        Ok(())
+    }
+
+    async fn commit(&mut self, batch: &[Write]) -> Vec<Outcome> {
+        let needs_database = batch.iter().any(|write| !matches!(write, Write::Flush(_)));
+        if !needs_database {
+            return batch.iter().map(|_| Ok(Done::Nothing)).collect();
+        }
+        if let Err(error) = self.connected().await {
+            return batch.iter().map(|_| Err(error.clone())).collect();
+        }
+        let Writer { client, cache, location, .. } = self;
+        let Some(client) = client.as_mut() else {
+            return batch.iter().map(|_| Err(StoreError::WriterStopped)).collect();
+        };
+        match transaction(client, cache, location, batch).await {
+            Ok(outcomes) => {
+                self.commits.fetch_add(1, Ordering::Relaxed);
+                outcomes
+            }
+            Err(err) => {
+                let error = self.fail(&format!("committing {} writes", batch.len()), &err);
+                batch.iter().map(|_| Err(error.clone())).collect()
+            }
+        }
+    }
+}
+
+/// One batch in one transaction; an error here (a lost connection) fails the whole batch.
+async fn transaction(
+    client: &mut Client,
+    cache: &mut StatementCache,
+    location: &std::path::Path,
+    batch: &[Write],
+) -> Result<Vec<Outcome>, tokio_postgres::Error> {
+    let mut tx = client.transaction().await?;
+    let mut outcomes = Vec::with_capacity(batch.len());
+    let mut log_ids: Vec<String> = Vec::new();
+    let mut log_lines: Vec<String> = Vec::new();
+    let mut push_line = |execution_id: &str, line: &LogLine| {
+        log_ids.push(execution_id.to_owned());
+        log_lines.push(line.render());
+    };
+    let mut accepted_pending = false;
+    for write in batch {
+        match write {
+            Write::Flush(_) => {
+                outcomes.push(Ok(Done::Nothing));
+                continue;
+            }
+            Write::Log(..) => {
+                write.log_lines(&mut push_line);
+                outcomes.push(Ok(Done::Nothing));
+                continue;
+            }
+            _ => {}
+        }
+        let savepoint = tx.savepoint("write").await?;
+        let result = apply::apply(&mut Sql { tx: &savepoint, cache: &mut *cache }, write).await;
+        let outcome = match result {
+            Ok(done) => {
+                savepoint.commit().await?;
+                match &done {
+                    Done::Daemon(DaemonAnswer::Accepted(Accepted::Existing { .. })) => {}
+                    Done::Daemon(DaemonAnswer::Accepted(Accepted::New)) => {
+                        accepted_pending = true;
+                        write.log_lines(&mut push_line);
+                    }
+                    _ => write.log_lines(&mut push_line),
+                }
+                Ok(done)
+            }
+            Err(ApplyError::Refused(error)) => {
+                savepoint.rollback().await?;
+                Err(error)
+            }
+            Err(ApplyError::Undone(done)) => {
+                savepoint.rollback().await?;
+                Ok(done)
+            }
+            Err(ApplyError::Postgres(err)) => {
+                savepoint.rollback().await?;
+                Err(super::database_error(location, &write.describe(), &err))
+            }
+        };
+        outcomes.push(outcome);
+    }
+    if !log_lines.is_empty() {
+        let mut sql = Sql { tx: &tx, cache: &mut *cache };
+        sql.execute(
+            "INSERT INTO execution_logs (execution_id, line)
+             SELECT id, line FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS lines (id, line, n) ORDER BY n",
+            &[&log_ids, &log_lines],
+        )
+        .await?;
+    }
+    if accepted_pending {
+        // Delivered on commit only: a node woken by it finds the row.
+        tx.execute("SELECT pg_notify($1, '')", &[&PENDING_CHANNEL]).await?;
+    }
+    tx.commit().await?;
+    Ok(outcomes)
+}

@@ -1,0 +1,71 @@
+//! Two `pilot serve` nodes sharing one PostgreSQL store (a real server on loopback, see
+//! `executor::store::postgres::test_server`): webhooks sent to both are each run exactly once, an idempotency key
+//! holds across nodes, and either node's API lists every execution.
+
+mod serve_support;
+
+use executor::store::postgres::test_server::fresh_database;
+use serde_json::json;
+use serve_support::Home;
+use serve_support::http::Request;
+
+const COUNT: &str = r#"
+name: count
+triggers:
+  - type: webhook
+    path: /hooks/count
+inputs:
+  n:
+    type: int
+steps:
+  - id: record
+    action: fs/write
+    input: {path: "RAN/${inputs.n}.txt", content: "ran\n", append: true}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn webhooks_sent_to_two_nodes_on_one_database_each_run_exactly_once() {
+    let Some(database) = fresh_database("webhooks_sent_to_two_nodes").await else { return };
+    let (first_home, second_home) = (Home::new(), Home::new());
+    // One file per webhook, appended to: a second run of one would leave two lines in it.
+    let ran = first_home.work_dir().join("ran");
+    std::fs::create_dir_all(&ran).unwrap();
+    let workflow = COUNT.replace("RAN", &ran.display().to_string());
+    first_home.write_workflow("count.yaml", &workflow);
+    second_home.write_workflow("count.yaml", &workflow);
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let nodes = [&first, &second];
+
+    let total = 40;
+    let ids: Vec<String> = (0..total).map(|n| nodes[n % 2].trigger("/hooks/count", &json!({"n": n}))).collect();
+    for (n, id) in ids.iter().enumerate() {
+        let execution = nodes[n % 2].wait_finished(id);
+        assert_eq!(execution["status"], "success", "{execution:#}");
+    }
+    for n in 0..total {
+        let runs = std::fs::read_to_string(ran.join(format!("{n}.txt"))).unwrap_or_default();
+        assert_eq!(runs, "ran\n", "webhook {n} ran once");
+    }
+    for node in nodes {
+        assert_eq!(node.executions("count").len(), total, "each node lists the executions of both");
+    }
+    let other = second.execution(&ids[0]);
+    assert_eq!(other["status"], "success", "the second node reads what the first ran: {other:#}");
+
+    // A key sent to one node and repeated to the other answers the first execution.
+    let with_key = |node: &serve_support::Daemon| {
+        let request =
+            Request::new("POST", "/hooks/count").header("Idempotency-Key", "order-7").json(&json!({"n": 1000}));
+        let response = node.send(request);
+        assert_eq!(response.status, 202, "{}", response.text());
+        response.json()
+    };
+    let (sent, repeated) = (with_key(&first), with_key(&second));
+    assert_eq!((sent["status"].as_str(), repeated["status"].as_str()), (Some("queued"), Some("existing")));
+    assert_eq!(repeated["execution_id"], sent["execution_id"]);
+    first.wait_finished(sent["execution_id"].as_str().unwrap());
+
+    assert!(first.stop().success() && second.stop().success());
+}
