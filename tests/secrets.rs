@@ -426,3 +426,40 @@ fn a_secret_echoed_in_the_form_it_travelled_in_is_masked_everywhere() {
         }
     }
 }
+
+#[test]
+fn workflows_and_the_programs_they_start_never_see_the_master_key_or_the_store_url() {
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("peek.yaml");
+    std::fs::write(
+        &file,
+        "name: peek
+steps:
+  - id: by_expression
+    action: transform
+    input:
+      key: ${env('PILOT_MASTER_KEY', 'unset')}
+      store: ${env('PILOT_STORE', 'unset')}
+  - id: by_program
+    action: shell/exec
+    input:
+      command: sh
+      args: [\"-c\", \"echo key=$${PILOT_MASTER_KEY:-unset} store=$${PILOT_STORE:-unset}\"]
+",
+    )
+    .unwrap();
+    let output = pilot(home.path(), MASTER_KEY)
+        .env("PILOT_STORE", "")
+        .args(["run", file.to_str().unwrap(), "--json"])
+        .output()
+        .expect("pilot runs");
+    let shown = text(&output.stdout);
+    assert!(output.status.success(), "{shown}\n{}", text(&output.stderr));
+    let result: serde_json::Value = serde_json::from_str(&shown).expect("JSON");
+    let steps = result["steps"].as_array().expect("steps");
+    let output_of = |id: &str| steps.iter().find(|step| step["id"] == id).expect(id)["output"].clone();
+    assert_eq!(output_of("by_expression"), serde_json::json!({"key": "unset", "store": "unset"}));
+    assert_eq!(output_of("by_program")["stdout"], "key=unset store=unset\n");
+    assert!(!shown.contains(MASTER_KEY));
+}

@@ -17,9 +17,16 @@ use tokio::process::{Child, Command};
 
 use crate::{ChildEvent, ChildRecord, ChildRecorder};
 
+/// Pilot's own secrets in its environment: the credentials' master key and the store URL (with its password).
+/// Programs Pilot starts do not inherit them, and expressions (`env()`) do not see them.
+pub const PRIVATE_ENV: [&str; 2] = ["PILOT_MASTER_KEY", "PILOT_STORE"];
+
 /// Starts `command` in a process group of its own, killed with this process (Linux) and recorded in `recorder`
 /// while it runs. The returned guard kills the group when dropped before [`ProcessGroup::disarm`].
 pub(crate) async fn spawn(mut command: Command, recorder: &ChildRecorder) -> io::Result<(Child, ProcessGroup)> {
+    for name in PRIVATE_ENV {
+        command.env_remove(name);
+    }
     #[cfg(unix)]
     command.process_group(0);
     command.kill_on_drop(true);

@@ -42,11 +42,13 @@ pub struct EnvSnapshot {
 }
 
 impl EnvSnapshot {
-    /// The current process environment (variables whose name or value is not UTF-8 are left out).
+    /// The current process environment (variables whose name or value is not UTF-8 are left out, and so are
+    /// Pilot's own secrets, [`connectors::process::PRIVATE_ENV`]).
     pub fn capture() -> EnvSnapshot {
         EnvSnapshot {
             vars: std::env::vars_os()
                 .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
+                .filter(|(name, _)| !connectors::process::PRIVATE_ENV.contains(&name.as_str()))
                 .collect(),
         }
     }

@@ -30,10 +30,11 @@ impl LogLine {
     }
 
     /// `2026-11-24T10:00:00.123456Z INFO  [step] message`, newlines in the message escaped so that one event
-    /// stays one line. Ends with `\n`.
+    /// stays one line, and NUL too (PostgreSQL refuses it in text, which would fail the commit of a whole batch).
+    /// Ends with `\n`.
     pub fn render(&self) -> String {
         let step = self.step_id.as_deref().map(|id| format!("[{id}] ")).unwrap_or_default();
-        let message = self.message.replace('\r', "\\r").replace('\n', "\\n");
+        let message = self.message.replace('\r', "\\r").replace('\n', "\\n").replace('\0', "\\0");
         format!("{} {:<5} {step}{message}\n", rfc3339_micros(self.at), self.level.as_str())
     }
 }
@@ -171,5 +172,16 @@ impl ExecutionLogFiles {
             Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(err) => Err(crate::store::StoreError::Log { path, reason: err.to_string() }),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_rendered_line_is_one_line_without_nul() {
+        let line = LogLine::info(Timestamp(0), Some("step"), "a\nb\rc\0d").render();
+        assert_eq!(line, "1970-01-01T00:00:00.000000Z INFO  [step] a\\nb\\rc\\0d\n");
     }
 }

@@ -72,35 +72,42 @@ pub fn is_postgres_url(text: &str) -> bool {
     text.starts_with("postgres://") || text.starts_with("postgresql://")
 }
 
-/// The URL with its password replaced by `***` (in the user info, and a `password=` query parameter).
+/// The URL with its password replaced by `***`. tokio-postgres reads everything before the first `@` as the user
+/// and password, whatever it holds (`/`, `?`, `#`), so that is what is hidden; in the query only the values of
+/// parameters known to hold no secret are shown (a `password` may also be spelt `pass%77ord`).
 pub fn redact_url(url: &str) -> String {
-    let (base, query) = url.split_once('?').map_or((url, None), |(base, query)| (base, Some(query)));
-    let scheme_end = base.find("://").map_or(0, |index| index + 3);
-    let authority_end = base[scheme_end..].find('/').map_or(base.len(), |index| scheme_end + index);
-    let authority = &base[scheme_end..authority_end];
-    let mut redacted = base[..scheme_end].to_owned();
-    match authority.rsplit_once('@') {
-        Some((user_info, host)) => {
-            match user_info.split_once(':') {
-                Some((user, _password)) => redacted.push_str(&format!("{user}:***@{host}")),
-                None => redacted.push_str(&format!("{user_info}@{host}")),
-            };
-        }
-        None => redacted.push_str(authority),
-    }
-    redacted.push_str(&base[authority_end..]);
-    if let Some(query) = query {
-        let parts: Vec<String> = query
-            .split('&')
-            .map(|part| match part.split_once('=') {
-                Some((name, _)) if name.eq_ignore_ascii_case("password") => format!("{name}=***"),
-                _ => part.to_owned(),
-            })
-            .collect();
-        redacted.push('?');
-        redacted.push_str(&parts.join("&"));
-    }
-    redacted
+    const SHOWN: [&str; 11] = [
+        "host",
+        "hostaddr",
+        "port",
+        "dbname",
+        "user",
+        "sslmode",
+        "application_name",
+        "connect_timeout",
+        "target_session_attrs",
+        "keepalives",
+        "load_balance_hosts",
+    ];
+    let scheme_end = url.find("://").map_or(0, |index| index + 3);
+    let (scheme, rest) = url.split_at(scheme_end);
+    let rest = match rest.split_once('@') {
+        Some((user_info, after)) => match user_info.split_once(':') {
+            Some((user, _password)) => format!("{user}:***@{after}"),
+            None => format!("{user_info}@{after}"),
+        },
+        None => rest.to_owned(),
+    };
+    let Some((base, query)) = rest.split_once('?') else { return format!("{scheme}{rest}") };
+    let parts: Vec<String> = query
+        .split('&')
+        .map(|part| match part.split_once('=') {
+            Some((name, value)) if SHOWN.contains(&name) => format!("{name}={value}"),
+            Some((name, _)) => format!("{name}=***"),
+            None => part.to_owned(),
+        })
+        .collect();
+    format!("{scheme}{base}?{}", parts.join("&"))
 }
 
 /// A failed statement as a [`StoreError`], naming the store by its redacted URL. The server's message is kept

@@ -92,7 +92,9 @@ fn skip_or_fail(test: &str, reason: &str) {
     if required() {
         panic!("{test}: PILOT_REQUIRE_POSTGRES=1 but no PostgreSQL server is available: {reason}");
     }
-    eprintln!("skipping {test}: no PostgreSQL server ({reason}; set PILOT_TEST_POSTGRES to a server URL)");
+    // Straight to stderr: the test harness captures eprintln! of a passing test, and a skip must be seen.
+    let line = format!("skipping {test}: no PostgreSQL server ({reason}; set PILOT_TEST_POSTGRES to a server URL)\n");
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
 }
 
 async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {

@@ -155,6 +155,15 @@ async fn the_password_of_the_url_never_shows() {
         "postgresql://pilot@db/pilot?password=***&sslmode=disable"
     );
     assert_eq!(redact_url("postgres://db/pilot"), "postgres://db/pilot");
+    // tokio-postgres reads up to the first `@` as user and password, `/`, `?` and `#` included.
+    assert_eq!(redact_url("postgres://pilot:ab/cd@db/pilot"), "postgres://pilot:***@db/pilot");
+    assert_eq!(redact_url("postgres://pilot:a?b#c@db/pilot"), "postgres://pilot:***@db/pilot");
+    // Query keys are percent-decoded by the driver: only parameters known to be harmless are shown.
+    assert_eq!(redact_url("postgres://db/pilot?pass%77ord=s3cret"), "postgres://db/pilot?pass%77ord=***");
+    assert_eq!(
+        redact_url("postgres://db/pilot?sslmode=require&password=s3cret@x"),
+        "postgres://db/pilot?sslmode=require&password=***"
+    );
     // A server that does not answer: the error names the store without the password.
     let port = std::net::TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port();
     let url = format!("postgres://pilot:s3cret@127.0.0.1:{port}/pilot?connect_timeout=2");
