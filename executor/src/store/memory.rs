@@ -2,7 +2,7 @@
 //! it passes the same conformance suite as the SQLite store. Nothing survives the process.
 
 use super::log::lifecycle;
-use super::records::checks;
+use super::records::{WorkflowSave, checks, workflow_after_save};
 use super::*;
 use std::collections::HashMap;
 use std::sync::{Mutex, MutexGuard};
@@ -49,30 +49,9 @@ impl MemoryState {
     }
 
     fn save_workflow(&mut self, new: WorkflowDefinition) -> WorkflowRecord {
-        let record = match self.workflows.get(&new.id) {
-            None => WorkflowRecord {
-                id: new.id.clone(),
-                name: new.name,
-                description: new.description,
-                definition: new.definition,
-                version: 1,
-                is_enabled: true,
-                created_at: new.saved_at,
-                updated_at: new.saved_at,
-            },
-            Some(old)
-                if old.definition == new.definition && old.name == new.name && old.description == new.description =>
-            {
-                return old.clone();
-            }
-            Some(old) => WorkflowRecord {
-                version: if old.definition == new.definition { old.version } else { old.version + 1 },
-                name: new.name,
-                description: new.description,
-                definition: new.definition,
-                updated_at: new.saved_at,
-                ..old.clone()
-            },
+        let record = match workflow_after_save(self.workflows.get(&new.id).cloned(), &new) {
+            WorkflowSave::Unchanged(stored) => return stored,
+            WorkflowSave::Store(record) => record,
         };
         self.definitions.insert((record.id.clone(), record.version), record.definition.clone());
         self.workflows.insert(record.id.clone(), record.clone());

@@ -66,6 +66,42 @@ pub struct WorkflowDefinition {
     pub saved_at: Timestamp,
 }
 
+/// What saving a workflow does to its stored record.
+pub(crate) enum WorkflowSave {
+    /// The same name, description and text: the stored record stands.
+    Unchanged(WorkflowRecord),
+    /// The record to store.
+    Store(WorkflowRecord),
+}
+
+/// Saving `new` over the stored record `existing`, the rule every store follows: the version starts at 1 and
+/// grows by one when the definition text changes; a new name or description alone keeps it.
+pub(crate) fn workflow_after_save(existing: Option<WorkflowRecord>, new: &WorkflowDefinition) -> WorkflowSave {
+    match existing {
+        None => WorkflowSave::Store(WorkflowRecord {
+            id: new.id.clone(),
+            name: new.name.clone(),
+            description: new.description.clone(),
+            definition: new.definition.clone(),
+            version: 1,
+            is_enabled: true,
+            created_at: new.saved_at,
+            updated_at: new.saved_at,
+        }),
+        Some(old) if old.definition == new.definition && old.name == new.name && old.description == new.description => {
+            WorkflowSave::Unchanged(old)
+        }
+        Some(old) => WorkflowSave::Store(WorkflowRecord {
+            version: if old.definition == new.definition { old.version } else { old.version + 1 },
+            name: new.name.clone(),
+            description: new.description.clone(),
+            definition: new.definition.clone(),
+            updated_at: new.saved_at,
+            ..old
+        }),
+    }
+}
+
 /// A saved workflow. `version` starts at 1 and grows by one each time the definition text changes.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkflowRecord {

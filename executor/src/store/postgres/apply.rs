@@ -4,7 +4,7 @@ use crate::store::connectors::{ConnectorRecord, ConnectorWrite};
 use crate::store::credentials::{CredentialRecord, CredentialWrite};
 use crate::store::daemon::{Acceptance, Accepted, DaemonAnswer, DaemonWrite, InstanceRecord, TriggerRecord};
 use crate::store::queued::{Done, Write};
-use crate::store::records::checks;
+use crate::store::records::{WorkflowSave, checks, workflow_after_save};
 use crate::store::{
     ExecutionEnd, NewExecution, Status, StepEnd, StepStart, StoreError, WorkflowDefinition, WorkflowRecord,
 };
@@ -121,28 +121,9 @@ async fn save_workflow(sql: &mut Sql<'_, '_>, new: &WorkflowDefinition) -> Appli
         )
         .await?
         .map(|row| workflow_from_row(&row));
-    let record = match existing {
-        None => WorkflowRecord {
-            id: new.id.clone(),
-            name: new.name.clone(),
-            description: new.description.clone(),
-            definition: new.definition.clone(),
-            version: 1,
-            is_enabled: true,
-            created_at: new.saved_at,
-            updated_at: new.saved_at,
-        },
-        Some(old) if old.definition == new.definition && old.name == new.name && old.description == new.description => {
-            return Ok(old);
-        }
-        Some(old) => WorkflowRecord {
-            version: if old.definition == new.definition { old.version } else { old.version + 1 },
-            name: new.name.clone(),
-            description: new.description.clone(),
-            definition: new.definition.clone(),
-            updated_at: new.saved_at,
-            ..old
-        },
+    let record = match workflow_after_save(existing, new) {
+        WorkflowSave::Unchanged(stored) => return Ok(stored),
+        WorkflowSave::Store(record) => record,
     };
     sql.execute(
         "INSERT INTO workflows (id, name, description, definition, version, is_enabled, created_at, updated_at)

@@ -1,6 +1,6 @@
 //! The SQL of each write, run by the writer thread inside the current transaction.
 
-use crate::store::records::checks;
+use crate::store::records::{WorkflowSave, checks, workflow_after_save};
 use crate::store::{ExecutionEnd, NewExecution, StepEnd, StepStart, StoreError, WorkflowDefinition, WorkflowRecord};
 use expr_grammar::Timestamp;
 use rusqlite::{Connection, OptionalExtension, params};
@@ -52,28 +52,9 @@ fn step_row_id(execution_id: &str, step_id: &str) -> String {
 
 pub(crate) fn save_workflow(conn: &Connection, new: &WorkflowDefinition) -> Applied<WorkflowRecord> {
     let existing = load_workflow(conn, &new.id)?;
-    let record = match existing {
-        None => WorkflowRecord {
-            id: new.id.clone(),
-            name: new.name.clone(),
-            description: new.description.clone(),
-            definition: new.definition.clone(),
-            version: 1,
-            is_enabled: true,
-            created_at: new.saved_at,
-            updated_at: new.saved_at,
-        },
-        Some(old) if old.definition == new.definition && old.name == new.name && old.description == new.description => {
-            return Ok(old);
-        }
-        Some(old) => WorkflowRecord {
-            version: if old.definition == new.definition { old.version } else { old.version + 1 },
-            name: new.name.clone(),
-            description: new.description.clone(),
-            definition: new.definition.clone(),
-            updated_at: new.saved_at,
-            ..old
-        },
+    let record = match workflow_after_save(existing, new) {
+        WorkflowSave::Unchanged(stored) => return Ok(stored),
+        WorkflowSave::Store(record) => record,
     };
     conn.prepare_cached(
         "INSERT INTO workflows (id, name, description, definition, version, is_enabled, created_at, updated_at)
