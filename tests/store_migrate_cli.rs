@@ -345,3 +345,30 @@ fn a_migrate_that_cannot_start_says_why_without_showing_a_password() {
     assert_eq!(no_target.status.code(), Some(2));
     assert!(text(&no_target.stderr).contains("give the PostgreSQL store to copy into"), "{}", text(&no_target.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_count_that_differs_commits_nothing() {
+    let Some(database) = fresh_database("store_migrate_mismatch").await else { return };
+    let home = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (_, needs_flag) = write_workflows(dir.path(), "first");
+    let run = json(&pilot(home.path(), &["run", &needs_flag, "--json"]));
+    // A step whose execution is gone (a store written with foreign keys off): counted, but never exported.
+    let conn = rusqlite::Connection::open(home.path().join("pilot.db")).unwrap();
+    conn.execute_batch(
+        "PRAGMA foreign_keys = OFF;
+         INSERT INTO execution_steps (id, execution_id, step_id, status) VALUES ('gone/check', 'gone', 'check', 'success');",
+    )
+    .unwrap();
+    drop(conn);
+
+    let url = database.url.as_str();
+    let failed = pilot(home.path(), &["store", "migrate", "--to", url, "--json"]);
+    assert_eq!(failed.status.code(), Some(1), "{}", text(&failed.stderr));
+    assert_eq!(
+        json(&failed)["error"],
+        "table execution_steps: 2 rows read from the source but 1 in the target; nothing was committed"
+    );
+    let listed = json(&pilot(home.path(), &["executions", "list", "--json", "--store", url]));
+    assert_eq!(listed, json!([]), "nothing of {} was committed", run["id"]);
+}
