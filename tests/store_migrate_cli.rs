@@ -94,10 +94,12 @@ steps:
 async fn record_executions(store: &SqliteStore, workflow_id: &str, count: usize) -> Vec<String> {
     let base = 1_790_000_000_000_000;
     let mut ids = Vec::new();
+    // Queued without waiting, as the engine queues steps; every ack is awaited at the end.
+    let mut acks = Vec::new();
     for i in 0..count {
         let id = new_execution_id();
         let at = |offset: i64| Timestamp(base + (i as i64) * 1_000 + offset);
-        let _ = store.create_execution(NewExecution {
+        acks.push(store.create_execution(NewExecution {
             id: id.clone(),
             workflow_id: workflow_id.to_owned(),
             workflow_name: "greet".to_owned(),
@@ -108,7 +110,7 @@ async fn record_executions(store: &SqliteStore, workflow_id: &str, count: usize)
             status: Status::Running,
             started_at: at(0),
             retry_of: None,
-        });
+        }));
         let fails = i % 10 == 9;
         for (n, step) in ["shape", "say", "save"].into_iter().enumerate() {
             let n = n as i64;
@@ -121,8 +123,8 @@ async fn record_executions(store: &SqliteStore, workflow_id: &str, count: usize)
                 input,
                 started_at: at(10 * n),
             };
-            let _ = store.start_step(start);
-            let _ = store.end_step(StepEnd {
+            acks.push(store.start_step(start));
+            acks.push(store.end_step(StepEnd {
                 execution_id: id.clone(),
                 step_id: step.to_owned(),
                 status: if failed { Status::Failed } else { Status::Success },
@@ -130,22 +132,25 @@ async fn record_executions(store: &SqliteStore, workflow_id: &str, count: usize)
                 output: (!failed).then(|| json!({"row": i, "text": format!("row {i} of {step}"), "z": 1, "a": 2})),
                 error: failed.then(|| format!("disk full at row {i}")),
                 completed_at: at(10 * n + 5),
-            });
+            }));
             if step == "say" {
                 store
                     .append_log(&id, LogLine::info(at(10 * n + 6), Some("say"), format!("hello row {i}\nsecond line")));
             }
         }
-        let _ = store.finish_execution(ExecutionEnd {
+        acks.push(store.finish_execution(ExecutionEnd {
             execution_id: id.clone(),
             status: if fails { Status::Failed } else { Status::Success },
             error: fails.then(|| format!("step save failed: disk full at row {i}")),
             context: Some(json!({"row": i})),
             completed_at: at(40),
-        });
+        }));
         ids.push(id);
     }
-    store.flush().await.expect("every execution recorded");
+    for ack in acks {
+        ack.await.expect("every execution recorded");
+    }
+    store.flush().await.expect("and logged");
     ids
 }
 
