@@ -343,6 +343,13 @@ fn a_migrate_that_cannot_start_says_why_without_showing_a_password() {
     assert!(stderr.contains(&format!("postgres://pilot:***@127.0.0.1:{port}/pilot")), "{stderr}");
     assert!(!stderr.contains("s3cret") && !text(&unreachable.stdout).contains("s3cret"), "{stderr}");
 
+    // Not while a daemon runs on the source (it holds this lock while it runs).
+    let daemon = server::daemon::DaemonLock::acquire(&server::home::PilotHome::at(home.path()), "127.0.0.1:7777");
+    let serving = pilot(home.path(), &["store", "migrate", "--to", &url]);
+    assert_eq!(serving.status.code(), Some(2), "{}", text(&serving.stderr));
+    assert!(text(&serving.stderr).contains(", 127.0.0.1:7777): stop it first"), "{}", text(&serving.stderr));
+    drop(daemon);
+
     let not_a_url = pilot(home.path(), &["store", "migrate", "--to", "/srv/pilot.db"]);
     assert_eq!(not_a_url.status.code(), Some(2));
     assert!(text(&not_a_url.stderr).contains("--to: `/srv/pilot.db` is not a PostgreSQL URL"));

@@ -4,7 +4,7 @@
 //! rows and webhook idempotency keys (not the daemon's instances). The target is `--to`, else the PostgreSQL store
 //! `--store` / `PILOT_STORE` / settings.json select. One transaction on the target, committed once every table
 //! holds as many rows as the source; a target with rows is refused unless `--force` (which replaces them), and
-//! so is one a live `pilot serve` node uses. Exit status: 0 copied, 1 the copy failed (nothing committed),
+//! so is one a live `pilot serve` node uses, and a source a `pilot serve` runs on. Exit status: 0 copied, 1 the copy failed (nothing committed),
 //! 2 nothing was tried (no source, no or a bad target, a non-empty or busy target, a daemon on the source).
 
 use super::exit;
@@ -13,7 +13,6 @@ use super::ui;
 use executor::store::postgres::{PostgresOptions, PostgresStore, is_postgres_url, redact_url};
 use executor::store::transfer::{CopyError, CopyOptions, TableCounts, copy_to_postgres};
 use executor::store::{LogFolder, SqliteStore, StoreOptions};
-use server::daemon::DaemonLock;
 use server::home::PilotHome;
 use server::settings::StoreUrl;
 use server::store_location::StoreLocation;
@@ -69,15 +68,11 @@ fn run_migrate(args: &MigrateArgs) -> ExitCode {
     if !database.is_file() {
         return ui::fail(exit::NOT_RUN, &format!("there is no SQLite store at {}", database.display()));
     }
-    // A daemon on the source would go on writing what is being copied; holding its lock also keeps one from
-    // starting meanwhile.
-    let _daemon_lock = match source_home(&home, args) {
-        Some(source_home) => match DaemonLock::acquire(&source_home, "pilot store migrate") {
-            Ok(lock) => Some(lock),
-            Err(message) => return ui::fail(exit::NOT_RUN, &message),
-        },
-        None => None,
-    };
+    // A daemon on the source would go on writing what is being copied (the copy is one snapshot: later writes
+    // would be left behind).
+    if let Err(message) = no_daemon_on(&source_home(&home, args)) {
+        return ui::fail(exit::NOT_RUN, &message);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
         Ok(runtime) => runtime,
         Err(error) => return ui::fail(exit::FAILED, &format!("cannot start the async runtime: {error}")),
@@ -128,13 +123,26 @@ fn target(home: &PilotHome, args: &MigrateArgs) -> Result<String, String> {
     }
 }
 
-/// The Pilot home whose daemon could be writing the source: `$PILOT_HOME`, or the folder of `--from` when it
-/// is one (it has a daemon lock file).
-fn source_home(home: &PilotHome, args: &MigrateArgs) -> Option<PilotHome> {
-    let Some(file) = &args.from else { return Some(home.clone()) };
-    let folder = file.parent().filter(|folder| !folder.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
-    let candidate = PilotHome::at(folder);
-    DaemonLock::path(&candidate).exists().then_some(candidate)
+/// The Pilot home whose daemon could be writing the source: `$PILOT_HOME`, or the folder of `--from`.
+fn source_home(home: &PilotHome, args: &MigrateArgs) -> PilotHome {
+    match args.from.as_deref().and_then(std::path::Path::parent) {
+        Some(folder) if !folder.as_os_str().is_empty() => PilotHome::at(folder),
+        Some(_) => PilotHome::at("."),
+        None => home.clone(),
+    }
+}
+
+fn no_daemon_on(home: &PilotHome) -> Result<(), String> {
+    match server::client::find_daemon(home) {
+        Ok(None) => Ok(()),
+        Ok(Some(daemon)) => Err(format!(
+            "pilot serve is running for {} (process {}, {}): stop it first, then migrate",
+            home.root().display(),
+            daemon.pid,
+            daemon.addr
+        )),
+        Err(error) => Err(error.to_string()),
+    }
 }
 
 fn report(from: &str, to: &str, counts: &TableCounts, replaced: bool, seconds: f64) {
