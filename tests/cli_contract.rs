@@ -102,6 +102,7 @@ const STATUS_TABLE: &[(&[&str], i32)] = &[
     (&["credentials", "set", "9bad name", "--provider", "bearer"], 2),
     (&["doctor"], 0),
     (&["doctor", "--backup", "@missing-dir/x.db"], 1),
+    (&["store", "migrate", "--to", "/srv/pilot.db"], 2),
     (&["status"], 0),
     (&["workflows", "list"], 0),
     (&["workflows", "show", "no-such-workflow"], 2),

@@ -15,6 +15,7 @@ pub mod output;
 pub mod schema;
 pub mod serve;
 pub mod shell;
+pub mod store;
 pub mod ui;
 
 // Talking to the daemon: `pilot workflows`, `status`, `run NAME`, and `service` to run it from login on.
@@ -99,6 +100,8 @@ pub enum Command {
     Credentials(credentials::CredentialsArgs),
     /// Check the database (`--backup FILE` copies it, `--repair` rebuilds a damaged one).
     Doctor(doctor::DoctorArgs),
+    /// Move a store: `migrate --to URL` copies the SQLite store into a PostgreSQL store.
+    Store(store::StoreArgs),
     /// Run the daemon: schedules, webhooks and file watches fire, the API and the UI are served (Ctrl-C stops).
     Serve(serve::ServeArgs),
     /// The API token that `pilot serve` requires once it exists (`pilot token create`).
@@ -175,6 +178,7 @@ pub fn main() -> ExitCode {
         Command::Retry(args) => retry::run(&args),
         Command::Credentials(args) => credentials::run(&args),
         Command::Doctor(args) => doctor::run(&args),
+        Command::Store(args) => store::run(&args),
         Command::Serve(args) => serve::serve(&args),
         Command::Token(args) => serve::token(&args),
         Command::Status(args) => status::run(&args),

@@ -83,6 +83,7 @@ pub mod postgres;
 mod queued;
 mod records;
 mod sqlite;
+pub mod transfer;
 
 pub use ack::{AckSender, WriteAck};
 pub use connectors::ConnectorRecord;
@@ -95,7 +96,7 @@ pub use records::{
     ExecutionEnd, ExecutionFilter, ExecutionRecord, ExecutionSummary, NewExecution, RetryOf, Status, StepEnd,
     StepRecord, StepStart, WorkflowDefinition, WorkflowRecord, new_execution_id, rfc3339_micros, utc_seconds,
 };
-pub use sqlite::{CheckReport, LogFolder, RepairReport, SCHEMA_VERSION, SqliteStore, StoreOptions};
+pub use sqlite::{CheckReport, LogFolder, RepairReport, SCHEMA_VERSION, SqliteExport, SqliteStore, StoreOptions};
 
 pub use expr_grammar::Timestamp;
 

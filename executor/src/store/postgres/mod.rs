@@ -13,6 +13,7 @@
 //! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
 
 mod apply;
+mod import;
 mod read;
 mod schema;
 #[cfg(any(test, feature = "conformance"))]
@@ -22,6 +23,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use import::PostgresImport;
 pub use writer::PENDING_CHANNEL;
 
 use crate::store::connectors::ConnectorWrite;

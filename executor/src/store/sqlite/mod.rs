@@ -5,6 +5,7 @@ mod apply;
 mod connectors;
 mod credentials;
 mod daemon;
+mod export;
 mod log_thread;
 mod open;
 mod read;
@@ -16,6 +17,7 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use export::SqliteExport;
 pub use open::{LogFolder, StoreOptions};
 pub use recovery::{CheckReport, RepairReport};
 
@@ -157,6 +159,13 @@ impl SqliteStore {
 
     pub fn path(&self) -> &Path {
         &self.path
+    }
+
+    /// Starts an export of every row (`store::transfer`): a read connection of its own, in one read
+    /// transaction. Its calls block: run them off the async threads.
+    pub fn export(&self) -> Result<SqliteExport, StoreError> {
+        let conn = self.readers.open_connection()?;
+        SqliteExport::start(conn, self.path.clone(), self.readers.busy_timeout(), self.logs.clone())
     }
 
     /// Transactions committed so far by the writer thread (to measure group commit).

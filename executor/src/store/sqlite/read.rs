@@ -28,6 +28,15 @@ impl ReadPool {
         ReadPool { path, busy_timeout, read_only, idle: Mutex::new(Vec::new()) }
     }
 
+    /// A connection of its own, outside the pool (for a long read such as an export).
+    pub(crate) fn open_connection(&self) -> Result<Connection, StoreError> {
+        open_reader(&self.path, self.busy_timeout, self.read_only)
+    }
+
+    pub(crate) fn busy_timeout(&self) -> Duration {
+        self.busy_timeout
+    }
+
     /// Runs `read` on a pooled connection in tokio's blocking pool.
     pub(crate) async fn run<T, F>(self: &Arc<Self>, read: F) -> Result<T, StoreError>
     where

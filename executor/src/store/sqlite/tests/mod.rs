@@ -1,6 +1,7 @@
 //! SQLite-specific tests; the behaviour every store shares is the conformance suite run here first.
 
 mod durability;
+mod export;
 mod failures;
 mod group_commit;
 mod recovery;
