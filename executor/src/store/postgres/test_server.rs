@@ -5,7 +5,7 @@
 //!   when their test ends;
 //! - one this process starts, once, from the PostgreSQL binaries it finds (`PILOT_POSTGRES_BIN`, else the newest
 //!   `/usr/lib/postgresql/*/bin`, else `initdb` on `PATH`): a temporary data directory, an ephemeral port on
-//!   127.0.0.1, no fsync. A small shell keeps it and waits on a pipe from this process: when the test process
+//!   127.0.0.1, no fsync (unless `PILOT_TEST_POSTGRES_DURABLE=1`, for benchmarks). A small shell keeps it and waits on a pipe from this process: when the test process
 //!   exits (however it exits) the pipe closes, and the shell stops the server and removes the directory. As root
 //!   (PostgreSQL refuses to run as root) it runs as the `postgres` user.
 //!
@@ -207,9 +207,12 @@ fn launch(bin: &Path, dir: &Path, as_postgres: bool) -> Result<Server, String> {
     let quoted: Vec<String> = words.iter().map(|word| format!("'{}'", word.replace('\'', "'\\''"))).collect();
     // The keeper: starts the server, waits for its stdin to close (this process ended), then stops the server
     // (fast shutdown) and removes the directory. `exit` of the server ends the keeper too.
+    // Tests need no durability; benchmarks comparing stores ask for it (`PILOT_TEST_POSTGRES_DURABLE=1`).
+    let durable = std::env::var("PILOT_TEST_POSTGRES_DURABLE").is_ok_and(|value| value == "1");
+    let speed = if durable { "" } else { "-c fsync=off -c synchronous_commit=off -c full_page_writes=off" };
     let script = format!(
-        "{} -D \"$1/data\" -p {port} -h 127.0.0.1 -k \"$1\" -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=300 >\"$1/server.log\" 2>&1 &
+        "{} -D \"$1/data\" -p {port} -h 127.0.0.1 -k \"$1\" {speed} \
+         -c max_connections=300 >\"$1/server.log\" 2>&1 &
          server=$!
          read -r _ignored
          kill -INT $server 2>/dev/null
