@@ -191,3 +191,28 @@ async fn a_refused_write_fails_alone_in_a_shared_commit() {
     assert!(log.contains("[a] success") && log.contains("[c] success"), "{log}");
     assert_eq!(store.read_log("ghost").await.expect("read"), None, "nothing logged for the refused write");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_fails_the_writes_in_flight_and_the_writer_reconnects() {
+    let Some((store, database)) = fresh_store("a_lost_connection").await else { return };
+    conformance::seed_workflow(&store, "wf").await;
+    let (admin, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    // Every other session of this database ends: the writer's and the pool's.
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("terminate");
+    let mut created = store.create_execution(conformance::execution("e1", "wf", 1)).await;
+    if let Err(error) = &created {
+        assert!(matches!(error, StoreError::Database { .. }), "{error:?}");
+        assert!(error.to_string().starts_with(&redact_url(&database.url)), "{error}");
+        created = store.create_execution(conformance::execution("e1", "wf", 1)).await;
+    }
+    created.expect("the writer reconnected");
+    assert_eq!(conformance::load(&store, "e1").await.status, Status::Running, "reads reconnect too");
+}
