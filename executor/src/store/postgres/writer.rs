@@ -81,6 +81,8 @@ impl Writer {
                 outcomes
             }
             Err(err) => {
+                // The connection is suspect (lost, or ended by the server): the next batch opens a new one.
+                self.client = None;
                 let error = self.fail(&format!("committing {} writes", batch.len()), &err);
                 batch.iter().map(|_| Err(error.clone())).collect()
             }
