@@ -92,7 +92,10 @@ fn skip_or_fail(test: &str, reason: &str) {
     if required() {
         panic!("{test}: PILOT_REQUIRE_POSTGRES=1 but no PostgreSQL server is available: {reason}");
     }
-    eprintln!("skipping {test}: no PostgreSQL server ({reason}; set PILOT_TEST_POSTGRES to a server URL)");
+    // Straight to the stderr stream, not `eprintln!`: the test harness captures that for a passing test, and the
+    // skip must show.
+    let line = format!("skipping {test}: no PostgreSQL server ({reason}; set PILOT_TEST_POSTGRES to a server URL)\n");
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
