@@ -1,7 +1,9 @@
 //! Step-end writes per second: SQLite with group commit vs one commit per write, from 1 writer and from 64
 //! concurrent writers (each awaits its ack before its next write, like the engine), plus the in-memory store.
 //! Logs are off so the numbers are the database's alone. `synchronous = FULL`: every commit is synced. The
-//! baseline, one FULL commit of a one-row transaction straight on rusqlite, is measured first.
+//! baseline, one FULL commit of a one-row transaction straight on rusqlite, is measured first. PostgreSQL (group
+//! commit, logs in the store) runs when a server is at hand (see `executor::store::postgres::test_server`; run
+//! with `PILOT_TEST_POSTGRES_DURABLE=1` for a server that syncs its commits, as SQLite here does).
 //!
 //! `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
 
@@ -12,6 +14,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use executor::store::postgres::{PostgresOptions, PostgresStore, test_server};
 use executor::store::{
     LogFolder, MemoryStore, NewExecution, SqliteStore, Status, StepEnd, Store, StoreOptions, Timestamp,
     WorkflowDefinition,
@@ -27,13 +30,24 @@ const EXECUTION: &str = "bench-execution";
 /// A store with one running execution to write steps into; the folder lives as long as the store.
 struct Fixture {
     store: Arc<dyn Store>,
-    sqlite: Option<Arc<SqliteStore>>,
+    /// Commits so far, for the stores that count them.
+    commits: Option<Box<dyn Fn() -> u64>>,
     _folder: Option<tempfile::TempDir>,
 }
 
-async fn fixture(kind: &str) -> Fixture {
-    let (store, sqlite, folder): (Arc<dyn Store>, _, _) = match kind {
+async fn fixture(kind: &str) -> Option<Fixture> {
+    let (store, commits, folder): (Arc<dyn Store>, _, _) = match kind {
         "memory" => (Arc::new(MemoryStore::new()), None, None),
+        "postgres_group_commit" => {
+            let database = test_server::fresh_database("store bench").await?;
+            let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.expect("connect");
+            // The test server lives as long as the bench process; its database needs no guard here.
+            std::mem::forget(database);
+            let store = Arc::new(store);
+            let counted = Arc::clone(&store);
+            let commits: Box<dyn Fn() -> u64> = Box::new(move || counted.commit_count());
+            (store as Arc<dyn Store>, Some(commits), None)
+        }
         _ => {
             let folder = tempfile::tempdir().expect("temporary folder");
             let options = StoreOptions {
@@ -42,7 +56,9 @@ async fn fixture(kind: &str) -> Fixture {
                 ..StoreOptions::default()
             };
             let store = Arc::new(SqliteStore::open(folder.path().join("pilot.db"), options).expect("open store"));
-            (Arc::clone(&store) as Arc<dyn Store>, Some(store), Some(folder))
+            let counted = Arc::clone(&store);
+            let commits: Box<dyn Fn() -> u64> = Box::new(move || counted.commit_count());
+            (store as Arc<dyn Store>, Some(commits), Some(folder))
         }
     };
     let workflow = WorkflowDefinition {
@@ -66,7 +82,7 @@ async fn fixture(kind: &str) -> Fixture {
         retry_of: None,
     };
     store.create_execution(execution).await.expect("create execution");
-    Fixture { store, sqlite, _folder: folder }
+    Some(Fixture { store, commits, _folder: folder })
 }
 
 fn step_end(writer: usize, n: u64) -> StepEnd {
@@ -107,15 +123,15 @@ fn step_end_writes(c: &mut Criterion) {
     for writers in [1usize, 64] {
         let mut group = c.benchmark_group(format!("step_end/{writers}_writers"));
         group.throughput(Throughput::Elements(1));
-        for kind in ["sqlite_group_commit", "sqlite_commit_per_write", "memory"] {
-            let fixture = runtime.block_on(fixture(kind));
+        for kind in ["sqlite_group_commit", "sqlite_commit_per_write", "postgres_group_commit", "memory"] {
+            let Some(fixture) = runtime.block_on(fixture(kind)) else { continue };
             let written = AtomicU64::new(0);
-            let commits_before = fixture.sqlite.as_ref().map_or(0, |store| store.commit_count());
+            let commits_before = fixture.commits.as_ref().map_or(0, |count| count());
             group.bench_function(BenchmarkId::from_parameter(kind), |b| {
                 b.to_async(&runtime).iter_custom(|iters| write_step_ends(&fixture.store, writers, iters, &written))
             });
-            if let Some(store) = &fixture.sqlite {
-                let commits = store.commit_count() - commits_before;
+            if let Some(count) = &fixture.commits {
+                let commits = count() - commits_before;
                 let writes = written.load(Ordering::Relaxed);
                 eprintln!("{kind}, {writers} writers: {writes} step ends in {commits} commits");
             }

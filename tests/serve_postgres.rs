@@ -69,3 +69,54 @@ async fn webhooks_sent_to_two_nodes_on_one_database_each_run_exactly_once() {
 
     assert!(first.stop().success() && second.stop().success());
 }
+
+const SLOW: &str = r#"
+name: slow
+triggers:
+  - type: webhook
+    path: /hooks/slow
+steps:
+  - id: first
+    action: fs/write
+    input: {path: "WORK/first.txt", content: "ran\n", append: true}
+  - id: nap
+    action: sleep
+    needs: first
+    input: {duration: 3s}
+  - id: last
+    action: fs/write
+    needs: nap
+    input: {path: "WORK/last.txt", content: "ran\n", append: true}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_executions_of_a_killed_node_finish_on_another_once_its_lease_expires() {
+    let Some(database) = fresh_database("the_executions_of_a_killed_node").await else { return };
+    let (first_home, second_home) = (Home::new(), Home::new());
+    let work = first_home.work_dir();
+    let workflow = SLOW.replace("WORK", &work.display().to_string());
+    for home in [&first_home, &second_home] {
+        home.write_workflow("slow.yaml", &workflow);
+        std::fs::write(home.path().join("settings.json"), r#"{"daemon": {"lease_seconds": 3}}"#).unwrap();
+    }
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+
+    let id = first.trigger("/hooks/slow", &json!({}));
+    first.wait_for_execution(&id, "to reach its nap", |execution| {
+        execution["steps"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
+    });
+    first.kill();
+
+    let execution = second.wait_finished(&id);
+    assert_eq!(execution["status"], "success", "{execution:#}");
+    assert_eq!(std::fs::read_to_string(work.join("first.txt")).unwrap(), "ran\n", "the finished step is not redone");
+    assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n");
+    let log = second_home.pilot(&["logs", &id, "--store", &database.url]);
+    let log = String::from_utf8_lossy(&log.stdout).into_owned();
+    assert!(log.contains("execution resumed"), "{log}");
+    assert!(second.stop().success());
+}

@@ -39,6 +39,7 @@ use std::process::ExitCode;
 const AFTER_HELP: &str = "\
 Environment:
   PILOT_HOME   where Pilot keeps its store, workflows, logs and settings (default ~/.dooz/pilot)
+  PILOT_STORE  a PostgreSQL URL to keep the store in instead (as --store)
   NO_COLOR     set to turn colour off (as --color never)
   RUST_LOG     Pilot's own log events on stderr, e.g. RUST_LOG=executor=debug (overrides -v)
 ";

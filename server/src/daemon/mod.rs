@@ -224,7 +224,8 @@ impl Daemon {
         self.store.register_instance(instance).await
     }
 
-    /// Renews the lease at a third of its length: the only timer of an idle daemon.
+    /// Renews the lease at a third of its length: the only timer of an idle daemon. On a shared store it also takes
+    /// over the executions of other nodes whose lease ran out.
     async fn renew_lease(self: Arc<Daemon>) {
         let mut every = tokio::time::interval(self.lease_length() / 3);
         every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -236,6 +237,11 @@ impl Daemon {
             if let Err(err) = self.store.renew_instance(&self.instance_id, self.lease_end()).await {
                 tracing::warn!("cannot renew the daemon's lease: {err}");
                 let _ = self.register_instance().await;
+            }
+            // On a shared store another node may have died meanwhile: its executions are taken over once its
+            // lease has run out, as at a start.
+            if self.shared_store {
+                self.take_over_orphans().await;
             }
         }
     }

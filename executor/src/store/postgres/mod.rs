@@ -2,7 +2,7 @@
 //! passes the same conformance suite as the SQLite and in-memory stores.
 //!
 //! - **Writes** go to one writer task per store with its own connection: batches of queued writes, one
-//!   transaction each, a savepoint per write (`writer.rs`). Acks resolve after the commit.
+//!   transaction each; a refused write is rolled back alone (`writer.rs`). Acks resolve after the commit.
 //! - **Reads** use a deadpool-postgres pool, statements prepared once per connection (`read.rs`).
 //! - **Schema**: versioned migrations (`schema.rs`), run under an advisory lock by whichever node starts first.
 //! - **Logs** live in the store (`execution_logs`), written in the same transaction as the write they describe,

@@ -5,7 +5,7 @@
 //!   when their test ends;
 //! - one this process starts, once, from the PostgreSQL binaries it finds (`PILOT_POSTGRES_BIN`, else the newest
 //!   `/usr/lib/postgresql/*/bin`, else `initdb` on `PATH`): a temporary data directory, an ephemeral port on
-//!   127.0.0.1, no fsync. A small shell keeps it and waits on a pipe from this process: when the test process
+//!   127.0.0.1, no fsync (unless `PILOT_TEST_POSTGRES_DURABLE=1`, for benchmarks). A small shell keeps it and waits on a pipe from this process: when the test process
 //!   exits (however it exits) the pipe closes, and the shell stops the server and removes the directory. As root
 //!   (PostgreSQL refuses to run as root) it runs as the `postgres` user.
 //!
@@ -92,9 +92,10 @@ fn skip_or_fail(test: &str, reason: &str) {
     if required() {
         panic!("{test}: PILOT_REQUIRE_POSTGRES=1 but no PostgreSQL server is available: {reason}");
     }
-    // Straight to stderr: the test harness captures eprintln! of a passing test, and a skip must be seen.
+    // Straight to the stderr stream, not `eprintln!`: the test harness captures that for a passing test, and the
+    // skip must show.
     let line = format!("skipping {test}: no PostgreSQL server ({reason}; set PILOT_TEST_POSTGRES to a server URL)\n");
-    let _ = std::io::Write::write_all(&mut std::io::stderr(), line.as_bytes());
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 async fn connect(url: &str) -> Result<tokio_postgres::Client, tokio_postgres::Error> {
@@ -209,9 +210,12 @@ fn launch(bin: &Path, dir: &Path, as_postgres: bool) -> Result<Server, String> {
     let quoted: Vec<String> = words.iter().map(|word| format!("'{}'", word.replace('\'', "'\\''"))).collect();
     // The keeper: starts the server, waits for its stdin to close (this process ended), then stops the server
     // (fast shutdown) and removes the directory. `exit` of the server ends the keeper too.
+    // Tests need no durability; benchmarks comparing stores ask for it (`PILOT_TEST_POSTGRES_DURABLE=1`).
+    let durable = std::env::var("PILOT_TEST_POSTGRES_DURABLE").is_ok_and(|value| value == "1");
+    let speed = if durable { "" } else { "-c fsync=off -c synchronous_commit=off -c full_page_writes=off" };
     let script = format!(
-        "{} -D \"$1/data\" -p {port} -h 127.0.0.1 -k \"$1\" -c fsync=off -c synchronous_commit=off \
-         -c full_page_writes=off -c max_connections=300 >\"$1/server.log\" 2>&1 &
+        "{} -D \"$1/data\" -p {port} -h 127.0.0.1 -k \"$1\" {speed} \
+         -c max_connections=300 >\"$1/server.log\" 2>&1 &
          server=$!
          read -r _ignored
          kill -INT $server 2>/dev/null

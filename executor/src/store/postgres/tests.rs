@@ -172,3 +172,56 @@ async fn the_password_of_the_url_never_shows() {
     assert!(!shown.contains("s3cret"), "{shown}");
     assert!(shown.contains(&format!("postgres://pilot:***@127.0.0.1:{port}/pilot")), "{shown}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_write_fails_alone_in_a_shared_commit() {
+    let Some((store, _database)) = fresh_store("a_refused_write_fails_alone").await else { return };
+    conformance::seed_workflow(&store, "wf").await;
+    store.create_execution(conformance::execution("e1", "wf", 1)).await.expect("create");
+    let end = |execution_id: &str, step: &str| StepEnd {
+        execution_id: execution_id.to_owned(),
+        step_id: step.to_owned(),
+        status: Status::Success,
+        attempts: 1,
+        output: None,
+        error: None,
+        completed_at: conformance::at(5),
+    };
+    // Queued together, so that they share transactions: the one for an unknown execution is rolled back alone.
+    let acks = [end("e1", "a"), end("ghost", "b"), end("e1", "c")].map(|end| store.end_step(end));
+    let [a, ghost, c] = acks;
+    assert_eq!(ghost.await, Err(StoreError::UnknownExecution { id: "ghost".to_owned() }));
+    a.await.expect("a");
+    c.await.expect("c");
+    let steps: Vec<String> = conformance::load(&store, "e1").await.steps.into_iter().map(|s| s.step_id).collect();
+    assert_eq!(steps, ["a", "c"]);
+    store.flush().await.expect("flush");
+    let log = store.read_log("e1").await.expect("read").expect("logged");
+    assert!(log.contains("[a] success") && log.contains("[c] success"), "{log}");
+    assert_eq!(store.read_log("ghost").await.expect("read"), None, "nothing logged for the refused write");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_connection_fails_the_writes_in_flight_and_the_writer_reconnects() {
+    let Some((store, database)) = fresh_store("a_lost_connection").await else { return };
+    conformance::seed_workflow(&store, "wf").await;
+    let (admin, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    // Every other session of this database ends: the writer's and the pool's.
+    admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            &[],
+        )
+        .await
+        .expect("terminate");
+    let mut created = store.create_execution(conformance::execution("e1", "wf", 1)).await;
+    if let Err(error) = &created {
+        assert!(matches!(error, StoreError::Database { .. }), "{error:?}");
+        assert!(error.to_string().starts_with(&redact_url(&database.url)), "{error}");
+        created = store.create_execution(conformance::execution("e1", "wf", 1)).await;
+    }
+    created.expect("the writer reconnected");
+    assert_eq!(conformance::load(&store, "e1").await.status, Status::Running, "reads reconnect too");
+}

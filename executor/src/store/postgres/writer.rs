@@ -1,7 +1,7 @@
 //! The writer task: the only user of the write connection. It drains the write queue into batches; a batch is one
 //! transaction, so the writes queued while a commit is in flight share the next commit (group commit, as in the
-//! SQLite store). Each write runs in a savepoint, so a refused write is rolled back alone and the rest of its
-//! batch commits. The log lines of the committed writes go into `execution_logs` in the same transaction (one
+//! SQLite store). A refused write is rolled back alone and the rest of its batch commits: the batch is first
+//! applied without savepoints (the common case), and only when a write is refused applied again with one per write. The log lines of the committed writes go into `execution_logs` in the same transaction (one
 //! statement per batch), so a log line exists exactly when its write does. Acks are sent after the commit.
 
 use super::apply::{self, ApplyError, Sql, StatementCache};
@@ -81,6 +81,8 @@ impl Writer {
                 outcomes
             }
             Err(err) => {
+                // The connection is suspect (lost, or ended by the server): the next batch opens a new one.
+                self.client = None;
                 let error = self.fail(&format!("committing {} writes", batch.len()), &err);
                 batch.iter().map(|_| Err(error.clone())).collect()
             }
@@ -88,22 +90,106 @@ impl Writer {
     }
 }
 
-/// One batch in one transaction; an error here (a lost connection) fails the whole batch.
+/// The log lines of the committed writes, in order, and whether a new pending execution was accepted.
+#[derive(Default)]
+struct Committed {
+    log_ids: Vec<String>,
+    log_lines: Vec<String>,
+    accepted_pending: bool,
+}
+
+impl Committed {
+    fn applied(&mut self, write: &Write, done: &Done) {
+        let mut push = |execution_id: &str, line: &LogLine| {
+            self.log_ids.push(execution_id.to_owned());
+            self.log_lines.push(line.render());
+        };
+        match done {
+            // Nothing was created: no "execution created" line for an id that does not exist.
+            Done::Daemon(DaemonAnswer::Accepted(Accepted::Existing { .. })) => {}
+            Done::Daemon(DaemonAnswer::Accepted(Accepted::New)) => {
+                self.accepted_pending = true;
+                write.log_lines(&mut push);
+            }
+            _ => write.log_lines(&mut push),
+        }
+    }
+
+    /// Writes the log lines (one statement), notifies, commits.
+    async fn commit(
+        self,
+        tx: tokio_postgres::Transaction<'_>,
+        cache: &mut StatementCache,
+    ) -> Result<(), tokio_postgres::Error> {
+        if !self.log_lines.is_empty() {
+            let mut sql = Sql { tx: &tx, cache };
+            sql.execute(
+                "INSERT INTO execution_logs (execution_id, line)
+                 SELECT id, line FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS lines (id, line, n) ORDER BY n",
+                &[&self.log_ids, &self.log_lines],
+            )
+            .await?;
+        }
+        if self.accepted_pending {
+            // Delivered on commit only: a node woken by it finds the row.
+            tx.execute("SELECT pg_notify($1, '')", &[&PENDING_CHANNEL]).await?;
+        }
+        tx.commit().await
+    }
+}
+
+/// One batch in one transaction; an error here (a lost connection) fails the whole batch. First every write is
+/// applied straight; only if one is refused is the batch rolled back and applied again with a savepoint per write,
+/// so that the refused one fails alone. Savepoints cost two round trips a write, and refusals are rare.
 async fn transaction(
     client: &mut Client,
     cache: &mut StatementCache,
     location: &std::path::Path,
     batch: &[Write],
 ) -> Result<Vec<Outcome>, tokio_postgres::Error> {
-    let mut tx = client.transaction().await?;
+    if let Some(outcomes) = all_or_nothing(client, cache, batch).await? {
+        return Ok(outcomes);
+    }
+    one_savepoint_each(client, cache, location, batch).await
+}
+
+/// The batch without savepoints; `None` (rolled back) when a write was refused.
+async fn all_or_nothing(
+    client: &mut Client,
+    cache: &mut StatementCache,
+    batch: &[Write],
+) -> Result<Option<Vec<Outcome>>, tokio_postgres::Error> {
+    let tx = client.transaction().await?;
+    let mut committed = Committed::default();
     let mut outcomes = Vec::with_capacity(batch.len());
-    let mut log_ids: Vec<String> = Vec::new();
-    let mut log_lines: Vec<String> = Vec::new();
-    let mut push_line = |execution_id: &str, line: &LogLine| {
-        log_ids.push(execution_id.to_owned());
-        log_lines.push(line.render());
-    };
-    let mut accepted_pending = false;
+    for write in batch {
+        let done = match write {
+            Write::Flush(_) | Write::Log(..) => Done::Nothing,
+            _ => match apply::apply(&mut Sql { tx: &tx, cache: &mut *cache }, write).await {
+                Ok(done) => done,
+                Err(_) => {
+                    tx.rollback().await?;
+                    return Ok(None);
+                }
+            },
+        };
+        committed.applied(write, &done);
+        outcomes.push(Ok(done));
+    }
+    committed.commit(tx, cache).await?;
+    Ok(Some(outcomes))
+}
+
+/// The batch with a savepoint per write: a refused write is rolled back alone.
+async fn one_savepoint_each(
+    client: &mut Client,
+    cache: &mut StatementCache,
+    location: &std::path::Path,
+    batch: &[Write],
+) -> Result<Vec<Outcome>, tokio_postgres::Error> {
+    let mut tx = client.transaction().await?;
+    let mut committed = Committed::default();
+    let mut outcomes = Vec::with_capacity(batch.len());
     for write in batch {
         match write {
             Write::Flush(_) => {
@@ -111,7 +197,7 @@ async fn transaction(
                 continue;
             }
             Write::Log(..) => {
-                write.log_lines(&mut push_line);
+                committed.applied(write, &Done::Nothing);
                 outcomes.push(Ok(Done::Nothing));
                 continue;
             }
@@ -122,14 +208,7 @@ async fn transaction(
         let outcome = match result {
             Ok(done) => {
                 savepoint.commit().await?;
-                match &done {
-                    Done::Daemon(DaemonAnswer::Accepted(Accepted::Existing { .. })) => {}
-                    Done::Daemon(DaemonAnswer::Accepted(Accepted::New)) => {
-                        accepted_pending = true;
-                        write.log_lines(&mut push_line);
-                    }
-                    _ => write.log_lines(&mut push_line),
-                }
+                committed.applied(write, &done);
                 Ok(done)
             }
             Err(ApplyError::Refused(error)) => {
@@ -147,19 +226,6 @@ async fn transaction(
         };
         outcomes.push(outcome);
     }
-    if !log_lines.is_empty() {
-        let mut sql = Sql { tx: &tx, cache: &mut *cache };
-        sql.execute(
-            "INSERT INTO execution_logs (execution_id, line)
-             SELECT id, line FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS lines (id, line, n) ORDER BY n",
-            &[&log_ids, &log_lines],
-        )
-        .await?;
-    }
-    if accepted_pending {
-        // Delivered on commit only: a node woken by it finds the row.
-        tx.execute("SELECT pg_notify($1, '')", &[&PENDING_CHANNEL]).await?;
-    }
-    tx.commit().await?;
+    committed.commit(tx, cache).await?;
     Ok(outcomes)
 }
