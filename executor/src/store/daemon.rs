@@ -88,6 +88,12 @@ pub(crate) enum DaemonWrite {
         owner: String,
         from: Option<String>,
     },
+    /// Marks a pending execution running under `owner`.
+    Claim {
+        execution_id: String,
+        owner: String,
+        at: Timestamp,
+    },
     /// Replaces the triggers of a workflow.
     SyncTriggers {
         workflow_id: String,
@@ -140,6 +146,7 @@ impl DaemonWrite {
             DaemonWrite::RemoveInstance(id) => format!("removing instance {id}"),
             DaemonWrite::Accept(acceptance) => format!("accepting execution {}", acceptance.execution.id),
             DaemonWrite::Adopt { execution_id, .. } => format!("taking over execution {execution_id}"),
+            DaemonWrite::Claim { execution_id, .. } => format!("claiming execution {execution_id}"),
             DaemonWrite::SyncTriggers { workflow_id, .. } => format!("recording the triggers of {workflow_id}"),
             DaemonWrite::SetWorkflowEnabled { workflow_id, enabled } => {
                 format!("{} workflow {workflow_id}", if *enabled { "enabling" } else { "disabling" })
@@ -151,6 +158,7 @@ impl DaemonWrite {
         match self {
             DaemonWrite::RegisterInstance(instance) => Some(instance.started_at),
             DaemonWrite::Accept(acceptance) => Some(acceptance.execution.started_at),
+            DaemonWrite::Claim { at, .. } => Some(*at),
             _ => None,
         }
     }
