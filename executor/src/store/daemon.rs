@@ -11,7 +11,8 @@
 //! the instance row carries a lease the daemon renews. An execution whose owner's lease ran out (or whose owner
 //! row is gone) is orphaned: `pilot resume` and a starting daemon take it over ([`crate::store::Store::adopt_execution`],
 //! a compare-and-set on the owner). Executions started by `pilot run` have no owner; their process holds
-//! `$PILOT_HOME/run/<id>.pid` instead.
+//! `$PILOT_HOME/run/<id>.pid` instead. On a store several daemons share, a daemon starts a pending execution only
+//! after [`crate::store::Store::claim_execution`] (pending -> running under it) answered that it won.
 
 use super::NewExecution;
 use expr_grammar::Timestamp;
