@@ -7,9 +7,11 @@
 //! - **Schema**: versioned migrations (`schema.rs`), run under an advisory lock by whichever node starts first.
 //! - **Logs** live in the store (`execution_logs`), written in the same transaction as the write they describe,
 //!   so any node (and the UI behind it) reads the log of an execution another node ran.
-//! - **Claiming**: [`PostgresStore::claim_pending`] takes the oldest pending execution with
-//!   `FOR UPDATE SKIP LOCKED` and marks it running under the claiming node in the same transaction, so two nodes
-//!   never run one execution. Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit.
+//! - **Claiming**: [`Store::claim_execution`] turns one pending execution into a running one under the claiming
+//!   node (a compare-and-set); [`PostgresStore::claim_pending`] takes the oldest pending execution another node
+//!   accepted, with `FOR UPDATE SKIP LOCKED`, marking it running in the same statement. Either way one node wins.
+//!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit; [`PostgresStore::pending_wakeups`]
+//!   listens to it.
 //! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
 
 mod apply;
