@@ -5,6 +5,8 @@
 mod serve_support;
 
 use executor::store::postgres::test_server::fresh_database;
+use executor::store::postgres::{PostgresOptions, PostgresStore};
+use executor::store::{ExecutionFilter, Store};
 use serde_json::json;
 use serve_support::Home;
 use serve_support::http::Request;
@@ -44,9 +46,10 @@ async fn webhooks_sent_to_two_nodes_on_one_database_each_run_exactly_once() {
         let execution = nodes[n % 2].wait_finished(id);
         assert_eq!(execution["status"], "success", "{execution:#}");
     }
-    for n in 0..total {
+    for (n, id) in ids.iter().enumerate() {
         let runs = std::fs::read_to_string(ran.join(format!("{n}.txt"))).unwrap_or_default();
-        assert_eq!(runs, "ran\n", "webhook {n} ran once");
+        let log = first_home.pilot(&["logs", id, "--store", &database.url]);
+        assert_eq!(runs, "ran\n", "webhook {n} ran once; its log:\n{}", String::from_utf8_lossy(&log.stdout));
     }
     for node in nodes {
         assert_eq!(node.executions("count").len(), total, "each node lists the executions of both");
@@ -101,14 +104,14 @@ async fn the_executions_of_a_killed_node_finish_on_another_once_its_lease_expire
     }
     let env = [("PILOT_STORE", database.url.as_str())];
     let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-
     let id = first.trigger("/hooks/slow", &json!({}));
     first.wait_for_execution(&id, "to reach its nap", |execution| {
         execution["steps"]
             .as_array()
             .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
     });
+    // Started once the first node runs it, so that the second can only take it over.
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
     first.kill();
 
     let execution = second.wait_finished(&id);
@@ -117,6 +120,57 @@ async fn the_executions_of_a_killed_node_finish_on_another_once_its_lease_expire
     assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n");
     let log = second_home.pilot(&["logs", &id, "--store", &database.url]);
     let log = String::from_utf8_lossy(&log.stdout).into_owned();
-    assert!(log.contains("execution resumed"), "{log}");
+    // Started by the first node, resumed by the second.
+    assert_eq!(log.matches("execution resumed").count(), 2, "{log}");
     assert!(second.stop().success());
+}
+
+const NAP: &str = r#"
+name: nap
+triggers:
+  - type: webhook
+    path: /hooks/nap
+inputs:
+  n:
+    type: int
+steps:
+  - id: nap
+    action: sleep
+    input: {duration: 500ms}
+  - id: record
+    action: fs/write
+    needs: nap
+    input: {path: "RAN/${inputs.n}.txt", content: "ran\n", append: true}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_node_claims_the_work_a_busy_one_accepted() {
+    let Some(database) = fresh_database("an_idle_node_claims").await else { return };
+    let (busy_home, idle_home) = (Home::new(), Home::new());
+    let ran = busy_home.work_dir().join("ran");
+    std::fs::create_dir_all(&ran).unwrap();
+    let workflow = NAP.replace("RAN", &ran.display().to_string());
+    busy_home.write_workflow("nap.yaml", &workflow);
+    idle_home.write_workflow("nap.yaml", &workflow);
+    // The busy node runs one execution at a time.
+    std::fs::write(busy_home.path().join("settings.json"), r#"{"daemon": {"max_concurrent": 1}}"#).unwrap();
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let busy = busy_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let idle = idle_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+
+    let total = 8;
+    let ids: Vec<String> = (0..total).map(|n| busy.trigger("/hooks/nap", &json!({"n": n}))).collect();
+    for id in &ids {
+        assert_eq!(busy.wait_finished(id)["status"], "success");
+    }
+    for n in 0..total {
+        let runs = std::fs::read_to_string(ran.join(format!("{n}.txt"))).unwrap_or_default();
+        assert_eq!(runs, "ran\n", "webhook {n} ran once");
+    }
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let filter = ExecutionFilter { workflow_name: Some("nap".to_owned()), limit: 100, ..ExecutionFilter::default() };
+    let listed = store.list_executions(&filter).await.unwrap();
+    let owners: std::collections::BTreeSet<Option<String>> = listed.into_iter().map(|e| e.owner).collect();
+    assert_eq!(owners.len(), 2, "the idle node ran some of what the busy one accepted: {owners:?}");
+    assert!(busy.stop().success() && idle.stop().success());
 }

@@ -75,12 +75,21 @@ impl StoreLocation {
 
 /// Opens the store at `location` (creating and migrating it if needed). Must run inside a tokio runtime.
 pub async fn open_store(location: &StoreLocation) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(open_shared(location).await?.0)
+}
+
+/// [`open_store`], and the PostgreSQL store again when it is one (what only a shared store does: claiming other
+/// nodes' pending executions, waking on their acceptance).
+pub async fn open_shared(location: &StoreLocation) -> Result<(Arc<dyn Store>, Option<Arc<PostgresStore>>), StoreError> {
     match location {
         StoreLocation::Sqlite { database, logs } => {
             let options = StoreOptions { logs: LogFolder::At(logs.clone()), ..StoreOptions::default() };
-            Ok(Arc::new(SqliteStore::open(database, options)?))
+            Ok((Arc::new(SqliteStore::open(database, options)?), None))
         }
-        StoreLocation::Postgres(url) => Ok(Arc::new(PostgresStore::connect(url, PostgresOptions::default()).await?)),
+        StoreLocation::Postgres(url) => {
+            let store = Arc::new(PostgresStore::connect(url, PostgresOptions::default()).await?);
+            Ok((store.clone(), Some(store)))
+        }
     }
 }
 

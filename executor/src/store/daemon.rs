@@ -11,7 +11,8 @@
 //! the instance row carries a lease the daemon renews. An execution whose owner's lease ran out (or whose owner
 //! row is gone) is orphaned: `pilot resume` and a starting daemon take it over ([`crate::store::Store::adopt_execution`],
 //! a compare-and-set on the owner). Executions started by `pilot run` have no owner; their process holds
-//! `$PILOT_HOME/run/<id>.pid` instead.
+//! `$PILOT_HOME/run/<id>.pid` instead. On a store several daemons share, a daemon starts a pending execution only
+//! after [`crate::store::Store::claim_execution`] (pending -> running under it) answered that it won.
 
 use super::NewExecution;
 use expr_grammar::Timestamp;
@@ -88,6 +89,12 @@ pub(crate) enum DaemonWrite {
         owner: String,
         from: Option<String>,
     },
+    /// Marks a pending execution running under `owner`.
+    Claim {
+        execution_id: String,
+        owner: String,
+        at: Timestamp,
+    },
     /// Replaces the triggers of a workflow.
     SyncTriggers {
         workflow_id: String,
@@ -140,6 +147,7 @@ impl DaemonWrite {
             DaemonWrite::RemoveInstance(id) => format!("removing instance {id}"),
             DaemonWrite::Accept(acceptance) => format!("accepting execution {}", acceptance.execution.id),
             DaemonWrite::Adopt { execution_id, .. } => format!("taking over execution {execution_id}"),
+            DaemonWrite::Claim { execution_id, .. } => format!("claiming execution {execution_id}"),
             DaemonWrite::SyncTriggers { workflow_id, .. } => format!("recording the triggers of {workflow_id}"),
             DaemonWrite::SetWorkflowEnabled { workflow_id, enabled } => {
                 format!("{} workflow {workflow_id}", if *enabled { "enabling" } else { "disabling" })
@@ -151,6 +159,7 @@ impl DaemonWrite {
         match self {
             DaemonWrite::RegisterInstance(instance) => Some(instance.started_at),
             DaemonWrite::Accept(acceptance) => Some(acceptance.execution.started_at),
+            DaemonWrite::Claim { at, .. } => Some(*at),
             _ => None,
         }
     }

@@ -345,6 +345,20 @@ impl Store for MemoryStore {
         WriteAck::ready(Ok(adopted))
     }
 
+    fn claim_execution(&self, execution_id: &str, owner: &str, at: Timestamp) -> WriteAck<bool> {
+        let mut state = self.state();
+        let claimed = match state.executions.get_mut(execution_id) {
+            Some(record) if record.status == Status::Pending => {
+                record.status = Status::Running;
+                record.owner = Some(owner.to_owned());
+                record.started_at = record.started_at.or(Some(at));
+                true
+            }
+            _ => false,
+        };
+        WriteAck::ready(Ok(claimed))
+    }
+
     fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()> {
         self.state().triggers.insert(workflow_id.to_owned(), triggers);
         WriteAck::ready(Ok(()))

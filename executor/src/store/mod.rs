@@ -174,6 +174,11 @@ pub trait Store: Send + Sync {
     /// it did.
     fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool>;
 
+    /// Claims a pending execution for `owner`: marks it running under that owner if it is still pending, whoever
+    /// accepted it. Answers whether it did: of several daemons claiming one execution, exactly one wins, so a daemon
+    /// starts an execution only after claiming it (or after taking it over with [`Store::adopt_execution`]).
+    fn claim_execution(&self, execution_id: &str, owner: &str, at: Timestamp) -> WriteAck<bool>;
+
     /// Replaces the triggers recorded for a workflow.
     fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()>;
 

@@ -19,12 +19,13 @@ pub use queue::{AcceptError, AcceptRequest, Accepted};
 
 use crate::home::PilotHome;
 use crate::settings::Settings;
-use crate::store_location::{StoreLocation, open_store};
+use crate::store_location::{StoreLocation, open_shared};
 use catalog::{Catalog, LoadedWorkflow};
 use connectors::catalogue::Catalogue;
 use events::EventBus;
 use executor::WorkflowEngine;
 use executor::engine::Clock;
+use executor::store::postgres::PostgresStore;
 use executor::store::{InstanceRecord, Store, StoreError, Timestamp};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -61,8 +62,9 @@ pub struct Daemon {
     pub connector_problems: Vec<String>,
     pub instance_id: String,
     /// The store is a database other nodes may share (PostgreSQL): their leases are trusted whatever their host,
-    /// and executions without an owner (a `pilot run` of another machine) are never taken over.
-    shared_store: bool,
+    /// executions without an owner (a `pilot run` of another machine) are never taken over, an execution starts
+    /// only once claimed, and an idle daemon claims the pending executions of busy ones.
+    shared_store: Option<Arc<PostgresStore>>,
     pub events: EventBus,
     pub clock: Arc<dyn Clock>,
     pub started_at: Timestamp,
@@ -105,7 +107,7 @@ impl Daemon {
         home.ensure_layout()
             .map_err(|err| DaemonError::Home { path: home.root().display().to_string(), reason: err.to_string() })?;
         let lock = DaemonLock::acquire(&home, &settings.daemon.addr).map_err(DaemonError::Locked)?;
-        let store = open_store(location).await?;
+        let (store, shared) = open_shared(location).await?;
         let toolbox = crate::toolbox::Toolbox::load(&home);
         for problem in &toolbox.problems {
             tracing::warn!("custom connector not loaded: {problem}");
@@ -125,7 +127,7 @@ impl Daemon {
             catalogue,
             connector_problems: toolbox.problems,
             instance_id,
-            shared_store: location.is_postgres(),
+            shared_store: shared,
             events: EventBus::new(u64::try_from(started_at.0).unwrap_or(0)),
             clock,
             started_at,
@@ -151,6 +153,9 @@ impl Daemon {
     pub fn start_triggers(self: &Arc<Daemon>) {
         tokio::spawn(queue::run(Arc::clone(self)));
         tokio::spawn(Arc::clone(self).renew_lease());
+        if let Some(shared) = &self.shared_store {
+            tokio::spawn(queue::claim_others(Arc::clone(self), Arc::clone(shared)));
+        }
         let triggers = scheduler::Triggers::start(self);
         *self.triggers.lock().unwrap_or_else(|p| p.into_inner()) = Some(triggers);
         if let Err(err) = watch::watch_workflows_folder(self) {
@@ -240,7 +245,7 @@ impl Daemon {
             }
             // On a shared store another node may have died meanwhile: its executions are taken over once its
             // lease has run out, as at a start.
-            if self.shared_store {
+            if self.shared_store.is_some() {
                 self.take_over_orphans().await;
             }
         }
@@ -369,7 +374,7 @@ impl Daemon {
                 .into_iter()
                 .filter(|instance| {
                     instance.id == self.instance_id
-                        || ((self.shared_store || instance.host != host)
+                        || ((self.shared_store.is_some() || instance.host != host)
                             && instance.lease_expires_at > self.clock.now())
                 })
                 .map(|instance| instance.id)
@@ -381,7 +386,7 @@ impl Daemon {
             let orphaned = match &execution.owner {
                 Some(owner) => !live.contains(owner),
                 // Its `pilot run` may be on another machine: `pilot resume` there takes it over.
-                None if self.shared_store => false,
+                None if self.shared_store.is_some() => false,
                 None => runs.owner(&execution.id) == crate::runs::Owner::Nobody,
             };
             if !orphaned {

@@ -107,6 +107,12 @@ impl Queue {
         (state.waiting.len(), state.running.len())
     }
 
+    /// Whether nothing waits here and fewer than `max_concurrent` run: room for another node's work.
+    fn has_room(&self) -> bool {
+        let state = self.state();
+        state.waiting.is_empty() && state.running.len() < self.max_concurrent
+    }
+
     /// How many executions of `workflow` wait or run here.
     fn active_of(&self, workflow: &str) -> usize {
         let state = self.state();
@@ -325,6 +331,10 @@ impl Daemon {
 
     /// Starts one accepted execution and follows it to its end.
     async fn run_accepted(self: Arc<Daemon>, execution_id: String, workflow: String) {
+        if self.shared_store.is_some() && !self.claim(&execution_id).await {
+            self.queue.finished(&execution_id);
+            return;
+        }
         let (context, forwarder) = self.run_context(&workflow).await;
         match self.engine.resume(&execution_id, context).await {
             Ok(handle) => {
@@ -335,6 +345,35 @@ impl Daemon {
         }
         let _ = forwarder.await;
         self.queue.finished(&execution_id);
+    }
+
+    /// Whether this daemon may start the execution: it claimed it now (pending -> running under this daemon), or
+    /// had claimed or taken it over before. Another node that claimed it first runs it instead.
+    async fn claim(&self, execution_id: &str) -> bool {
+        match self.store.claim_execution(execution_id, &self.instance_id, self.clock.now()).await {
+            Ok(true) => true,
+            Ok(false) => matches!(
+                self.store.load_execution(execution_id).await,
+                Ok(Some(record)) if record.status == Status::Running
+                    && record.owner.as_deref() == Some(self.instance_id.as_str())
+            ),
+            Err(err) => {
+                tracing::warn!("cannot claim execution {execution_id}: {err}");
+                false
+            }
+        }
+    }
+
+    /// The loaded, enabled workflows that may start one more execution here.
+    async fn workflows_with_room(&self) -> Vec<String> {
+        let mut names = Vec::new();
+        for loaded in self.workflows() {
+            let limit = super::concurrency_of(&loaded).map_or(usize::MAX, |(limit, _)| limit);
+            if self.queue.active_of(&loaded.name) < limit && self.is_enabled(&loaded.name).await {
+                names.push(loaded.name.clone());
+            }
+        }
+        names
     }
 
     /// An accepted execution that cannot start (its definition no longer compiles, ...) is recorded failed with
@@ -412,6 +451,50 @@ impl Daemon {
             let _ = forwarder.await;
         });
         Ok(id)
+    }
+}
+
+/// On a shared store: while this daemon has room, claims the pending executions other nodes accepted and have
+/// not started (the oldest first, `FOR UPDATE SKIP LOCKED`), and runs them. It wakes when any node accepts one
+/// (`LISTEN`), when one of its own executions ends, and at each lease renewal in case a notification was missed.
+pub(super) async fn claim_others(daemon: Arc<Daemon>, shared: Arc<executor::store::postgres::PostgresStore>) {
+    let mut wakeups = match shared.pending_wakeups().await {
+        Ok(wakeups) => Some(wakeups),
+        Err(err) => {
+            tracing::warn!("not woken by other nodes' work (claimed at each lease renewal instead): {err}");
+            None
+        }
+    };
+    let mut every = tokio::time::interval(daemon.lease_length() / 3);
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // An execution ending here makes room for one more.
+    let mut running = daemon.queue.running_count.subscribe();
+    loop {
+        tokio::select! {
+            _ = running.changed() => {}
+            woken = async { match &mut wakeups { Some(wakeups) => wakeups.recv().await, None => std::future::pending().await } } => {
+                if woken.is_none() {
+                    tracing::warn!("stopped listening for other nodes' work: claimed at each lease renewal instead");
+                    wakeups = None;
+                }
+            }
+            _ = every.tick() => {}
+            () = daemon.stopping.cancelled() => return,
+        }
+        while daemon.queue.has_room() {
+            let workflows = daemon.workflows_with_room().await;
+            if workflows.is_empty() {
+                break;
+            }
+            match shared.claim_pending(&daemon.instance_id, &workflows, daemon.clock.now()).await {
+                Ok(Some((execution_id, workflow))) => daemon.queue.push(execution_id, workflow),
+                Ok(None) => break,
+                Err(err) => {
+                    tracing::warn!("cannot claim other nodes' pending executions: {err}");
+                    break;
+                }
+            }
+        }
     }
 }
 

@@ -82,6 +82,23 @@ pub async fn adopting_an_execution_is_a_compare_and_set_on_its_owner(store: &dyn
     assert!(!store.adopt_execution("a1", "node-c", Some("node-b")).await.expect("adopt"), "a finished one stays");
 }
 
+pub async fn a_pending_execution_is_claimed_once_and_marked_running_under_its_claimer(store: &dyn Store) {
+    seed_workflow(store, "wf").await;
+    store.accept_execution(acceptance("c1", None, Some("node-a"))).await.expect("accept");
+    let (first, second) =
+        (store.claim_execution("c1", "node-b", at(20)), store.claim_execution("c1", "node-a", at(21)));
+    assert_eq!((first.await.expect("claim"), second.await.expect("claim")), (true, false), "the first claim wins");
+    let record = load(store, "c1").await;
+    assert_eq!(
+        (record.status, record.owner.as_deref(), record.started_at),
+        (Status::Running, Some("node-b"), Some(at(10)))
+    );
+    assert!(!store.claim_execution("c1", "node-c", at(22)).await.expect("claim"), "a running one is not claimed");
+    store.finish_execution(finish("c1", Status::Success, 30)).await.expect("finish");
+    assert!(!store.claim_execution("c1", "node-c", at(31)).await.expect("claim"), "nor a finished one");
+    assert!(!store.claim_execution("ghost", "node-c", at(32)).await.expect("claim"), "nor an unknown one");
+}
+
 pub async fn instances_register_renew_and_go(store: &dyn Store) {
     let instance = InstanceRecord {
         id: "node-a".to_owned(),

@@ -69,6 +69,7 @@ macro_rules! store_conformance_tests {
             an_idempotency_key_returns_the_first_execution_until_it_expires,
             a_skipped_acceptance_is_recorded_skipped_with_its_reason,
             adopting_an_execution_is_a_compare_and_set_on_its_owner,
+            a_pending_execution_is_claimed_once_and_marked_running_under_its_claimer,
             instances_register_renew_and_go,
             triggers_are_replaced_per_workflow_and_workflows_enable,
             listing_filters_by_trigger_type_and_pages_with_a_cursor,

@@ -396,6 +396,16 @@ async fn daemon(sql: &mut Sql<'_, '_>, write: &DaemonWrite) -> Applied<DaemonAns
                 .await?;
             Ok(DaemonAnswer::Adopted(changed > 0))
         }
+        DaemonWrite::Claim { execution_id, owner, at } => {
+            let changed = sql
+                .execute(
+                    "UPDATE executions SET status = 'running', owner = $2, started_at = COALESCE(started_at, $3)
+                     WHERE id = $1 AND status = 'pending'",
+                    &[execution_id, owner, &micros(*at)],
+                )
+                .await?;
+            Ok(DaemonAnswer::Adopted(changed > 0))
+        }
         DaemonWrite::SyncTriggers { workflow_id, triggers } => {
             sync_triggers(sql, workflow_id, triggers).await.map(|()| DaemonAnswer::Done)
         }

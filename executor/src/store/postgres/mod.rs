@@ -7,9 +7,11 @@
 //! - **Schema**: versioned migrations (`schema.rs`), run under an advisory lock by whichever node starts first.
 //! - **Logs** live in the store (`execution_logs`), written in the same transaction as the write they describe,
 //!   so any node (and the UI behind it) reads the log of an execution another node ran.
-//! - **Claiming**: [`PostgresStore::claim_pending`] takes the oldest pending execution with
-//!   `FOR UPDATE SKIP LOCKED` and marks it running under the claiming node in the same transaction, so two nodes
-//!   never run one execution. Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit.
+//! - **Claiming**: [`Store::claim_execution`] turns one pending execution into a running one under the claiming
+//!   node (a compare-and-set); [`PostgresStore::claim_pending`] takes the oldest pending execution another node
+//!   accepted, with `FOR UPDATE SKIP LOCKED`, marking it running in the same statement. Either way one node wins.
+//!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit; [`PostgresStore::pending_wakeups`]
+//!   listens to it.
 //! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
 
 mod apply;
@@ -58,6 +60,7 @@ impl Default for PostgresOptions {
 /// The PostgreSQL store. Must be opened and used inside a tokio runtime (its writer is a task).
 pub struct PostgresStore {
     location: PathBuf,
+    config: tokio_postgres::Config,
     queue: mpsc::UnboundedSender<Write>,
     reader: Reader,
     commits: Arc<AtomicU64>,
@@ -165,7 +168,7 @@ impl PostgresStore {
             })?;
         let commits = Arc::new(AtomicU64::new(0));
         let writer = writer::Writer {
-            config,
+            config: config.clone(),
             location: location.clone(),
             client: Some(client),
             cache: Default::default(),
@@ -174,7 +177,7 @@ impl PostgresStore {
         };
         let (queue, receiver) = mpsc::unbounded_channel();
         tokio::spawn(writer.run(receiver));
-        Ok(PostgresStore { reader: Reader { pool, location: location.clone() }, location, queue, commits })
+        Ok(PostgresStore { reader: Reader { pool, location: location.clone() }, location, config, queue, commits })
     }
 
     /// The store's URL without its password.
@@ -187,10 +190,16 @@ impl PostgresStore {
         self.commits.load(Ordering::Relaxed)
     }
 
-    /// Claims the oldest pending execution for `owner`: in one transaction, the row is locked with
-    /// `FOR UPDATE SKIP LOCKED` (a row another node is claiming is passed over, not waited for), marked running
-    /// under `owner`, and its log records it. `None` when nothing is pending.
-    pub async fn claim_pending(&self, owner: &str, at: Timestamp) -> Result<Option<String>, StoreError> {
+    /// Claims the oldest pending execution of one of `workflows` (by name) that another node accepted (its own
+    /// are already in its queue) for `owner`: in one transaction, the
+    /// row is locked with `FOR UPDATE SKIP LOCKED` (a row another node is claiming is passed over, not waited for),
+    /// marked running under `owner`, and its log records it. Its id and workflow; `None` when nothing is pending.
+    pub async fn claim_pending(
+        &self,
+        owner: &str,
+        workflows: &[String],
+        at: Timestamp,
+    ) -> Result<Option<(String, String)>, StoreError> {
         let doing = "claiming a pending execution";
         let fail = |err: tokio_postgres::Error| database_error(&self.location, doing, &err);
         let mut client = self.reader.pool.get().await.map_err(|err| StoreError::Database {
@@ -202,21 +211,51 @@ impl PostgresStore {
         let claimed = tx
             .query_opt(
                 "UPDATE executions SET status = 'running', owner = $1, started_at = COALESCE(started_at, $2)
-                 WHERE id = (SELECT id FROM executions WHERE status = 'pending'
+                 WHERE id = (SELECT id FROM executions
+                             WHERE status = 'pending' AND workflow_name = ANY($3) AND owner IS DISTINCT FROM $1
                              ORDER BY started_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
-                 RETURNING id",
-                &[&owner, &at.0],
+                   -- Checked again on the row as updated: a claim committed since this statement's snapshot wins.
+                   AND status = 'pending'
+                 RETURNING id, workflow_name",
+                &[&owner, &at.0, &workflows],
             )
             .await
             .map_err(fail)?;
         let Some(row) = claimed else { return Ok(None) };
-        let id: String = row.get(0);
+        let (id, workflow): (String, String) = (row.get(0), row.get(1));
         let line = LogLine::info(at, None, format!("execution claimed by {owner}")).render();
         tx.execute("INSERT INTO execution_logs (execution_id, line) VALUES ($1, $2)", &[&id, &line])
             .await
             .map_err(fail)?;
         tx.commit().await.map_err(fail)?;
-        Ok(Some(id))
+        Ok(Some((id, workflow)))
+    }
+
+    /// One message each time any node commits a new pending execution (`LISTEN` on [`PENDING_CHANNEL`], on a
+    /// connection of its own, kept while the receiver lives). The channel closes if that connection is lost.
+    pub async fn pending_wakeups(&self) -> Result<mpsc::UnboundedReceiver<()>, StoreError> {
+        use futures::StreamExt;
+        let fail =
+            |err: tokio_postgres::Error| database_error(&self.location, "listening for pending executions", &err);
+        let (client, mut connection) = self.config.connect(tokio_postgres::NoTls).await.map_err(fail)?;
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let receiver_gone = sender.clone();
+        // Notifications arrive on the connection, which this task drives.
+        tokio::spawn(async move {
+            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = messages.next().await {
+                if matches!(message, tokio_postgres::AsyncMessage::Notification(_)) && sender.send(()).is_err() {
+                    return;
+                }
+            }
+        });
+        client.batch_execute(&format!("LISTEN {PENDING_CHANNEL}")).await.map_err(fail)?;
+        // The client keeps the connection open until nobody listens any more.
+        tokio::spawn(async move {
+            receiver_gone.closed().await;
+            drop(client);
+        });
+        Ok(receiver)
     }
 
     fn queue<T>(&self, write: impl FnOnce(AckSender<T>) -> Write) -> WriteAck<T> {
@@ -352,6 +391,11 @@ impl Store for PostgresStore {
             owner: owner.to_owned(),
             from: from.map(str::to_owned),
         };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
+    }
+
+    fn claim_execution(&self, execution_id: &str, owner: &str, at: Timestamp) -> WriteAck<bool> {
+        let write = DaemonWrite::Claim { execution_id: execution_id.to_owned(), owner: owner.to_owned(), at };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
     }
 

@@ -38,7 +38,10 @@ async fn two_nodes_claiming_at_once_take_each_pending_execution_exactly_once() {
     let claim_all = |store: PostgresStore, owner: &'static str| {
         tokio::spawn(async move {
             let mut claimed = Vec::new();
-            while let Some(id) = store.claim_pending(owner, conformance::at(1_000)).await.expect("claim") {
+            let workflows = ["wf-name".to_owned()];
+            while let Some((id, _)) =
+                store.claim_pending(owner, &workflows, conformance::at(1_000)).await.expect("claim")
+            {
                 claimed.push(id);
             }
             claimed
@@ -53,7 +56,8 @@ async fn two_nodes_claiming_at_once_take_each_pending_execution_exactly_once() {
     let record = conformance::load(&reader, &a[0]).await;
     assert_eq!((record.status, record.owner.as_deref()), (Status::Running, Some("node-a")));
     assert!(reader.read_log(&a[0]).await.expect("log").is_some_and(|log| log.contains("claimed by node-a")));
-    assert_eq!(reader.claim_pending("node-c", conformance::at(2_000)).await.expect("claim"), None);
+    let workflows = ["wf-name".to_owned()];
+    assert_eq!(reader.claim_pending("node-c", &workflows, conformance::at(2_000)).await.expect("claim"), None);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,4 +228,65 @@ async fn a_lost_connection_fails_the_writes_in_flight_and_the_writer_reconnects(
     }
     created.expect("the writer reconnected");
     assert_eq!(conformance::load(&store, "e1").await.status, Status::Running, "reads reconnect too");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listening_node_is_woken_when_another_accepts_a_pending_execution() {
+    let Some((first, database)) = fresh_store("a_listening_node_is_woken").await else { return };
+    let second = another_node(&database).await;
+    let mut wakeups = second.pending_wakeups().await.expect("listen");
+    seed_pending(&first, 1).await;
+    let woken = tokio::time::timeout(std::time::Duration::from_secs(30), wakeups.recv()).await;
+    assert_eq!(woken.expect("woken before the timeout"), Some(()));
+    let workflows = ["wf-name".to_owned()];
+    let claimed = second.claim_pending("node-b", &workflows, conformance::at(50)).await.expect("claim");
+    assert_eq!(claimed, Some(("p000".to_owned(), "wf-name".to_owned())));
+    let other = ["other".to_owned()];
+    seed_pending_more(&first).await;
+    assert_eq!(
+        second.claim_pending("node-b", &other, conformance::at(60)).await.expect("claim"),
+        None,
+        "only its workflows"
+    );
+}
+
+async fn seed_pending_more(store: &PostgresStore) {
+    let new = NewExecution { status: Status::Pending, ..conformance::execution("p999", "wf", 99) };
+    let acceptance = Acceptance { execution: new, owner: None, slot: None, idempotency: None, skipped: None };
+    assert_eq!(store.accept_execution(acceptance).await.expect("accept"), Accepted::New);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claiming_by_id_and_claiming_the_oldest_never_both_win() {
+    let Some((first, database)) = fresh_store("claiming_by_id_and_claiming_the_oldest").await else { return };
+    let second = another_node(&database).await;
+    let ids = seed_pending(&first, 80).await;
+    // Node a claims each execution by id (as the node that accepted it does); node b takes the oldest pending.
+    let by_id = {
+        let ids = ids.clone();
+        tokio::spawn(async move {
+            let mut won = Vec::new();
+            for id in ids {
+                if first.claim_execution(&id, "node-a", conformance::at(1_000)).await.expect("claim") {
+                    won.push(id);
+                }
+            }
+            won
+        })
+    };
+    let oldest = tokio::spawn(async move {
+        let (workflows, mut won) = (["wf-name".to_owned()], Vec::new());
+        while let Some((id, _)) =
+            second.claim_pending("node-b", &workflows, conformance::at(1_000)).await.expect("claim")
+        {
+            won.push(id);
+        }
+        won
+    });
+    let (a, b) = (by_id.await.expect("node a"), oldest.await.expect("node b"));
+    let mut all: Vec<String> = a.iter().chain(&b).cloned().collect();
+    all.sort();
+    assert_eq!(all.len(), ids.len(), "no execution claimed twice (a {}, b {})", a.len(), b.len());
+    all.dedup();
+    assert_eq!(all, ids, "and none left unclaimed");
 }

@@ -32,6 +32,15 @@ pub(crate) fn apply(conn: &Connection, write: &DaemonWrite) -> Result<DaemonAnsw
                 .execute(params![execution_id, owner, from])?;
             Ok(DaemonAnswer::Adopted(changed > 0))
         }
+        DaemonWrite::Claim { execution_id, owner, at } => {
+            let changed = conn
+                .prepare_cached(
+                    "UPDATE executions SET status = 'running', owner = ?2, started_at = COALESCE(started_at, ?3)
+                     WHERE id = ?1 AND status = 'pending'",
+                )?
+                .execute(params![execution_id, owner, at.0])?;
+            Ok(DaemonAnswer::Adopted(changed > 0))
+        }
         DaemonWrite::SyncTriggers { workflow_id, triggers } => {
             sync_triggers(conn, workflow_id, triggers).map(|()| DaemonAnswer::Done)
         }

@@ -296,6 +296,11 @@ impl Store for SqliteStore {
         self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
     }
 
+    fn claim_execution(&self, execution_id: &str, owner: &str, at: Timestamp) -> WriteAck<bool> {
+        let write = DaemonWrite::Claim { execution_id: execution_id.to_owned(), owner: owner.to_owned(), at };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
+    }
+
     fn sync_triggers(&self, workflow_id: &str, triggers: Vec<TriggerRecord>) -> WriteAck<()> {
         let write = DaemonWrite::SyncTriggers { workflow_id: workflow_id.to_owned(), triggers };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
