@@ -158,9 +158,10 @@ fn fs_read() -> ActionDefinition {
 fn fs_write() -> ActionDefinition {
     action(
         "fs/write",
-        "Write text to a file, creating it (and its missing folders) or replacing its content, or appending. The \
-         new content appears whole or not at all: it is written to a temporary file beside the destination, then \
-         renamed. A replaced file keeps its permissions; a symbolic link is written through to its target.",
+        "Write text to a file, creating it (and its missing folders) or replacing its content, or appending. A \
+         replacement appears whole or not at all: it is written to a temporary file beside the destination, then \
+         renamed. An append adds to the end as `>>` does, so executions appending to one file at once all keep \
+         their text. A replaced file keeps its permissions; a symbolic link is written through to its target.",
         Effect::Write,
         vec![
             path_input("The file to write."),

@@ -66,6 +66,29 @@ async fn write_replaces_and_append_extends() {
     assert_eq!(names_in(dir.path()), ["log.txt"]);
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn appends_from_executions_running_at_once_all_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("shared.log");
+    let appends = (0..200).map(|n| {
+        let path = p(&file);
+        tokio::spawn(async move {
+            let line = s(format!("line {n}\n"));
+            run("fs/write", input([("path", path), ("content", line), ("append", Value::Bool(true))])).await.unwrap()
+        })
+    });
+    for append in appends.collect::<Vec<_>>() {
+        append.await.unwrap();
+    }
+    let written = fs::read_to_string(&file).unwrap();
+    let mut lines: Vec<&str> = written.lines().collect();
+    lines.sort_unstable();
+    let mut expected: Vec<String> = (0..200).map(|n| format!("line {n}")).collect();
+    expected.sort_unstable();
+    assert_eq!(lines, expected, "every append kept, none twice");
+    assert_eq!(names_in(dir.path()), ["shared.log"]);
+}
+
 #[cfg(unix)]
 #[tokio::test]
 async fn write_keeps_the_permissions_of_the_file_it_replaces() {

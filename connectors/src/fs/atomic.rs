@@ -60,20 +60,23 @@ pub(super) fn write_file(path: &Path, content: &[u8], append: bool) -> Result<u6
     let target = fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     create_parent(&target, "write")?;
     let fail = |err: io::Error| io_failure("write", path, &err);
-    let temp = AtomicFile::beside(&target).map_err(fail)?;
-    let mut file = temp.file();
-    let mut size = 0;
     if append {
-        match File::open(&target) {
-            Ok(mut existing) => size = io::copy(&mut existing, &mut file).map_err(fail)?,
-            Err(err) if err.kind() == io::ErrorKind::NotFound => {}
-            Err(err) => return Err(fail(err)),
-        }
+        return append_to(&target, content).map_err(fail);
     }
-    file.write_all(content).map_err(fail)?;
-    size += content.len() as u64;
+    let temp = AtomicFile::beside(&target).map_err(fail)?;
+    temp.file().write_all(content).map_err(fail)?;
     temp.commit(&target, true).map_err(fail)?;
-    Ok(size)
+    Ok(content.len() as u64)
+}
+
+/// Appends as `>>` does (`O_APPEND`): two executions appending to one file at once both keep their lines, which a
+/// copy renamed into place would not (the later rename drops the other's line), and a long log is not rewritten
+/// each time. The data is on disk before this returns.
+fn append_to(target: &Path, content: &[u8]) -> io::Result<u64> {
+    let mut file = fs::OpenOptions::new().create(true).append(true).open(target)?;
+    file.write_all(content)?;
+    file.sync_data()?;
+    Ok(file.metadata()?.len())
 }
 
 fn copy_failure(source: &Path, destination: &Path, err: &io::Error) -> ActionError {
