@@ -45,7 +45,19 @@ async fn cancel(runner: Runner, prefix: String) -> ExitCode {
         Owner::Process(pid) => ask_owner(&runner, &id, pid).await,
         Owner::Nobody => match ask_daemon(&runner, &id).await {
             Some(code) => code,
-            None => cancel_interrupted(&runner, &id).await,
+            None => match super::runner::live_owner(runner.store.as_ref(), &id).await {
+                // Another daemon runs it (one sharing the store): it alone may end it.
+                Ok(Some(node)) => ui::fail(
+                    exit::FAILED,
+                    &format!(
+                        "execution {id} is run by pilot serve {} on {}: cancel it through that daemon's API \
+                         (POST /api/v1/executions/{id}/cancel)",
+                        node.id, node.host
+                    ),
+                ),
+                Ok(None) => cancel_interrupted(&runner, &id).await,
+                Err(err) => fail(&err),
+            },
         },
     }
 }

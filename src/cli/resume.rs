@@ -1,5 +1,6 @@
 //! `pilot resume [ID] [--json]`: continues interrupted executions (their `pilot` process died: killed, crashed,
-//! machine rebooted). Without an id, every interrupted execution that no live process is running.
+//! machine rebooted). Without an id, every interrupted execution that no live process is running. An execution a
+//! daemon with a live lease holds (this machine's, or another node's on a shared store) is left to that daemon.
 //!
 //! Finished steps are never run again: their stored outputs are reloaded. A step that was running when the
 //! process died is run again (at-least-once), unless it says `resume: fail`; then it is recorded failed and
@@ -71,6 +72,20 @@ struct Resumed {
 async fn resume_side_by_side(runner: &Arc<Runner>, ids: Vec<String>, context: &Context, resumed: &mut Resumed) {
     let mut running = tokio::task::JoinSet::new();
     for id in ids {
+        match super::runner::live_owner(runner.store.as_ref(), &id).await {
+            Ok(Some(node)) => {
+                ui::warn(&format!(
+                    "execution {id} is run by pilot serve {} on {} (its lease holds): not resumed",
+                    node.id, node.host
+                ));
+                continue;
+            }
+            Ok(None) => {}
+            Err(err) => {
+                resumed.code = fail(&err);
+                continue;
+            }
+        }
         let claim = match runner.active.claim(&id) {
             Ok(Ok(claim)) => claim,
             Ok(Err(pid)) => {

@@ -5,8 +5,8 @@ use super::exit;
 use super::output::outln;
 use super::progress::{View, render, short};
 use super::ui;
-use executor::engine::{EngineError, ProgressEvent};
-use executor::store::{LookupError, Status, Store};
+use executor::engine::{Clock, EngineError, ProgressEvent, SystemClock};
+use executor::store::{InstanceRecord, LookupError, Status, Store};
 use executor::{ExecutionHandle, ExecutionOutcome, WorkflowEngine};
 use server::home::PilotHome;
 use server::runs::{ActiveRuns, Claim, runs_folder};
@@ -62,6 +62,19 @@ where
 }
 
 /// Something went wrong while running (the work started): says so and returns status 1.
+/// The daemon that holds execution `id` when its lease still runs (on this machine or another one sharing the
+/// store): such an execution is that daemon's to finish or cancel, never this process's. `None` when no live
+/// daemon owns it (a `pilot run`'s, or one whose daemon died).
+pub(crate) async fn live_owner(store: &dyn Store, id: &str) -> Result<Option<InstanceRecord>, String> {
+    let Some(owner) = store.load_execution(id).await.map_err(|err| err.to_string())?.and_then(|record| record.owner)
+    else {
+        return Ok(None);
+    };
+    let now = SystemClock.now();
+    let instances = store.instances().await.map_err(|err| err.to_string())?;
+    Ok(instances.into_iter().find(|instance| instance.id == owner && instance.lease_expires_at > now))
+}
+
 pub(crate) fn fail(message: &str) -> ExitCode {
     ui::fail(exit::FAILED, message)
 }
