@@ -83,7 +83,8 @@ pub struct Daemon {
     enabled: RwLock<std::collections::HashMap<String, bool>>,
     /// Each webhook trigger's `rate_limit`.
     pub rate_limits: crate::webhooks::RateLimits,
-    _lock: DaemonLock,
+    /// Held from the start until [`Daemon::shutdown`] is over (not until the last task lets go of the daemon).
+    lock: Mutex<Option<DaemonLock>>,
 }
 
 /// A workflow's own limit and policy, if it sets `concurrency:`.
@@ -139,7 +140,7 @@ impl Daemon {
             next_slots: Mutex::default(),
             enabled: RwLock::default(),
             rate_limits: crate::webhooks::RateLimits::default(),
-            _lock: lock,
+            lock: Mutex::new(Some(lock)),
         });
         *daemon.enabled.write().unwrap_or_else(|p| p.into_inner()) = daemon.enabled_flags().await;
         daemon.register_instance().await?;
@@ -177,6 +178,8 @@ impl Daemon {
         self.queue.idle().await;
         let _ = self.store.remove_instance(&self.instance_id).await;
         let _ = self.store.flush().await;
+        // Released here: a caller that awaited the shutdown may start another daemon on this home at once.
+        drop(self.lock.lock().unwrap_or_else(|p| p.into_inner()).take());
         self.stopped.cancel();
     }
 
