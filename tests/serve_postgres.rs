@@ -1,6 +1,6 @@
-//! Two `pilot serve` nodes sharing one PostgreSQL store (a real server on loopback, see
-//! `executor::store::postgres::test_server`): webhooks sent to both are each run exactly once, an idempotency key
-//! holds across nodes, and either node's API lists every execution.
+//! `pilot serve` nodes sharing one PostgreSQL store (a real server on loopback, see
+//! `executor::store::postgres::test_server`): webhooks sent to two or three nodes are each run exactly once (and
+//! every node runs some), an idempotency key holds across nodes, and either node's API lists every execution.
 
 mod serve_support;
 
@@ -71,6 +71,46 @@ async fn webhooks_sent_to_two_nodes_on_one_database_each_run_exactly_once() {
     first.wait_finished(sent["execution_id"].as_str().unwrap());
 
     assert!(first.stop().success() && second.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_thousand_webhooks_sent_round_robin_to_three_nodes_each_run_once_and_every_node_runs_some() {
+    let Some(database) = fresh_database("a_thousand_webhooks_three_nodes").await else { return };
+    let homes = [Home::new(), Home::new(), Home::new()];
+    let ran = homes[0].work_dir().join("ran");
+    std::fs::create_dir_all(&ran).unwrap();
+    let workflow = COUNT.replace("RAN", &ran.display().to_string());
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let nodes: Vec<_> = homes
+        .iter()
+        .map(|home| {
+            home.write_workflow("count.yaml", &workflow);
+            home.serve_with(&["--addr", "127.0.0.1:0"], &env)
+        })
+        .collect();
+
+    let total = 1000;
+    let ids: Vec<String> = (0..total).map(|n| nodes[n % 3].trigger("/hooks/count", &json!({"n": n}))).collect();
+    for (n, id) in ids.iter().enumerate() {
+        let execution = nodes[n % 3].wait_finished(id);
+        assert_eq!(execution["status"], "success", "{execution:#}");
+    }
+    for n in 0..total {
+        let runs = std::fs::read_to_string(ran.join(format!("{n}.txt"))).unwrap_or_default();
+        assert_eq!(runs, "ran\n", "webhook {n} ran exactly once");
+    }
+    // Who ran each: the node that claimed it is its owner.
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let mut ran_by: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+    for id in &ids {
+        let record = store.load_execution(id).await.unwrap().expect("recorded");
+        *ran_by.entry(record.owner.expect("run by a node")).or_default() += 1;
+    }
+    assert_eq!(ran_by.len(), 3, "every node ran some: {ran_by:?}");
+    assert_eq!(ran_by.values().sum::<usize>(), total);
+    for node in nodes {
+        assert!(node.stop().success());
+    }
 }
 
 const SLOW: &str = r#"
