@@ -3,8 +3,10 @@
 //! last executions. The answers have the API's shapes; what only a running daemon knows (next fire times) is
 //! absent. `pilot workflows` uses it when no daemon runs.
 
-use crate::api::{Diagnostic, TriggerSummary, WorkflowDetail, WorkflowSummary, describe, literal_secrets, mask};
-use crate::daemon::catalog::{Catalog, FileState, LoadedWorkflow, workflow_files};
+use crate::api::{
+    Diagnostic, TriggerSummary, WorkflowDetail, WorkflowSummary, describe, literal_secrets, mask, unloaded_summary,
+};
+use crate::daemon::catalog::{Catalog, LoadedWorkflow, workflow_files};
 use crate::home::PilotHome;
 use connectors::catalogue::Catalogue;
 use executor::store::{ExecutionFilter, Store, StoreError, WorkflowDefinition};
@@ -37,7 +39,7 @@ impl Workflows {
         for loaded in self.catalog.running() {
             found.push(self.summary(store, loaded, &enabled).await?);
         }
-        found.extend(self.unloaded_files().map(unloaded_summary));
+        found.extend(self.catalog.unloaded_files().map(unloaded_summary));
         Ok(found)
     }
 
@@ -117,26 +119,6 @@ impl Workflows {
             last_execution: last.as_ref().map(crate::api::summary_json),
             problem: self.catalog.file(&loaded.path).and_then(|file| file.problem.clone()),
         })
-    }
-
-    /// Files whose workflow does not run: they do not compile, or were refused.
-    fn unloaded_files(&self) -> impl Iterator<Item = &FileState> {
-        self.catalog.files().filter(|file| {
-            file.name.as_ref().is_none_or(|name| self.catalog.get(name).is_none_or(|loaded| loaded.path != file.path))
-        })
-    }
-}
-
-fn unloaded_summary(file: &FileState) -> WorkflowSummary {
-    WorkflowSummary {
-        name: file.name.clone().unwrap_or_default(),
-        description: None,
-        file: file.path.display().to_string(),
-        enabled: false,
-        triggers: Vec::new(),
-        next_fire: None,
-        last_execution: None,
-        problem: file.problem.clone(),
     }
 }
 

@@ -16,7 +16,7 @@ pub use auth::{ApiToken, TOKEN_FILE};
 pub use error::{ApiError, ErrorBody};
 pub(crate) use executions::summary_json;
 pub use types::*;
-pub(crate) use workflows::{describe, literal_secrets, mask};
+pub(crate) use workflows::{describe, literal_secrets, mask, unloaded_summary};
 
 use crate::daemon::Daemon;
 use std::sync::Arc;

@@ -24,26 +24,24 @@ pub async fn list(State(daemon): State<Arc<Daemon>>) -> Result<Json<Vec<Workflow
     for loaded in daemon.workflows() {
         found.push(summary(&daemon, &loaded).await?);
     }
-    let unloaded: Vec<FileState> = daemon.with_catalog(|catalog| {
-        catalog
-            .files()
-            .filter(|file| file.name.as_ref().is_none_or(|name| catalog.get(name).is_none_or(|l| l.path != file.path)))
-            .cloned()
-            .collect()
-    });
-    for file in unloaded {
-        found.push(WorkflowSummary {
-            name: file.name.clone().unwrap_or_default(),
-            description: None,
-            file: file.path.display().to_string(),
-            enabled: false,
-            triggers: Vec::new(),
-            next_fire: None,
-            last_execution: None,
-            problem: file.problem.clone(),
-        });
-    }
+    let unloaded: Vec<WorkflowSummary> =
+        daemon.with_catalog(|catalog| catalog.unloaded_files().map(unloaded_summary).collect());
+    found.extend(unloaded);
     Ok(Json(found))
+}
+
+/// A file whose workflow does not run (it does not compile, or was refused), with its problem.
+pub(crate) fn unloaded_summary(file: &FileState) -> WorkflowSummary {
+    WorkflowSummary {
+        name: file.name.clone().unwrap_or_default(),
+        description: None,
+        file: file.path.display().to_string(),
+        enabled: false,
+        triggers: Vec::new(),
+        next_fire: None,
+        last_execution: None,
+        problem: file.problem.clone(),
+    }
 }
 
 async fn summary(daemon: &Daemon, loaded: &LoadedWorkflow) -> Result<WorkflowSummary, ApiError> {

@@ -125,6 +125,13 @@ impl Catalog {
         self.files.values()
     }
 
+    /// Files whose workflow does not run: they do not compile, or were refused.
+    pub fn unloaded_files(&self) -> impl Iterator<Item = &FileState> {
+        self.files().filter(|file| {
+            file.name.as_ref().is_none_or(|name| self.get(name).is_none_or(|loaded| loaded.path != file.path))
+        })
+    }
+
     pub fn file(&self, path: &Path) -> Option<&FileState> {
         self.files.get(path)
     }
