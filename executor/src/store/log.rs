@@ -34,7 +34,7 @@ impl LogLine {
     /// Ends with `\n`.
     pub fn render(&self) -> String {
         let step = self.step_id.as_deref().map(|id| format!("[{id}] ")).unwrap_or_default();
-        let message = self.message.replace('\r', "\\r").replace('\n', "\\n").replace('\0', "\\0");
+        let message = escape_line_breaks(&self.message);
         format!("{} {:<5} {step}{message}\n", rfc3339_micros(self.at), self.level.as_str())
     }
 }
@@ -173,6 +173,23 @@ impl ExecutionLogFiles {
             Err(err) => Err(crate::store::StoreError::Log { path, reason: err.to_string() }),
         }
     }
+}
+
+/// `\r`, `\n` and NUL as `\\r`, `\\n`, `\\0`; borrowed when there is none (the usual line).
+fn escape_line_breaks(message: &str) -> std::borrow::Cow<'_, str> {
+    if !message.contains(['\r', '\n', '\0']) {
+        return std::borrow::Cow::Borrowed(message);
+    }
+    let mut escaped = String::with_capacity(message.len() + 8);
+    for c in message.chars() {
+        match c {
+            '\r' => escaped.push_str("\\r"),
+            '\n' => escaped.push_str("\\n"),
+            '\0' => escaped.push_str("\\0"),
+            c => escaped.push(c),
+        }
+    }
+    std::borrow::Cow::Owned(escaped)
 }
 
 #[cfg(test)]
