@@ -5,7 +5,7 @@ import { href, navigate } from '../app/router';
 import type { StepRunState } from '../canvas/FlowNodes';
 import { asOutline, type Outline } from '../canvas/outline';
 import { WorkflowCanvas } from '../canvas/WorkflowCanvas';
-import { formatDuration, formatTime, StatusBadge } from '../ui/format';
+import { formatDuration, formatTime, shortId, StatusBadge } from '../ui/format';
 import { JsonView } from './JsonView';
 import { LogView } from './LogView';
 
@@ -134,7 +134,7 @@ export default function ExecutionPage({ id }: { id: string }) {
     <div style={{ display: 'flex', flexDirection: 'column', flex: 1, minHeight: 0 }}>
       <div className="toolbar">
         <h1 style={{ fontSize: 16 }}>
-          <a href={href('workflows', detail.workflow)}>{detail.workflow}</a> <span className="mono muted">{detail.id.slice(0, 8)}</span>
+          <a href={href('workflows', detail.workflow)}>{detail.workflow}</a> <span className="mono muted">{shortId(detail.id)}</span>
         </h1>
         <StatusBadge status={detail.status} />
         <span className="muted small">
@@ -217,7 +217,7 @@ function ExecutionDetails({ detail, failed, onSelect }: { detail: ExecutionDetai
           <>
             <dt>Retry of</dt>
             <dd>
-              <a href={href('executions', detail.retry_of)}>{detail.retry_of.slice(0, 8)}</a>
+              <a href={href('executions', detail.retry_of)}>{shortId(detail.retry_of)}</a>
               {detail.retry_from ? ` from ${detail.retry_from}` : ''}
             </dd>
           </>

@@ -1,7 +1,7 @@
 import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { api, call } from '../api/client';
 import { href, navigate } from '../app/router';
-import { formatDuration, formatTime, StatusBadge } from '../ui/format';
+import { formatDuration, formatTime, shortId, StatusBadge } from '../ui/format';
 import { useAsync } from '../ui/useAsync';
 import { type ExecutionFilters, useExecutionPages } from './useExecutionPages';
 
@@ -155,7 +155,7 @@ function VirtualList({ pages }: { pages: ReturnType<typeof useExecutionPages> })
               onFocus={() => setActive(index)}
               style={{ top: index * ROW, height: ROW }}
             >
-              <span role="gridcell" className="mono">{item.id.slice(0, 8)}</span>
+              <span role="gridcell" className="mono">{shortId(item.id)}</span>
               <span role="gridcell">{item.workflow}</span>
               <span role="gridcell"><StatusBadge status={item.status} /></span>
               <span role="gridcell">{item.trigger_type ?? '—'}</span>

@@ -1,3 +1,11 @@
+/**
+ * An execution id as people read it: its last 8 characters, as `pilot` shows it (the start of a UUIDv7 is its time,
+ * shared by every execution of the same minute); the CLI and the API take it back as a unique end.
+ */
+export function shortId(id: string): string {
+  return id.slice(-8);
+}
+
 export function formatTime(iso: string | null | undefined): string {
   if (!iso) return '—';
   const date = new Date(iso);
