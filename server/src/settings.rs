@@ -108,6 +108,10 @@ pub struct DaemonSettings {
     /// for a home shared by daemons of several hosts: a daemon of the same host that stopped is taken over at the
     /// next start whatever its lease. Default 30.
     pub lease_seconds: u64,
+    /// The workflows, by name, whose `file_watch` triggers this daemon runs. Unset: those of every workflow it
+    /// loads. `[]`: none. A file watch sees its own machine's disk: with several daemons on one PostgreSQL store,
+    /// name each watched workflow on the node whose disk holds the watched folder (see docs/deployment.md).
+    pub file_watches: Option<Vec<String>>,
 }
 
 impl Default for DaemonSettings {
@@ -121,11 +125,17 @@ impl Default for DaemonSettings {
             signature_tolerance_seconds: 300,
             allowed_origins: Vec::new(),
             lease_seconds: 30,
+            file_watches: None,
         }
     }
 }
 
 impl DaemonSettings {
+    /// Whether this daemon runs the `file_watch` triggers of the workflow `name` ([`DaemonSettings::file_watches`]).
+    pub fn watches_files_of(&self, name: &str) -> bool {
+        self.file_watches.as_ref().is_none_or(|names| names.iter().any(|watched| watched == name))
+    }
+
     fn validate(&self) -> Result<(), String> {
         if self.addr.parse::<std::net::SocketAddr>().is_err() {
             return Err(format!("`addr` must be an address and port such as 127.0.0.1:7777, not `{}`", self.addr));

@@ -188,6 +188,11 @@ impl Daemon {
         self.stopped.clone().cancelled_owned()
     }
 
+    /// Whether other nodes may share this daemon's store (PostgreSQL).
+    pub fn shares_store(&self) -> bool {
+        self.shared_store.is_some()
+    }
+
     pub fn is_stopping(&self) -> bool {
         self.stopping.is_cancelled()
     }

@@ -47,8 +47,14 @@ impl Triggers {
             if !daemon.is_enabled_now(&loaded.name) {
                 continue;
             }
+            let watches_files = daemon.settings.daemon.watches_files_of(&loaded.name);
             for trigger in &loaded.triggers {
-                if matches!(trigger.plan, TriggerPlan::Schedule(_) | TriggerPlan::FileWatch(_)) {
+                let runs_here = match trigger.plan {
+                    TriggerPlan::Schedule(_) => true,
+                    TriggerPlan::FileWatch(_) => watches_files,
+                    _ => false,
+                };
+                if runs_here {
                     wanted.insert(trigger.id.clone(), (Arc::clone(&loaded), trigger.clone()));
                 }
             }
@@ -196,10 +202,18 @@ async fn run_file_watch(daemon: Arc<Daemon>, loaded: Arc<LoadedWorkflow>, trigge
             }),
             inputs: serde_json::Map::new(),
             slot: None,
-            idempotency_key: None,
+            // Nodes of one store watching one folder of one machine all see this change: the first to accept it
+            // runs it, the others are answered with that execution.
+            idempotency_key: daemon.shares_store().then(|| change.identity()).flatten(),
         };
-        if let Err(err) = daemon.accept(request).await {
-            tracing::warn!("file watch {}: {} not accepted: {err}", trigger.id, change.path.display());
+        match daemon.accept(request).await {
+            Ok(super::Accepted::Existing { execution_id }) => tracing::debug!(
+                "file watch {}: {} already accepted by another node as {execution_id}",
+                trigger.id,
+                change.path.display()
+            ),
+            Ok(_) => {}
+            Err(err) => tracing::warn!("file watch {}: {} not accepted: {err}", trigger.id, change.path.display()),
         }
     }
 }

@@ -48,6 +48,31 @@ pub struct Change {
     pub from: Option<PathBuf>,
 }
 
+impl Change {
+    /// What tells this change apart from any other on this machine, the same for every process that saw it: the
+    /// file's device, inode, change time and size (for a deletion, those of its folder, whose entries changed).
+    /// `None` when the file and its folder are gone.
+    pub fn identity(&self) -> Option<String> {
+        use std::os::unix::fs::MetadataExt;
+        let described = match self.kind {
+            ChangeKind::Delete => self.path.parent(),
+            _ => Some(self.path.as_path()),
+        };
+        let metadata = std::fs::metadata(described?).ok()?;
+        let from = self.from.as_ref().map(|from| from.display().to_string()).unwrap_or_default();
+        Some(format!(
+            "file_watch {} {} {from} {}:{} {}.{:09} {}",
+            self.kind.as_str(),
+            self.path.display(),
+            metadata.dev(),
+            metadata.ino(),
+            metadata.ctime(),
+            metadata.ctime_nsec(),
+            metadata.size()
+        ))
+    }
+}
+
 /// A burst in progress on one path.
 struct Burst {
     first: ChangeKind,
