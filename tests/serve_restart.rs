@@ -125,4 +125,9 @@ fn executions_left_at_a_clean_stop_run_at_the_next_start() {
         assert_eq!(daemon.wait_finished(id)["status"], "success");
     }
     assert_eq!(lines_of(&effects), ["a one", "a three", "b one", "b three", "c one", "c three"]);
+    // `a` was resumed; `b` and `c` started for the first time: a restart used up no resume attempt of theirs.
+    let attempts = |id: &str| -> i64 {
+        home.store().query_row("SELECT resume_attempts FROM executions WHERE id = ?1", [id], |row| row.get(0)).unwrap()
+    };
+    assert_eq!([attempts(&ids[0]), attempts(&ids[1]), attempts(&ids[2])], [1, 0, 0]);
 }

@@ -74,12 +74,39 @@ impl WorkflowEngine {
             return Err(self.give_up_resuming(&id, record.resume_attempts, reason).await);
         }
         let attempt = self.store.start_resume(&id, self.clock.now()).await?;
-        match self.continue_resume(record, context).await {
+        // A queued (pending) execution starts here for the first time: it is not "resumed".
+        let resumed = record.status == Status::Running;
+        match self.continue_resume(record, context, resumed).await {
             Err(error) if attempt >= MAX_RESUME_ATTEMPTS => {
                 Err(self.give_up_resuming(&id, attempt, format!("resume attempt {attempt} failed: {error}")).await)
             }
             resumed => resumed,
         }
+    }
+
+    /// Starts an execution a daemon accepted (queued, `pending`), or continues it as [`WorkflowEngine::resume`]
+    /// does when it ran before. `claimed`: the caller has just turned it from pending to running itself (a node
+    /// of a shared store claiming it). A first start is not a resume: it counts no resume attempt, so that
+    /// restarts and take-overs before it ran do not use up the attempts of [`MAX_RESUME_ATTEMPTS`].
+    pub async fn start_accepted(
+        &self,
+        execution_id: &str,
+        context: Context,
+        claimed: bool,
+    ) -> Result<ExecutionHandle, EngineError> {
+        let record = self.load_record(execution_id).await?;
+        if record.status.is_finished() {
+            return Err(EngineError::AlreadyFinished { id: record.id, status: record.status });
+        }
+        if record.status == Status::Pending {
+            self.store.mark_execution_running(&record.id, self.clock.now()).await?;
+        } else if claimed {
+            // The claim marked it running; its log says so as a start here would.
+            self.store.append_log(&record.id, crate::store::log::lifecycle::execution_running(self.clock.now()));
+        } else {
+            return self.resume(execution_id, context).await;
+        }
+        self.continue_resume(record, context, false).await
     }
 
     /// Records the execution failed because it cannot be resumed; the error to return.
@@ -97,7 +124,12 @@ impl WorkflowEngine {
         }
     }
 
-    async fn continue_resume(&self, record: ExecutionRecord, context: Context) -> Result<ExecutionHandle, EngineError> {
+    async fn continue_resume(
+        &self,
+        record: ExecutionRecord,
+        context: Context,
+        resumed: bool,
+    ) -> Result<ExecutionHandle, EngineError> {
         let workflow = self.stored_workflow(&record).await?;
         let inputs = type_inputs(&workflow.plan, &as_object(&record.input))?;
         let run = self.new_run(record.id.clone(), &workflow, &context)?;
@@ -121,8 +153,6 @@ impl WorkflowEngine {
             .filter(|(_, step)| stored.get(step.id.as_str()).is_some_and(|s| s.status.is_finished()))
             .map(|(index, _)| index)
             .collect();
-        // A queued (pending) execution starts here for the first time: it is not "resumed".
-        let resumed = record.status == Status::Running;
         let launch = Launch { finished, on_failure_done, timeout: context.timeout, resumed };
         Ok(self.launch(run, launch))
     }

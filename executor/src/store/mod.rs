@@ -76,7 +76,7 @@ mod connectors;
 mod credentials;
 mod daemon;
 mod error;
-mod log;
+pub(crate) mod log;
 mod memory;
 #[cfg(feature = "postgres")]
 pub mod postgres;

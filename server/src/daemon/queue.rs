@@ -80,6 +80,8 @@ struct QueueState {
     waiting: VecDeque<(String, String)>,
     /// Started and not ended, with their workflow.
     running: HashMap<String, String>,
+    /// Waiting executions this daemon claimed from pending (another node accepted them): first starts.
+    claimed: std::collections::HashSet<String>,
 }
 
 impl Queue {
@@ -99,6 +101,17 @@ impl Queue {
     pub(super) fn push(&self, execution_id: String, workflow: String) {
         self.state().waiting.push_back((execution_id, workflow));
         self.wake.notify_one();
+    }
+
+    /// Queues an execution this daemon has just claimed from pending (see [`Queue::was_claimed`]).
+    pub(super) fn push_claimed(&self, execution_id: String, workflow: String) {
+        self.state().claimed.insert(execution_id.clone());
+        self.push(execution_id, workflow);
+    }
+
+    /// Whether the execution was queued by [`Queue::push_claimed`] (asked once, as it starts).
+    fn was_claimed(&self, execution_id: &str) -> bool {
+        self.state().claimed.remove(execution_id)
     }
 
     /// (waiting, running).
@@ -161,6 +174,7 @@ impl Queue {
         let mut state = self.state();
         let before = state.waiting.len();
         state.waiting.retain(|(id, _)| id != execution_id);
+        state.claimed.remove(execution_id);
         before != state.waiting.len()
     }
 
@@ -169,6 +183,9 @@ impl Queue {
         let mut state = self.state();
         let (removed, kept): (Vec<_>, Vec<_>) = state.waiting.drain(..).partition(|(_, name)| name == workflow);
         state.waiting = kept.into();
+        for (id, _) in &removed {
+            state.claimed.remove(id);
+        }
         removed.into_iter().map(|(id, _)| id).collect()
     }
 
@@ -331,12 +348,20 @@ impl Daemon {
 
     /// Starts one accepted execution and follows it to its end.
     async fn run_accepted(self: Arc<Daemon>, execution_id: String, workflow: String) {
-        if self.shared_store.is_some() && !self.claim(&execution_id).await {
-            self.queue.finished(&execution_id);
-            return;
-        }
+        let claimed = match &self.shared_store {
+            Some(_) if self.queue.was_claimed(&execution_id) => true,
+            Some(_) => match self.claim(&execution_id).await {
+                Claim::Now => true,
+                Claim::Before => false,
+                Claim::Lost => {
+                    self.queue.finished(&execution_id);
+                    return;
+                }
+            },
+            None => false,
+        };
         let (context, forwarder) = self.run_context(&workflow).await;
-        match self.engine.resume(&execution_id, context).await {
+        match self.engine.start_accepted(&execution_id, context, claimed).await {
             Ok(handle) => {
                 // Past the drain time the execution is left running in the store, to resume at the next start.
                 let _ = handle.wait_unless(self.abandon.cancelled()).await;
@@ -349,17 +374,21 @@ impl Daemon {
 
     /// Whether this daemon may start the execution: it claimed it now (pending -> running under this daemon), or
     /// had claimed or taken it over before. Another node that claimed it first runs it instead.
-    async fn claim(&self, execution_id: &str) -> bool {
+    async fn claim(&self, execution_id: &str) -> Claim {
         match self.store.claim_execution(execution_id, &self.instance_id, self.clock.now()).await {
-            Ok(true) => true,
-            Ok(false) => matches!(
-                self.store.load_execution(execution_id).await,
-                Ok(Some(record)) if record.status == Status::Running
-                    && record.owner.as_deref() == Some(self.instance_id.as_str())
-            ),
+            Ok(true) => Claim::Now,
+            Ok(false) => match self.store.load_execution(execution_id).await {
+                Ok(Some(record))
+                    if record.status == Status::Running
+                        && record.owner.as_deref() == Some(self.instance_id.as_str()) =>
+                {
+                    Claim::Before
+                }
+                _ => Claim::Lost,
+            },
             Err(err) => {
                 tracing::warn!("cannot claim execution {execution_id}: {err}");
-                false
+                Claim::Lost
             }
         }
     }
@@ -454,6 +483,16 @@ impl Daemon {
     }
 }
 
+/// What claiming an execution found.
+enum Claim {
+    /// Claimed now: it was pending.
+    Now,
+    /// Claimed or taken over by this daemon earlier: it ran before (a resume).
+    Before,
+    /// Another node runs it (or it ended).
+    Lost,
+}
+
 /// On a shared store: while this daemon has room, claims the pending executions other nodes accepted and have
 /// not started (the oldest first, `FOR UPDATE SKIP LOCKED`), and runs them. It wakes when any node accepts one
 /// (`LISTEN`), when one of its own executions ends, and at each lease renewal in case a notification was missed.
@@ -487,7 +526,7 @@ pub(super) async fn claim_others(daemon: Arc<Daemon>, shared: Arc<executor::stor
                 break;
             }
             match shared.claim_pending(&daemon.instance_id, &workflows, daemon.clock.now()).await {
-                Ok(Some((execution_id, workflow))) => daemon.queue.push(execution_id, workflow),
+                Ok(Some((execution_id, workflow))) => daemon.queue.push_claimed(execution_id, workflow),
                 Ok(None) => break,
                 Err(err) => {
                     tracing::warn!("cannot claim other nodes' pending executions: {err}");
