@@ -215,3 +215,36 @@ async fn an_idle_node_claims_the_work_a_busy_one_accepted() {
     assert_eq!(owners.len(), 2, "the idle node ran some of what the busy one accepted: {owners:?}");
     assert!(busy.stop().success() && idle.stop().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_stopped_cleanly_hands_what_it_did_not_finish_to_another() {
+    let Some(database) = fresh_database("a_node_stopped_cleanly").await else { return };
+    let (first_home, second_home) = (Home::new(), Home::new());
+    let work = first_home.work_dir();
+    let workflow = SLOW.replace("WORK", &work.display().to_string());
+    for home in [&first_home, &second_home] {
+        home.write_workflow("slow.yaml", &workflow);
+        std::fs::write(home.path().join("settings.json"), r#"{"daemon": {"lease_seconds": 3}}"#).unwrap();
+    }
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = first_home.serve_with(&["--addr", "127.0.0.1:0", "--drain", "200ms"], &env);
+    let id = first.trigger("/hooks/slow", &json!({}));
+    first.wait_for_execution(&id, "to reach its nap", |execution| {
+        execution["steps"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
+    });
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    // Removing a node: SIGTERM. Its drain time runs out in the nap; it gives up its lease and exits.
+    assert_eq!(first.stop().code(), Some(0));
+
+    let execution = second.wait_finished(&id);
+    assert_eq!(execution["status"], "success", "{execution:#}");
+    assert_eq!(std::fs::read_to_string(work.join("first.txt")).unwrap(), "ran\n", "the finished step is not redone");
+    assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n");
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let record = store.load_execution(&id).await.unwrap().expect("recorded");
+    let instances: Vec<String> = store.instances().await.unwrap().into_iter().map(|instance| instance.id).collect();
+    assert_eq!(instances, [record.owner.clone().unwrap()], "the stopped node left no lease; the other finished it");
+    assert!(second.stop().success());
+}
