@@ -44,7 +44,7 @@ pub async fn claim(scale: Scale) {
 /// The store the nodes of a case share, read by the bench.
 enum Shared {
     Sqlite,
-    Postgres { database: TestDatabase, client: tokio_postgres::Client },
+    Postgres { database: TestDatabase, client: Box<tokio_postgres::Client> },
 }
 
 impl Shared {
@@ -56,7 +56,7 @@ impl Shared {
         let (client, connection) =
             tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect to the database");
         tokio::spawn(connection);
-        Some(Shared::Postgres { database, client })
+        Some(Shared::Postgres { database, client: Box::new(client) })
     }
 
     fn env(&self) -> Vec<(&str, &str)> {
