@@ -14,11 +14,19 @@
 //!   and its step started, against its slot.
 //! - `idle`: 100 workflows (schedules, webhooks, manual), nothing happening for 20 s: resident memory, CPU time and
 //!   wake-ups (context switches of every thread).
+//! - `claim`: from a webhook's answer (its 202) to its execution's first step start, requests sent one at a time
+//!   at 50/s for 20 s (latency, not throughput), one-step workflow: SQLite with one node; PostgreSQL with 1, 2
+//!   and 3 nodes (requests round-robin); and 2 PostgreSQL nodes where the node accepting every request is full
+//!   (`max_concurrent: 1`, busy with a long execution), so that the other, idle, claims each one when `LISTEN
+//!   pilot_pending` wakes it. The PostgreSQL server is the tests' (`executor::store::postgres::test_server`; set
+//!   `PILOT_TEST_POSTGRES_DURABLE=1` for one that syncs its commits, as SQLite does); without one these cases are
+//!   skipped.
 //!
-//! `cargo bench --bench daemon_load` runs them all (about 2 minutes); `cargo bench --bench daemon_load -- steady`
+//! `cargo bench --bench daemon_load` runs them all (about 4 minutes); `cargo bench --bench daemon_load -- steady`
 //! one. Under `cargo test` (no `--bench` argument) each runs for a fraction of a second against the debug
 //! binary: a check that the generator and its store readings work, with no number asserted.
 
+mod claim;
 mod client;
 mod process;
 #[path = "../../tests/api/serve.rs"]
@@ -87,7 +95,7 @@ fn main() {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a tokio runtime");
     let program = Path::new(env!("CARGO_BIN_EXE_pilot"));
     println!("daemon_load: {} (load average before: {})", program.display(), process::load_average());
-    for name in ["steady", "flood", "sustained", "throughput", "schedule", "idle"] {
+    for name in ["steady", "flood", "sustained", "throughput", "schedule", "idle", "claim"] {
         if filters.is_empty() || filters.iter().any(|filter| name.contains(filter)) {
             println!("\n== {name}");
             runtime.block_on(async {
@@ -97,7 +105,8 @@ fn main() {
                     "sustained" => sustained(scale).await,
                     "throughput" => throughput(scale).await,
                     "schedule" => schedule(scale).await,
-                    _ => idle(scale).await,
+                    "idle" => idle(scale).await,
+                    _ => claim::claim(scale).await,
                 }
             });
             println!("   load average after: {}", process::load_average());

@@ -17,9 +17,15 @@ pub struct Serve {
 impl Serve {
     /// Starts `program serve` on a free loopback port and waits until it listens.
     pub fn start(program: &Path, home: &Path) -> Serve {
+        Serve::start_with(program, home, &[])
+    }
+
+    /// [`Serve::start`] with extra environment variables (`PILOT_STORE`: a node of a shared database).
+    pub fn start_with(program: &Path, home: &Path, env: &[(&str, &str)]) -> Serve {
         let mut child = Command::new(program)
             .args(["--json", "serve", "--addr", "127.0.0.1:0", "--drain", "2s"])
             .env("PILOT_HOME", home)
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -61,11 +61,19 @@ impl<'a> Request<'a> {
 
     /// Sends it to `addr` (`127.0.0.1:PORT`) and reads the whole answer.
     pub fn send(self, addr: &str) -> Response {
-        let mut stream = connect(addr);
+        self.try_send(addr).unwrap_or_else(|err| panic!("{addr}: {err}"))
+    }
+
+    /// [`Request::send`], or the error when the server cannot be reached or closes the connection before its
+    /// answer (a node that was just killed).
+    pub fn try_send(self, addr: &str) -> std::io::Result<Response> {
+        let stream = TcpStream::connect(addr)?;
+        stream.set_read_timeout(Some(PATIENCE))?;
+        let mut stream = stream;
         // One write: the server reads the request whole even when it answers before reading the body (413).
         let _ = stream.write_all(&self.head_and_body());
         let mut reader = BufReader::new(stream);
-        let (status, headers) = read_head(&mut reader);
+        let (status, headers) = try_read_head(&mut reader)?;
         let chunked = headers.iter().any(|(name, value)| name == "transfer-encoding" && value.contains("chunked"));
         let body = if chunked {
             let mut body = Vec::new();
@@ -78,7 +86,7 @@ impl<'a> Request<'a> {
             let _ = reader.read_to_end(&mut body);
             body
         };
-        Response { status, headers, body }
+        Ok(Response { status, headers, body })
     }
 
     fn head_and_body(&self) -> Vec<u8> {
@@ -100,17 +108,24 @@ fn connect(addr: &str) -> TcpStream {
 }
 
 fn read_head(reader: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
+    try_read_head(reader).unwrap_or_else(|err| panic!("reading an answer's head: {err}"))
+}
+
+fn try_read_head(reader: &mut impl BufRead) -> std::io::Result<(u16, Vec<(String, String)>)> {
+    let broken = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidData, what);
     let mut status_line = String::new();
-    reader.read_line(&mut status_line).expect("a status line");
+    reader.read_line(&mut status_line)?;
     let status = status_line
         .split_whitespace()
         .nth(1)
         .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP status line: {status_line:?}"));
+        .ok_or_else(|| broken(format!("not an HTTP status line: {status_line:?}")))?;
     let mut headers = Vec::new();
     loop {
         let mut line = String::new();
-        reader.read_line(&mut line).expect("a header line");
+        if reader.read_line(&mut line)? == 0 {
+            return Err(broken("the connection ended in the header".to_owned()));
+        }
         let line = line.trim_end();
         if line.is_empty() {
             break;
@@ -119,7 +134,7 @@ fn read_head(reader: &mut impl BufRead) -> (u16, Vec<(String, String)>) {
             headers.push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
         }
     }
-    (status, headers)
+    Ok((status, headers))
 }
 
 /// One chunk of a chunked body; `None` at the last (empty) chunk or when the connection ends.
