@@ -364,7 +364,7 @@ async fn an_execution_another_node_runs_or_queues_is_cancelled_from_any_node() {
     let env = [("PILOT_STORE", database.url.as_str())];
     let asked = asked_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
     let running = running_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-    let [first, second, third] = [(); 3].map(|()| running.trigger("/hooks/long-nap", &json!({})));
+    let [first, second, third, fourth] = [(); 4].map(|()| running.trigger("/hooks/long-nap", &json!({})));
     running.wait_for_execution(&first, "to nap", is_napping);
     let cancel = |id: &str| {
         let response = asked.post_json(&format!("/api/v1/executions/{id}/cancel"), &json!({}));
@@ -387,6 +387,13 @@ async fn an_execution_another_node_runs_or_queues_is_cancelled_from_any_node() {
     assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
     assert!(stdout.contains("cancelled"), "{stdout}");
     assert_eq!(running.execution(&third)["status"], "cancelled");
+
+    // And with no daemon beside it, `pilot cancel` asks the node that runs it.
+    running.wait_for_execution(&fourth, "to nap", is_napping);
+    let output = Home::new().pilot(&["cancel", &fourth, "--store", &database.url]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(running.execution(&fourth)["status"], "cancelled", "{stdout}");
     let second_steps = running.execution(&second)["steps"].as_array().map_or(0, Vec::len);
     assert_eq!(second_steps, 0, "the execution cancelled before it started never ran");
     assert!(asked.stop().success() && running.stop().success());
