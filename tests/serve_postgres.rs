@@ -477,3 +477,37 @@ async fn the_skip_policy_counts_what_another_node_runs() {
     assert_eq!(first.wait_finished(&napping)["status"], "cancelled");
     assert!(first.stop().success() && second.stop().success());
 }
+
+const NEWEST_WINS: &str = r#"
+name: newest-wins
+triggers:
+  - type: webhook
+    path: /hooks/newest
+concurrency: {limit: 1, policy: cancel_previous}
+steps:
+  - id: nap
+    action: sleep
+    input: {duration: 60s}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_previous_cancels_the_execution_another_node_runs() {
+    let Some(database) = fresh_database("cancel_previous_cancels").await else { return };
+    let (first_home, second_home) = (Home::new(), Home::new());
+    first_home.write_workflow("newest.yaml", NEWEST_WINS);
+    second_home.write_workflow("newest.yaml", NEWEST_WINS);
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let older = first.trigger("/hooks/newest", &json!({}));
+    first.wait_for_execution(&older, "to nap", is_napping);
+
+    let newer = second.trigger("/hooks/newest", &json!({}));
+    assert_eq!(first.wait_finished(&older)["status"], "cancelled", "the older one stopped where it ran");
+    let running = second.wait_for_execution(&newer, "to nap", is_napping);
+    assert_eq!(running["status"], "running");
+    let cancelled = first.post_json(&format!("/api/v1/executions/{newer}/cancel"), &json!({}));
+    assert_eq!(cancelled.json()["status"], "cancelling");
+    assert_eq!(second.wait_finished(&newer)["status"], "cancelled");
+    assert!(first.stop().success() && second.stop().success());
+}
