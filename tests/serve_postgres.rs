@@ -2,7 +2,7 @@
 //! `executor::store::postgres::test_server`): webhooks sent to two or three nodes are each run exactly once (and
 //! every node runs some), an idempotency key holds across nodes, and either node's API lists every execution.
 //! The cluster bus: a node's lost listening connection is reopened, the live events of every node show on any,
-//! cancelling works from any node, and a workflow's concurrency limit holds over all of them.
+//! cancelling works from any node, and a workflow's concurrency limit and policies hold over all of them.
 
 mod serve_support;
 
