@@ -218,22 +218,29 @@ async fn an_idle_node_claims_the_work_a_busy_one_accepted() {
     assert!(busy.stop().success() && idle.stop().success());
 }
 
-/// The listening connections of the nodes on this database (`application_name` set by the nodes).
-async fn listeners(admin: &tokio_postgres::Client) -> i64 {
-    let row = admin
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1",
+/// The backends of the nodes' listening connections on this database (`application_name` set by the nodes), once
+/// they listen.
+async fn listeners(admin: &tokio_postgres::Client) -> Vec<i32> {
+    let rows = admin
+        .query(
+            "SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1 AND query LIKE 'LISTEN%'",
             &[&executor::store::postgres::LISTENER_NAME],
         )
         .await
         .unwrap();
-    row.get(0)
+    rows.iter().map(|row| row.get(0)).collect()
 }
 
-async fn wait_for_listeners(admin: &tokio_postgres::Client, count: i64) {
+/// Waits until `count` listening connections are open, none of them one of `ended`; returns them.
+async fn wait_for_listeners(admin: &tokio_postgres::Client, count: usize, ended: &[i32]) -> Vec<i32> {
     let started = Instant::now();
-    while listeners(admin).await != count {
-        assert!(started.elapsed() < Duration::from_secs(60), "{count} nodes never listened");
+    loop {
+        let pids = listeners(admin).await;
+        if pids.len() == count && pids.iter().all(|pid| !ended.contains(pid)) {
+            return pids;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{count} nodes never listened: {pids:?}");
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
@@ -264,17 +271,12 @@ async fn a_node_whose_listening_connection_was_ended_is_woken_by_the_next_notifi
     let idle = idle_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
 
     let admin = admin(&database.url).await;
-    wait_for_listeners(&admin, 2).await;
-    admin
-        .execute(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-             WHERE datname = current_database() AND application_name = $1",
-            &[&executor::store::postgres::LISTENER_NAME],
-        )
-        .await
-        .unwrap();
-    wait_for_listeners(&admin, 2).await;
-    assert!(idle.stderr().contains("lost the connection listening to the other nodes"), "{}", idle.stderr());
+    let first = wait_for_listeners(&admin, 2, &[]).await;
+    admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", &[&first]).await.unwrap();
+    wait_for_listeners(&admin, 2, &first).await;
+    idle.wait_until("the idle node says it lost its listening connection", || {
+        idle.stderr().contains("lost the connection listening to the other nodes").then_some(())
+    });
 
     let total = 8;
     let ids: Vec<String> = (0..total).map(|n| busy.trigger("/hooks/nap", &json!({"n": n}))).collect();
