@@ -1,6 +1,8 @@
 //! `pilot serve` nodes sharing one PostgreSQL store (a real server on loopback, see
 //! `executor::store::postgres::test_server`): webhooks sent to two or three nodes are each run exactly once (and
 //! every node runs some), an idempotency key holds across nodes, and either node's API lists every execution.
+//! The cluster bus: a node's lost listening connection is reopened, the live events of every node show on any,
+//! cancelling works from any node, and a workflow's concurrency limit and policies hold over all of them.
 
 mod serve_support;
 
@@ -9,7 +11,8 @@ use executor::store::postgres::{PostgresOptions, PostgresStore};
 use executor::store::{ExecutionFilter, Store};
 use serde_json::json;
 use serve_support::Home;
-use serve_support::http::Request;
+use serve_support::http::{EventStream, Request};
+use std::time::{Duration, Instant};
 
 const COUNT: &str = r#"
 name: count
@@ -247,4 +250,300 @@ async fn a_node_stopped_cleanly_hands_what_it_did_not_finish_to_another() {
     let instances: Vec<String> = store.instances().await.unwrap().into_iter().map(|instance| instance.id).collect();
     assert_eq!(instances, [record.owner.clone().unwrap()], "the stopped node left no lease; the other finished it");
     assert!(second.stop().success());
+}
+
+/// The backends of the nodes' listening connections on this database (`application_name` set by the nodes), once
+/// they listen.
+async fn listeners(admin: &tokio_postgres::Client) -> Vec<i32> {
+    let rows = admin
+        .query(
+            "SELECT pid FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1 AND query LIKE 'LISTEN%'",
+            &[&executor::store::postgres::LISTENER_NAME],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
+}
+
+/// Waits until `count` listening connections are open, none of them one of `ended`; returns them.
+async fn wait_for_listeners(admin: &tokio_postgres::Client, count: usize, ended: &[i32]) -> Vec<i32> {
+    let started = Instant::now();
+    loop {
+        let pids = listeners(admin).await;
+        if pids.len() == count && pids.iter().all(|pid| !ended.contains(pid)) {
+            return pids;
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "{count} nodes never listened: {pids:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn admin(url: &str) -> tokio_postgres::Client {
+    let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    client
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_whose_listening_connection_was_ended_is_woken_by_the_next_notification() {
+    let Some(database) = fresh_database("a_node_whose_listening_connection").await else { return };
+    let (busy_home, idle_home) = (Home::new(), Home::new());
+    let ran = busy_home.work_dir().join("ran");
+    std::fs::create_dir_all(&ran).unwrap();
+    let workflow = NAP.replace("RAN", &ran.display().to_string());
+    busy_home.write_workflow("nap.yaml", &workflow);
+    idle_home.write_workflow("nap.yaml", &workflow);
+    // A long lease: no renewal tick wakes the idle node during the test, only a notification can.
+    let settings = |max_concurrent: usize| {
+        format!(r#"{{"daemon": {{"lease_seconds": 3600, "max_concurrent": {max_concurrent}}}}}"#)
+    };
+    std::fs::write(busy_home.path().join("settings.json"), settings(1)).unwrap();
+    std::fs::write(idle_home.path().join("settings.json"), settings(16)).unwrap();
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let busy = busy_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let idle = idle_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+
+    let admin = admin(&database.url).await;
+    let first = wait_for_listeners(&admin, 2, &[]).await;
+    admin.execute("SELECT pg_terminate_backend(pid) FROM unnest($1::int[]) AS pid", &[&first]).await.unwrap();
+    wait_for_listeners(&admin, 2, &first).await;
+    idle.wait_until("the idle node says it lost its listening connection", || {
+        idle.stderr().contains("lost the connection listening to the other nodes").then_some(())
+    });
+
+    let total = 8;
+    let ids: Vec<String> = (0..total).map(|n| busy.trigger("/hooks/nap", &json!({"n": n}))).collect();
+    for id in &ids {
+        assert_eq!(busy.wait_finished(id)["status"], "success");
+    }
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let filter = ExecutionFilter { workflow_name: Some("nap".to_owned()), limit: 100, ..ExecutionFilter::default() };
+    let owners: std::collections::BTreeSet<Option<String>> =
+        store.list_executions(&filter).await.unwrap().into_iter().map(|e| e.owner).collect();
+    assert_eq!(owners.len(), 2, "the idle node, woken on its new connection, ran some: {owners:?}");
+    assert!(busy.stop().success() && idle.stop().success());
+}
+
+/// The events of one execution read from a stream until its `finished`.
+fn events_until_finished(stream: &mut EventStream, id: &str) -> Vec<serde_json::Value> {
+    let mut events = Vec::new();
+    loop {
+        let event = stream.next().json();
+        if event["execution_id"] == id {
+            let finished = event["type"] == "finished";
+            events.push(event);
+            if finished {
+                return events;
+            }
+        }
+    }
+}
+
+const HELLO: &str = r#"
+name: hello
+triggers:
+  - type: webhook
+    path: /hooks/hello
+steps:
+  - id: greet
+    action: log
+    input: {message: "hello from the other node"}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_event_stream_of_a_node_shows_the_executions_another_node_runs() {
+    let Some(database) = fresh_database("the_event_stream_of_a_node").await else { return };
+    let (watched_home, running_home) = (Home::new(), Home::new());
+    // Only the running node loads the workflow: the watched node cannot claim its executions.
+    running_home.write_workflow("hello.yaml", HELLO);
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let watched = watched_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let running = running_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let mut stream = EventStream::open(&watched.addr, "/api/v1/events", &[]);
+
+    let id = running.trigger("/hooks/hello", &json!({}));
+    let events = events_until_finished(&mut stream, &id);
+    let kinds: Vec<&str> = events.iter().map(|event| event["type"].as_str().unwrap()).filter(|t| *t != "log").collect();
+    assert_eq!(kinds, ["queued", "started", "step_started", "step_finished", "finished"], "{events:#?}");
+    assert_eq!(events.last().unwrap()["status"], "success");
+    let log = events.iter().find(|event| event["type"] == "log" && event["step_id"] == "greet");
+    assert!(log.is_some_and(|event| event["message"] == "hello from the other node"), "{events:#?}");
+    let ids: Vec<u64> = events.iter().map(|event| event["id"].as_u64().unwrap()).collect();
+    assert!(ids.windows(2).all(|pair| pair[0] < pair[1]), "ids of the watched node, growing: {ids:?}");
+    assert!(watched.stop().success() && running.stop().success());
+}
+
+const LONG_NAP: &str = r#"
+name: long-nap
+triggers:
+  - type: webhook
+    path: /hooks/long-nap
+steps:
+  - id: nap
+    action: sleep
+    input: {duration: 60s}
+"#;
+
+fn is_napping(execution: &serde_json::Value) -> bool {
+    execution["steps"]
+        .as_array()
+        .is_some_and(|steps| steps.iter().any(|s| s["id"] == "nap" && s["status"] == "running"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_execution_another_node_runs_or_queues_is_cancelled_from_any_node() {
+    let Some(database) = fresh_database("an_execution_another_node_runs").await else { return };
+    let (asked_home, running_home) = (Home::new(), Home::new());
+    running_home.write_workflow("long-nap.yaml", LONG_NAP);
+    std::fs::write(running_home.path().join("settings.json"), r#"{"daemon": {"max_concurrent": 1}}"#).unwrap();
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let asked = asked_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let running = running_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let [first, second, third, fourth] = [(); 4].map(|()| running.trigger("/hooks/long-nap", &json!({})));
+    running.wait_for_execution(&first, "to nap", is_napping);
+    let cancel = |id: &str| {
+        let response = asked.post_json(&format!("/api/v1/executions/{id}/cancel"), &json!({}));
+        assert_eq!(response.status, 200, "{}", response.text());
+        response.json()["status"].as_str().unwrap().to_owned()
+    };
+
+    // Queued on the running node, started nowhere: cancelled at once.
+    assert_eq!(cancel(&second), "cancelled");
+    let execution = asked.execution(&second);
+    assert_eq!(execution["status"], "cancelled", "{execution:#}");
+    // Running on the other node: that node is asked, and stops it.
+    assert_eq!(cancel(&first), "cancelling");
+    assert_eq!(running.wait_finished(&first)["status"], "cancelled");
+
+    // `pilot cancel` beside the asked node's daemon goes through it.
+    running.wait_for_execution(&third, "to nap", is_napping);
+    let output = asked_home.pilot(&["cancel", &third, "--store", &database.url]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("cancelled"), "{stdout}");
+    assert_eq!(running.execution(&third)["status"], "cancelled");
+
+    // And with no daemon beside it, `pilot cancel` asks the node that runs it.
+    running.wait_for_execution(&fourth, "to nap", is_napping);
+    let output = Home::new().pilot(&["cancel", &fourth, "--store", &database.url]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(running.execution(&fourth)["status"], "cancelled", "{stdout}");
+    let second_steps = running.execution(&second)["steps"].as_array().map_or(0, Vec::len);
+    assert_eq!(second_steps, 0, "the execution cancelled before it started never ran");
+    assert!(asked.stop().success() && running.stop().success());
+}
+
+const ONE_AT_A_TIME: &str = r#"
+name: one-at-a-time
+triggers:
+  - type: webhook
+    path: /hooks/one
+concurrency: {limit: 1}
+steps:
+  - id: nap
+    action: sleep
+    input: {duration: 300ms}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_concurrency_limit_of_one_holds_over_two_nodes() {
+    let Some(database) = fresh_database("a_concurrency_limit_of_one").await else { return };
+    let homes = [Home::new(), Home::new()];
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let nodes: Vec<_> = homes
+        .iter()
+        .map(|home| {
+            home.write_workflow("one.yaml", ONE_AT_A_TIME);
+            home.serve_with(&["--addr", "127.0.0.1:0"], &env)
+        })
+        .collect();
+    let total = 8;
+    let ids: Vec<String> = (0..total).map(|n| nodes[n % 2].trigger("/hooks/one", &json!({}))).collect();
+    for (n, id) in ids.iter().enumerate() {
+        assert_eq!(nodes[n % 2].wait_finished(id)["status"], "success");
+    }
+
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let mut spans = Vec::new();
+    for id in &ids {
+        let record = store.load_execution(id).await.unwrap().expect("recorded");
+        let nap = record.steps.iter().find(|step| step.step_id == "nap").expect("napped");
+        spans.push((nap.started_at.expect("started").0, nap.completed_at.expect("ended").0, record.owner));
+    }
+    spans.sort();
+    for pair in spans.windows(2) {
+        assert!(pair[0].1 <= pair[1].0, "two ran at once: {:?} and {:?}", pair[0], pair[1]);
+    }
+    for node in nodes {
+        assert!(node.stop().success());
+    }
+}
+
+const SKIP: &str = r#"
+name: skip-busy
+triggers:
+  - type: webhook
+    path: /hooks/skip
+concurrency: {limit: 1, policy: skip}
+steps:
+  - id: nap
+    action: sleep
+    input: {duration: 60s}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_skip_policy_counts_what_another_node_runs() {
+    let Some(database) = fresh_database("the_skip_policy_counts").await else { return };
+    let (first_home, second_home) = (Home::new(), Home::new());
+    first_home.write_workflow("skip.yaml", SKIP);
+    second_home.write_workflow("skip.yaml", SKIP);
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let napping = first.trigger("/hooks/skip", &json!({}));
+    first.wait_for_execution(&napping, "to nap", is_napping);
+
+    let response = second.post_json("/hooks/skip", &json!({}));
+    assert_eq!(response.status, 202, "{}", response.text());
+    assert_eq!(response.json()["status"], "skipped", "the other node's execution counts");
+    let cancelled = second.post_json(&format!("/api/v1/executions/{napping}/cancel"), &json!({}));
+    assert_eq!(cancelled.json()["status"], "cancelling");
+    assert_eq!(first.wait_finished(&napping)["status"], "cancelled");
+    assert!(first.stop().success() && second.stop().success());
+}
+
+const NEWEST_WINS: &str = r#"
+name: newest-wins
+triggers:
+  - type: webhook
+    path: /hooks/newest
+concurrency: {limit: 1, policy: cancel_previous}
+steps:
+  - id: nap
+    action: sleep
+    input: {duration: 60s}
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancel_previous_cancels_the_execution_another_node_runs() {
+    let Some(database) = fresh_database("cancel_previous_cancels").await else { return };
+    let (first_home, second_home) = (Home::new(), Home::new());
+    first_home.write_workflow("newest.yaml", NEWEST_WINS);
+    second_home.write_workflow("newest.yaml", NEWEST_WINS);
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let older = first.trigger("/hooks/newest", &json!({}));
+    first.wait_for_execution(&older, "to nap", is_napping);
+
+    let newer = second.trigger("/hooks/newest", &json!({}));
+    assert_eq!(first.wait_finished(&older)["status"], "cancelled", "the older one stopped where it ran");
+    let running = second.wait_for_execution(&newer, "to nap", is_napping);
+    assert_eq!(running["status"], "running");
+    let cancelled = first.post_json(&format!("/api/v1/executions/{newer}/cancel"), &json!({}));
+    assert_eq!(cancelled.json()["status"], "cancelling");
+    assert_eq!(second.wait_finished(&newer)["status"], "cancelled");
+    assert!(first.stop().success() && second.stop().success());
 }

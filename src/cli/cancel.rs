@@ -3,6 +3,7 @@
 //! The process running it is asked through `$PILOT_HOME/run/<id>.cancel` (see `active`): it cancels its running
 //! steps (each action's cancellation token fires), records the execution `cancelled` and exits 1. This command
 //! waits up to 10 seconds for that. One the daemon runs or queues is cancelled by the daemon (`POST .../cancel`).
+//! On a PostgreSQL store, one another node runs is cancelled by that node, asked through `NOTIFY pilot_cancel`.
 //! An interrupted execution (no process holds it) is marked `cancelled` in the store directly, so that `pilot
 //! resume` leaves it alone. With `--json`: `{"execution_id", "status", "stopped"}`, where `stopped` is false while
 //! its process is still stopping. Exit status: 0 when cancelled (or asked to), 1 when it had already finished, 2
@@ -46,15 +47,18 @@ async fn cancel(runner: Runner, prefix: String) -> ExitCode {
         Owner::Nobody => match ask_daemon(&runner, &id).await {
             Some(code) => code,
             None => match super::runner::live_owner(runner.store.as_ref(), &id).await {
-                // Another daemon runs it (one sharing the store): it alone may end it.
-                Ok(Some(node)) => ui::fail(
-                    exit::FAILED,
-                    &format!(
-                        "execution {id} is run by pilot serve {} on {}: cancel it through that daemon's API \
-                         (POST /api/v1/executions/{id}/cancel)",
-                        node.id, node.host
+                // Another daemon runs it (one sharing the store): it alone may end it, asked through the bus.
+                Ok(Some(node)) => match ask_node(&runner, &id, &node).await {
+                    Some(code) => code,
+                    None => ui::fail(
+                        exit::FAILED,
+                        &format!(
+                            "execution {id} is run by pilot serve {} on {}: cancel it through that daemon's API \
+                             (POST /api/v1/executions/{id}/cancel)",
+                            node.id, node.host
+                        ),
                     ),
-                ),
+                },
                 Ok(None) => cancel_interrupted(&runner, &id).await,
                 Err(err) => fail(&err),
             },
@@ -70,6 +74,21 @@ async fn ask_daemon(runner: &Runner, id: &str) -> Option<ExitCode> {
         Err(server::client::ClientError::Api { status: 409, message, .. }) => Some(ui::fail(exit::FAILED, &message)),
         Err(_) => None,
     }
+}
+
+/// On a PostgreSQL store: asks the node that runs the execution to cancel it (`NOTIFY pilot_cancel`, as a node
+/// does); `None` when the store is not one or the request cannot be sent.
+async fn ask_node(runner: &Runner, id: &str, node: &executor::store::InstanceRecord) -> Option<ExitCode> {
+    use executor::store::postgres::{CANCEL_CHANNEL, PostgresOptions, PostgresStore};
+    let home = server::home::PilotHome::from_env();
+    let server::store_location::StoreLocation::Postgres(url) = super::store_location(&home).ok()? else {
+        return None;
+    };
+    let store =
+        PostgresStore::connect(&url, PostgresOptions { max_readers: 1, ..PostgresOptions::default() }).await.ok()?;
+    store.notify(&[(CANCEL_CHANNEL, id.to_owned())]).await.ok()?;
+    let asked = format!("asked pilot serve {} on {} to cancel execution {id}", node.id, node.host);
+    Some(wait_for_end(runner, id, &asked).await)
 }
 
 async fn current_status(runner: &Runner, id: &str) -> Result<Status, ExitCode> {

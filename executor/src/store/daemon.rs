@@ -89,11 +89,13 @@ pub(crate) enum DaemonWrite {
         owner: String,
         from: Option<String>,
     },
-    /// Marks a pending execution running under `owner`.
+    /// Marks a pending execution running under `owner`; with a limit, only while fewer of its workflow's
+    /// executions run (a store shared by several nodes counts them all; refused, it stays pending for any node).
     Claim {
         execution_id: String,
         owner: String,
         at: Timestamp,
+        limit: Option<u32>,
     },
     /// Replaces the triggers of a workflow.
     SyncTriggers {

@@ -4,14 +4,17 @@
 //! `Last-Event-ID` gets what it missed (when it is still kept). Each client reads through its own bounded buffer
 //! ([`CLIENT_BUFFER`] events): a client that falls that far behind is dropped, told so in a last `lagged` event,
 //! and may reconnect with `Last-Event-ID`. Memory stays bounded whatever the clients do.
+//!
+//! On a shared store the bus also carries the events of the executions other nodes run (see `bus.rs`): each node
+//! sends its own, and publishes those it receives under ids of its own.
 
 use executor::engine::{Progress, ProgressEvent};
 use executor::store::{Timestamp, rfc3339_micros};
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
-use tokio::sync::broadcast;
+use std::sync::{Mutex, OnceLock};
+use tokio::sync::{broadcast, mpsc};
 
 /// Events kept for `Last-Event-ID`.
 pub const REPLAY: usize = 4096;
@@ -90,28 +93,48 @@ pub struct EventBus {
     sender: broadcast::Sender<Event>,
     recent: Mutex<VecDeque<Event>>,
     next_id: AtomicU64,
+    /// On a shared store: where this node's own events go to be sent to the other nodes (see `bus.rs`).
+    forward: OnceLock<mpsc::UnboundedSender<Event>>,
 }
 
 impl EventBus {
     /// Ids start at `first_id` (the daemon uses its start time, so ids keep growing across restarts).
     pub fn new(first_id: u64) -> EventBus {
         let (sender, _) = broadcast::channel(CLIENT_BUFFER);
-        EventBus { sender, recent: Mutex::new(VecDeque::with_capacity(REPLAY)), next_id: AtomicU64::new(first_id) }
+        EventBus {
+            sender,
+            recent: Mutex::new(VecDeque::with_capacity(REPLAY)),
+            next_id: AtomicU64::new(first_id),
+            forward: OnceLock::new(),
+        }
     }
 
+    /// From now on this node's own events are also sent to `forward` (once; later calls change nothing).
+    pub fn forward_to(&self, forward: mpsc::UnboundedSender<Event>) {
+        let _ = self.forward.set(forward);
+    }
+
+    /// Publishes an event of this node (forwarded to the other nodes on a shared store).
     pub fn publish(&self, execution_id: &str, at: Timestamp, kind: EventKind) {
+        self.push(execution_id.to_owned(), rfc3339_micros(at), kind, self.forward.get());
+    }
+
+    /// Publishes an event another node sent (with an id of this node's).
+    pub fn publish_from_another_node(&self, execution_id: String, at: String, kind: EventKind) {
+        self.push(execution_id, at, kind, None);
+    }
+
+    fn push(&self, execution_id: String, at: String, kind: EventKind, forward: Option<&mpsc::UnboundedSender<Event>>) {
         let mut recent = self.recent.lock().unwrap_or_else(|p| p.into_inner());
         // Under the lock: ids enter the replay buffer and the channel in order.
-        let event = Event {
-            id: self.next_id.fetch_add(1, Ordering::Relaxed),
-            execution_id: execution_id.to_owned(),
-            at: rfc3339_micros(at),
-            kind,
-        };
+        let event = Event { id: self.next_id.fetch_add(1, Ordering::Relaxed), execution_id, at, kind };
         if recent.len() == REPLAY {
             recent.pop_front();
         }
         recent.push_back(event.clone());
+        if let Some(forward) = forward {
+            let _ = forward.send(event.clone());
+        }
         // No receiver is no error: nobody is watching.
         let _ = self.sender.send(event);
     }

@@ -4,9 +4,11 @@
 //! whose owner is gone (resumed by the same rules as `pilot resume`), and starts the triggers: schedules,
 //! webhooks (served with the API), file watches. Every accepted trigger becomes a `pending` execution row,
 //! committed before it is answered ([`Daemon::accept`]); the queue runner starts pending executions within the
-//! global limit and each workflow's `concurrency`. On SIGINT or SIGTERM it stops accepting, lets running
+//! global limit and each workflow's `concurrency`. On a shared store the nodes talk through the cluster bus
+//! (`bus.rs`): pending work, live events and cancel requests. On SIGINT or SIGTERM it stops accepting, lets running
 //! executions finish within the drain time and leaves the rest to be resumed at the next start.
 
+mod bus;
 pub mod catalog;
 pub mod events;
 mod lock;
@@ -146,6 +148,9 @@ impl Daemon {
         daemon.register_instance().await?;
         daemon.load_all_workflows().await;
         daemon.take_over_orphans().await;
+        if let Some(shared) = &daemon.shared_store {
+            bus::start(&daemon, shared).await;
+        }
         Ok(daemon)
     }
 

@@ -70,6 +70,8 @@ pub enum AcceptError {
 pub(super) struct Queue {
     state: Mutex<QueueState>,
     wake: Notify,
+    /// Wakes the claimer of other nodes' work (`claim_others`).
+    others: Notify,
     running_count: watch::Sender<usize>,
     max_concurrent: usize,
 }
@@ -82,6 +84,8 @@ struct QueueState {
     running: HashMap<String, String>,
     /// Waiting executions this daemon claimed from pending (another node accepted them): first starts.
     claimed: std::collections::HashSet<String>,
+    /// Of `running`: asked to cancel before the engine ran them.
+    cancel_before_start: std::collections::HashSet<String>,
 }
 
 impl Queue {
@@ -89,6 +93,7 @@ impl Queue {
         Queue {
             state: Mutex::default(),
             wake: Notify::new(),
+            others: Notify::new(),
             running_count: watch::Sender::new(0),
             max_concurrent: max_concurrent.max(1),
         }
@@ -112,6 +117,26 @@ impl Queue {
     /// Whether the execution was queued by [`Queue::push_claimed`] (asked once, as it starts).
     fn was_claimed(&self, execution_id: &str) -> bool {
         self.state().claimed.remove(execution_id)
+    }
+
+    /// Makes the claimer of other nodes' work look for some (a notification, or a lost one).
+    pub(super) fn wake_claimer(&self) {
+        self.others.notify_one();
+    }
+
+    /// Marks an execution taken from the queue but not yet run by the engine to be cancelled instead of run;
+    /// whether it is one.
+    fn cancel_before_start(&self, execution_id: &str) -> bool {
+        let mut state = self.state();
+        if !state.running.contains_key(execution_id) {
+            return false;
+        }
+        state.cancel_before_start.insert(execution_id.to_owned());
+        true
+    }
+
+    fn is_cancelled_before_start(&self, execution_id: &str) -> bool {
+        self.state().cancel_before_start.contains(execution_id)
     }
 
     /// (waiting, running).
@@ -164,6 +189,7 @@ impl Queue {
     fn finished(&self, execution_id: &str) {
         let mut state = self.state();
         state.running.remove(execution_id);
+        state.cancel_before_start.remove(execution_id);
         self.running_count.send_replace(state.running.len());
         drop(state);
         self.wake.notify_one();
@@ -294,8 +320,17 @@ impl Daemon {
 
     /// `skip`: the reason to record the new execution skipped, when the limit is reached. `cancel_previous`:
     /// cancels what runs or waits of the workflow first. `queue` (and no policy): nothing.
+    /// On a shared store the executions of every node count, and the previous ones are cancelled where they run.
     async fn apply_concurrency_policy(&self, loaded: &LoadedWorkflow) -> Option<String> {
         let (limit, policy) = super::concurrency_of(loaded)?;
+        if policy != compiler::ConcurrencyPolicy::Queue
+            && let Some(shared) = &self.shared_store
+        {
+            match shared.active_executions(&loaded.name).await {
+                Ok(active) => return self.apply_policy_over_nodes(loaded, limit, policy, active).await,
+                Err(err) => tracing::warn!("concurrency policy of {} applied to this node only: {err}", loaded.name),
+            }
+        }
         match policy {
             compiler::ConcurrencyPolicy::Queue => None,
             compiler::ConcurrencyPolicy::Skip => (self.queue.active_of(&loaded.name) >= limit).then(|| {
@@ -330,6 +365,36 @@ impl Daemon {
         }
     }
 
+    /// [`Daemon::apply_concurrency_policy`] (`skip`, `cancel_previous`) over the `active` (pending and running)
+    /// executions of every node, oldest first.
+    async fn apply_policy_over_nodes(
+        &self,
+        loaded: &LoadedWorkflow,
+        limit: usize,
+        policy: compiler::ConcurrencyPolicy,
+        active: Vec<(String, Status, Option<String>)>,
+    ) -> Option<String> {
+        if active.len() < limit {
+            return None;
+        }
+        if policy == compiler::ConcurrencyPolicy::Skip {
+            return Some(format!(
+                "skipped: workflow `{}` already has {limit} execution(s) queued or running on the nodes of this store \
+                 (concurrency policy skip)",
+                loaded.name
+            ));
+        }
+        let (pending, running): (Vec<_>, Vec<_>) =
+            active.into_iter().partition(|(_, status, _)| *status == Status::Pending);
+        let excess = (running.len() + 1).saturating_sub(limit);
+        for (id, ..) in pending.iter().chain(running.iter().take(excess)) {
+            if let Err(err) = self.cancel(id).await {
+                tracing::debug!("execution {id} not cancelled for a newer one: {err}");
+            }
+        }
+        None
+    }
+
     /// A run's context: every stored secret, and progress events forwarded to the live events (the task that
     /// forwards them ends when the run does).
     async fn run_context(self: &Arc<Daemon>, workflow: &str) -> (Context, tokio::task::JoinHandle<()>) {
@@ -348,34 +413,83 @@ impl Daemon {
 
     /// Starts one accepted execution and follows it to its end.
     async fn run_accepted(self: Arc<Daemon>, execution_id: String, workflow: String) {
+        let limit = self.limit_of(&workflow);
         let claimed = match &self.shared_store {
             Some(_) if self.queue.was_claimed(&execution_id) => true,
-            Some(_) => match self.claim(&execution_id).await {
+            Some(_) => match self.claim(&execution_id, limit).await {
                 Claim::Now => true,
                 Claim::Before => false,
                 Claim::Lost => {
+                    if self.queue.is_cancelled_before_start(&execution_id) {
+                        // Refused at the limit, it is pending still: cancelled as one no node has started.
+                        let _ = self.cancel_elsewhere(execution_id.clone()).await;
+                    }
                     self.queue.finished(&execution_id);
                     return;
                 }
             },
             None => false,
         };
-        let (context, forwarder) = self.run_context(&workflow).await;
-        match self.engine.start_accepted(&execution_id, context, claimed).await {
-            Ok(handle) => {
-                // Past the drain time the execution is left running in the store, to resume at the next start.
-                let _ = handle.wait_unless(self.abandon.cancelled()).await;
+        if self.queue.is_cancelled_before_start(&execution_id) {
+            self.record_cancelled_before_start(&execution_id).await;
+        } else {
+            let (context, forwarder) = self.run_context(&workflow).await;
+            match self.engine.start_accepted(&execution_id, context, claimed).await {
+                Ok(handle) => {
+                    if self.queue.is_cancelled_before_start(&execution_id) {
+                        let _ = self.engine.cancel(&execution_id).await;
+                    }
+                    // Past the drain time the execution is left running in the store, to resume at the next start.
+                    let _ = handle.wait_unless(self.abandon.cancelled()).await;
+                }
+                Err(err) => self.fail_unstartable(&execution_id, &err).await,
             }
-            Err(err) => self.fail_unstartable(&execution_id, &err).await,
+            let _ = forwarder.await;
         }
-        let _ = forwarder.await;
         self.queue.finished(&execution_id);
+        if limit.is_some()
+            && let Some(shared) = &self.shared_store
+        {
+            // Another node may hold executions of this workflow back, waiting for room.
+            if let Err(err) = shared.notify(&[(executor::store::postgres::PENDING_CHANNEL, String::new())]).await {
+                tracing::warn!("cannot tell the other nodes that an execution of {workflow} ended: {err}");
+            }
+        }
+    }
+
+    /// The workflow's concurrency limit, if it has one.
+    fn limit_of(&self, workflow: &str) -> Option<u32> {
+        let (limit, _) = super::concurrency_of(self.workflow(workflow)?.as_ref())?;
+        Some(u32::try_from(limit).unwrap_or(u32::MAX))
+    }
+
+    /// Records cancelled an execution asked to stop before it ran.
+    async fn record_cancelled_before_start(&self, execution_id: &str) {
+        let end = ExecutionEnd {
+            execution_id: execution_id.to_owned(),
+            status: Status::Cancelled,
+            error: Some("cancelled before it started".to_owned()),
+            context: None,
+            completed_at: self.clock.now(),
+        };
+        if let Err(err) = self.store.finish_execution(end).await {
+            tracing::warn!("cannot record execution {execution_id} cancelled: {err}");
+            return;
+        }
+        let finished = EventKind::Finished { status: "cancelled".to_owned(), error: None };
+        self.events.publish(execution_id, self.clock.now(), finished);
     }
 
     /// Whether this daemon may start the execution: it claimed it now (pending -> running under this daemon), or
-    /// had claimed or taken it over before. Another node that claimed it first runs it instead.
-    async fn claim(&self, execution_id: &str) -> Claim {
-        match self.store.claim_execution(execution_id, &self.instance_id, self.clock.now()).await {
+    /// had claimed or taken it over before. Another node that claimed it first runs it instead. With a limit, the
+    /// claim is refused while the workflow has that many running on all nodes (it then waits for any node).
+    async fn claim(&self, execution_id: &str, limit: Option<u32>) -> Claim {
+        let now = self.clock.now();
+        let claimed = match (&self.shared_store, limit) {
+            (Some(shared), Some(limit)) => shared.claim_within_limit(execution_id, &self.instance_id, now, limit).await,
+            _ => self.store.claim_execution(execution_id, &self.instance_id, now).await,
+        };
+        match claimed {
             Ok(true) => Claim::Now,
             Ok(false) => match self.store.load_execution(execution_id).await {
                 Ok(Some(record))
@@ -393,13 +507,14 @@ impl Daemon {
         }
     }
 
-    /// The loaded, enabled workflows that may start one more execution here.
-    async fn workflows_with_room(&self) -> Vec<String> {
+    /// The loaded, enabled workflows that may start one more execution here, with their concurrency limit (which
+    /// the store checks over all nodes).
+    async fn workflows_with_room(&self) -> Vec<(String, Option<u32>)> {
         let mut names = Vec::new();
         for loaded in self.workflows() {
-            let limit = super::concurrency_of(&loaded).map_or(usize::MAX, |(limit, _)| limit);
-            if self.queue.active_of(&loaded.name) < limit && self.is_enabled(&loaded.name).await {
-                names.push(loaded.name.clone());
+            let limit = super::concurrency_of(&loaded).map(|(limit, _)| limit);
+            if self.queue.active_of(&loaded.name) < limit.unwrap_or(usize::MAX) && self.is_enabled(&loaded.name).await {
+                names.push((loaded.name.clone(), limit.map(|limit| u32::try_from(limit).unwrap_or(u32::MAX))));
             }
         }
         names
@@ -429,8 +544,64 @@ impl Daemon {
 
 impl Daemon {
     /// Cancels an execution: a queued one here is recorded cancelled at once (`cancelled`); a running one (here,
-    /// or in a `pilot run` process of this home) is asked to stop (`cancelling`).
+    /// or in a `pilot run` process of this home) is asked to stop (`cancelling`). On a shared store, one another
+    /// live node runs is asked to stop through the bus (`cancelling`), and a pending one no node has started is
+    /// claimed here and recorded cancelled (`cancelled`).
     pub async fn cancel(&self, execution_id: &str) -> Result<&'static str, EngineError> {
+        match self.cancel_here(execution_id).await {
+            Err(EngineError::NotRunningHere { id }) if self.shared_store.is_some() => self.cancel_elsewhere(id).await,
+            answer => answer,
+        }
+    }
+
+    /// A cancel request of another node (`pilot_cancel`): done as if asked here; nothing if this node does not run
+    /// the execution.
+    pub(super) async fn cancel_asked_by_another_node(&self, execution_id: &str) {
+        match self.cancel_here(execution_id).await {
+            Ok(answer) => tracing::info!("execution {execution_id}: {answer} (asked by another node)"),
+            Err(err) => tracing::debug!("another node asked to cancel execution {execution_id}: {err}"),
+        }
+    }
+
+    /// [`Daemon::cancel`] of an execution this node neither queues nor runs, on a shared store.
+    async fn cancel_elsewhere(&self, id: String) -> Result<&'static str, EngineError> {
+        use executor::store::postgres::CANCEL_CHANNEL;
+        let shared = self.shared_store.as_ref().ok_or_else(|| EngineError::NotRunningHere { id: id.clone() })?;
+        // Twice at most: a pending execution may be claimed by its node meanwhile, and is then running there.
+        for _ in 0..2 {
+            let Some(record) = self.store.load_execution(&id).await? else { break };
+            match record.status {
+                Status::Pending => {
+                    if self.store.claim_execution(&id, &self.instance_id, self.clock.now()).await? {
+                        self.record_cancelled_before_start(&id).await;
+                        return Ok("cancelled");
+                    }
+                }
+                Status::Running => {
+                    let live_owner = match &record.owner {
+                        Some(owner) if *owner != self.instance_id => self.is_live(owner).await?,
+                        _ => false,
+                    };
+                    if !live_owner {
+                        break;
+                    }
+                    shared.notify(&[(CANCEL_CHANNEL, id.clone())]).await.map_err(EngineError::Store)?;
+                    return Ok("cancelling");
+                }
+                status => return Err(EngineError::AlreadyFinished { id, status }),
+            }
+        }
+        Err(EngineError::NotRunningHere { id })
+    }
+
+    /// Whether the node `instance_id` holds a lease that has not run out.
+    async fn is_live(&self, instance_id: &str) -> Result<bool, StoreError> {
+        let now = self.clock.now();
+        Ok(self.store.instances().await?.iter().any(|node| node.id == instance_id && node.lease_expires_at > now))
+    }
+
+    /// [`Daemon::cancel`] of what this node queues or runs (or a `pilot run` process of its home).
+    async fn cancel_here(&self, execution_id: &str) -> Result<&'static str, EngineError> {
         if self.queue.remove_waiting(execution_id) {
             let end = ExecutionEnd {
                 execution_id: execution_id.to_owned(),
@@ -446,6 +617,7 @@ impl Daemon {
         }
         match self.engine.cancel(execution_id).await {
             Ok(()) => Ok("cancelling"),
+            Err(EngineError::NotRunningHere { .. }) if self.queue.cancel_before_start(execution_id) => Ok("cancelling"),
             Err(EngineError::NotRunningHere { id }) => {
                 let runs = crate::runs::ActiveRuns::at(crate::runs::runs_folder(self.home.root()));
                 match runs.owner(&id) {
@@ -494,16 +666,11 @@ enum Claim {
 }
 
 /// On a shared store: while this daemon has room, claims the pending executions other nodes accepted and have
-/// not started (the oldest first, `FOR UPDATE SKIP LOCKED`), and runs them. It wakes when any node accepts one
-/// (`LISTEN`), when one of its own executions ends, and at each lease renewal in case a notification was missed.
+/// not started, or left to any node at a concurrency limit (the oldest first, `FOR UPDATE SKIP LOCKED`), and runs
+/// them. It is woken by the cluster bus (a node accepted work, an execution of a limited workflow ended, the
+/// listening connection was reopened), when one of its own executions ends, and at each lease renewal in case a
+/// notification was missed.
 pub(super) async fn claim_others(daemon: Arc<Daemon>, shared: Arc<executor::store::postgres::PostgresStore>) {
-    let mut wakeups = match shared.pending_wakeups().await {
-        Ok(wakeups) => Some(wakeups),
-        Err(err) => {
-            tracing::warn!("not woken by other nodes' work (claimed at each lease renewal instead): {err}");
-            None
-        }
-    };
     let mut every = tokio::time::interval(daemon.lease_length() / 3);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     // An execution ending here makes room for one more.
@@ -511,12 +678,7 @@ pub(super) async fn claim_others(daemon: Arc<Daemon>, shared: Arc<executor::stor
     loop {
         tokio::select! {
             _ = running.changed() => {}
-            woken = async { match &mut wakeups { Some(wakeups) => wakeups.recv().await, None => std::future::pending().await } } => {
-                if woken.is_none() {
-                    tracing::warn!("stopped listening for other nodes' work: claimed at each lease renewal instead");
-                    wakeups = None;
-                }
-            }
+            () = daemon.queue.others.notified() => {}
             _ = every.tick() => {}
             () = daemon.stopping.cancelled() => return,
         }

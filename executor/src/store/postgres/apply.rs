@@ -396,7 +396,15 @@ async fn daemon(sql: &mut Sql<'_, '_>, write: &DaemonWrite) -> Applied<DaemonAns
                 .await?;
             Ok(DaemonAnswer::Adopted(changed > 0))
         }
-        DaemonWrite::Claim { execution_id, owner, at } => {
+        DaemonWrite::Claim { execution_id, owner, at, limit } => {
+            if let Some(limit) = limit
+                && !has_room(sql, execution_id, *limit).await?
+            {
+                // Left to whichever node has room when one ends (see `PostgresStore::claim_pending`).
+                sql.execute("UPDATE executions SET owner = NULL WHERE id = $1 AND status = 'pending'", &[execution_id])
+                    .await?;
+                return Ok(DaemonAnswer::Adopted(false));
+            }
             let changed = sql
                 .execute(
                     "UPDATE executions SET status = 'running', owner = $2, started_at = COALESCE(started_at, $3)
@@ -418,6 +426,23 @@ async fn daemon(sql: &mut Sql<'_, '_>, write: &DaemonWrite) -> Applied<DaemonAns
             Ok(DaemonAnswer::Done)
         }
     }
+}
+
+/// Taken before counting a workflow's running executions to claim one more: claims of one workflow are serialised
+/// over every node (released at the end of the transaction).
+pub(super) const WORKFLOW_LOCK: &str = "SELECT pg_advisory_xact_lock(1885957236, hashtext($1))";
+pub(super) const RUNNING_OF_WORKFLOW: &str =
+    "SELECT count(*) FROM executions WHERE workflow_name = $1 AND status = 'running'";
+
+/// Whether fewer than `limit` executions of the execution's workflow run, on all nodes, under the workflow's lock.
+async fn has_room(sql: &mut Sql<'_, '_>, execution_id: &str, limit: u32) -> Applied<bool> {
+    let Some(row) = sql.query_opt("SELECT workflow_name FROM executions WHERE id = $1", &[&execution_id]).await? else {
+        return Ok(true); // Unknown: the claim itself changes nothing.
+    };
+    let workflow: String = row.get(0);
+    sql.execute(WORKFLOW_LOCK, &[&workflow]).await?;
+    let running: i64 = sql.query_opt(RUNNING_OF_WORKFLOW, &[&workflow]).await?.map_or(0, |row| row.get(0));
+    Ok(running < i64::from(limit))
 }
 
 async fn register(sql: &mut Sql<'_, '_>, instance: &InstanceRecord) -> Applied<()> {

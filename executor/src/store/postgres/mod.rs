@@ -10,11 +10,14 @@
 //! - **Claiming**: [`Store::claim_execution`] turns one pending execution into a running one under the claiming
 //!   node (a compare-and-set); [`PostgresStore::claim_pending`] takes the oldest pending execution another node
 //!   accepted, with `FOR UPDATE SKIP LOCKED`, marking it running in the same statement. Either way one node wins.
-//!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit; [`PostgresStore::pending_wakeups`]
-//!   listens to it.
+//!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit. A workflow's concurrency limit holds
+//!   over every node: a claim counts the workflow's running executions under a per-workflow advisory lock.
+//! - **Cluster bus** (`bus.rs`): one `LISTEN` connection per node ([`PostgresStore::listen`], reopened when lost)
+//!   and [`PostgresStore::notify`]: pending work, live events, cancel requests.
 //! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
 
 mod apply;
+mod bus;
 mod import;
 mod read;
 mod schema;
@@ -25,8 +28,8 @@ mod writer;
 #[cfg(test)]
 mod tests;
 
+pub use bus::{BusMessage, CANCEL_CHANNEL, EVENTS_CHANNEL, LISTENER_NAME, MAX_PAYLOAD, PENDING_CHANNEL};
 pub use import::PostgresImport;
-pub use writer::PENDING_CHANNEL;
 
 use crate::store::connectors::ConnectorWrite;
 use crate::store::credentials::CredentialWrite;
@@ -190,14 +193,42 @@ impl PostgresStore {
         self.commits.load(Ordering::Relaxed)
     }
 
-    /// Claims the oldest pending execution of one of `workflows` (by name) that another node accepted (its own
-    /// are already in its queue) for `owner`: in one transaction, the
-    /// row is locked with `FOR UPDATE SKIP LOCKED` (a row another node is claiming is passed over, not waited for),
-    /// marked running under `owner`, and its log records it. Its id and workflow; `None` when nothing is pending.
+    /// Claims the oldest pending execution of one of `workflows` (by name, each with its concurrency limit) that
+    /// another node accepted (its own are already in its queue), or that a node left to any (its claim was refused
+    /// at the limit), for `owner`. In one transaction, the row is locked with `FOR UPDATE SKIP LOCKED` (a row
+    /// another node is claiming is passed over, not waited for), marked running under `owner`, and its log records
+    /// it. The workflows without a limit are tried first; one with a limit only while fewer of its executions run
+    /// on all nodes (counted under its advisory lock, as [`PostgresStore::claim_within_limit`] does). Its id and
+    /// workflow; `None` when nothing can be claimed.
     pub async fn claim_pending(
         &self,
         owner: &str,
+        workflows: &[(String, Option<u32>)],
+        at: Timestamp,
+    ) -> Result<Option<(String, String)>, StoreError> {
+        let unlimited: Vec<String> =
+            workflows.iter().filter(|(_, limit)| limit.is_none()).map(|(name, _)| name.clone()).collect();
+        if !unlimited.is_empty()
+            && let Some(claimed) = self.claim_oldest(owner, &unlimited, None, at).await?
+        {
+            return Ok(Some(claimed));
+        }
+        for (name, limit) in workflows {
+            if let Some(limit) = limit
+                && let Some(claimed) = self.claim_oldest(owner, std::slice::from_ref(name), Some(*limit), at).await?
+            {
+                return Ok(Some(claimed));
+            }
+        }
+        Ok(None)
+    }
+
+    /// One claim of [`PostgresStore::claim_pending`]; with a limit, `workflows` is one workflow.
+    async fn claim_oldest(
+        &self,
+        owner: &str,
         workflows: &[String],
+        limit: Option<u32>,
         at: Timestamp,
     ) -> Result<Option<(String, String)>, StoreError> {
         let doing = "claiming a pending execution";
@@ -208,6 +239,14 @@ impl PostgresStore {
             reason: pool_error(&err),
         })?;
         let tx = client.transaction().await.map_err(fail)?;
+        if let (Some(limit), [workflow]) = (limit, workflows) {
+            // Before any row lock, as in a claim by id: the same order everywhere, so no deadlock.
+            tx.execute(apply::WORKFLOW_LOCK, &[workflow]).await.map_err(fail)?;
+            let running: i64 = tx.query_one(apply::RUNNING_OF_WORKFLOW, &[workflow]).await.map_err(fail)?.get(0);
+            if running >= i64::from(limit) {
+                return Ok(None);
+            }
+        }
         let claimed = tx
             .query_opt(
                 "UPDATE executions SET status = 'running', owner = $1, started_at = COALESCE(started_at, $2)
@@ -231,31 +270,44 @@ impl PostgresStore {
         Ok(Some((id, workflow)))
     }
 
-    /// One message each time any node commits a new pending execution (`LISTEN` on [`PENDING_CHANNEL`], on a
-    /// connection of its own, kept while the receiver lives). The channel closes if that connection is lost.
-    pub async fn pending_wakeups(&self) -> Result<mpsc::UnboundedReceiver<()>, StoreError> {
-        use futures::StreamExt;
-        let fail =
-            |err: tokio_postgres::Error| database_error(&self.location, "listening for pending executions", &err);
-        let (client, mut connection) = self.config.connect(tokio_postgres::NoTls).await.map_err(fail)?;
-        let (sender, receiver) = mpsc::unbounded_channel();
-        let receiver_gone = sender.clone();
-        // Notifications arrive on the connection, which this task drives.
-        tokio::spawn(async move {
-            let mut messages = futures::stream::poll_fn(move |cx| connection.poll_message(cx));
-            while let Some(Ok(message)) = messages.next().await {
-                if matches!(message, tokio_postgres::AsyncMessage::Notification(_)) && sender.send(()).is_err() {
-                    return;
-                }
-            }
-        });
-        client.batch_execute(&format!("LISTEN {PENDING_CHANNEL}")).await.map_err(fail)?;
-        // The client keeps the connection open until nobody listens any more.
-        tokio::spawn(async move {
-            receiver_gone.closed().await;
-            drop(client);
-        });
-        Ok(receiver)
+    /// [`Store::claim_execution`] for a workflow with a concurrency limit: refused while `limit` of its
+    /// executions run on all nodes (counted under a per-workflow advisory lock, so two nodes never both pass).
+    /// A refused execution stays pending, left to any node (its owner cleared): whichever node has room when one
+    /// ends claims it with [`PostgresStore::claim_pending`].
+    pub fn claim_within_limit(&self, execution_id: &str, owner: &str, at: Timestamp, limit: u32) -> WriteAck<bool> {
+        let write = DaemonWrite::Claim {
+            execution_id: execution_id.to_owned(),
+            owner: owner.to_owned(),
+            at,
+            limit: Some(limit),
+        };
+        self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
+    }
+
+    /// The pending and running executions of a workflow on all nodes, oldest first: (id, status, owner).
+    pub async fn active_executions(&self, workflow: &str) -> Result<Vec<(String, Status, Option<String>)>, StoreError> {
+        let doing = "listing the active executions of a workflow";
+        let client = self.reader.pool.get().await.map_err(|err| StoreError::Database {
+            path: self.location.clone(),
+            doing: doing.to_owned(),
+            reason: pool_error(&err),
+        })?;
+        let rows = client
+            .query(
+                "SELECT id, status, owner FROM executions
+                 WHERE workflow_name = $1 AND status IN ('pending', 'running') ORDER BY started_at, id",
+                &[&workflow],
+            )
+            .await
+            .map_err(|err| database_error(&self.location, doing, &err))?;
+        Ok(rows
+            .into_iter()
+            .map(|row| {
+                let status: String = row.get(1);
+                let status = if status == "pending" { Status::Pending } else { Status::Running };
+                (row.get(0), status, row.get(2))
+            })
+            .collect())
     }
 
     fn queue<T>(&self, write: impl FnOnce(AckSender<T>) -> Write) -> WriteAck<T> {
@@ -395,7 +447,8 @@ impl Store for PostgresStore {
     }
 
     fn claim_execution(&self, execution_id: &str, owner: &str, at: Timestamp) -> WriteAck<bool> {
-        let write = DaemonWrite::Claim { execution_id: execution_id.to_owned(), owner: owner.to_owned(), at };
+        let write =
+            DaemonWrite::Claim { execution_id: execution_id.to_owned(), owner: owner.to_owned(), at, limit: None };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
     }
 

@@ -18,12 +18,18 @@ async fn another_node(database: &TestDatabase) -> PostgresStore {
 }
 
 async fn seed_pending(store: &PostgresStore, count: usize) -> Vec<String> {
+    seed_pending_of(store, count, None).await
+}
+
+/// Pending executions accepted by `owner`.
+async fn seed_pending_of(store: &PostgresStore, count: usize, owner: Option<&str>) -> Vec<String> {
     conformance::seed_workflow(store, "wf").await;
     let mut ids = Vec::new();
     for n in 0..count {
         let id = format!("p{n:03}");
         let new = NewExecution { status: Status::Pending, ..conformance::execution(&id, "wf", n as i64) };
-        let acceptance = Acceptance { execution: new, owner: None, slot: None, idempotency: None, skipped: None };
+        let owner = owner.map(str::to_owned);
+        let acceptance = Acceptance { execution: new, owner, slot: None, idempotency: None, skipped: None };
         assert_eq!(store.accept_execution(acceptance).await.expect("accept"), Accepted::New);
         ids.push(id);
     }
@@ -38,7 +44,7 @@ async fn two_nodes_claiming_at_once_take_each_pending_execution_exactly_once() {
     let claim_all = |store: PostgresStore, owner: &'static str| {
         tokio::spawn(async move {
             let mut claimed = Vec::new();
-            let workflows = ["wf-name".to_owned()];
+            let workflows = [("wf-name".to_owned(), None)];
             while let Some((id, _)) =
                 store.claim_pending(owner, &workflows, conformance::at(1_000)).await.expect("claim")
             {
@@ -56,7 +62,7 @@ async fn two_nodes_claiming_at_once_take_each_pending_execution_exactly_once() {
     let record = conformance::load(&reader, &a[0]).await;
     assert_eq!((record.status, record.owner.as_deref()), (Status::Running, Some("node-a")));
     assert!(reader.read_log(&a[0]).await.expect("log").is_some_and(|log| log.contains("claimed by node-a")));
-    let workflows = ["wf-name".to_owned()];
+    let workflows = [("wf-name".to_owned(), None)];
     assert_eq!(reader.claim_pending("node-c", &workflows, conformance::at(2_000)).await.expect("claim"), None);
 }
 
@@ -234,14 +240,15 @@ async fn a_lost_connection_fails_the_writes_in_flight_and_the_writer_reconnects(
 async fn a_listening_node_is_woken_when_another_accepts_a_pending_execution() {
     let Some((first, database)) = fresh_store("a_listening_node_is_woken").await else { return };
     let second = another_node(&database).await;
-    let mut wakeups = second.pending_wakeups().await.expect("listen");
+    let mut wakeups = second.listen(&[PENDING_CHANNEL]).await.expect("listen");
     seed_pending(&first, 1).await;
     let woken = tokio::time::timeout(std::time::Duration::from_secs(30), wakeups.recv()).await;
-    assert_eq!(woken.expect("woken before the timeout"), Some(()));
-    let workflows = ["wf-name".to_owned()];
+    let expected = BusMessage::Notification { channel: PENDING_CHANNEL.to_owned(), payload: String::new() };
+    assert_eq!(woken.expect("woken before the timeout"), Some(expected));
+    let workflows = [("wf-name".to_owned(), None)];
     let claimed = second.claim_pending("node-b", &workflows, conformance::at(50)).await.expect("claim");
     assert_eq!(claimed, Some(("p000".to_owned(), "wf-name".to_owned())));
-    let other = ["other".to_owned()];
+    let other = [("other".to_owned(), None)];
     seed_pending_more(&first).await;
     assert_eq!(
         second.claim_pending("node-b", &other, conformance::at(60)).await.expect("claim"),
@@ -275,7 +282,7 @@ async fn claiming_by_id_and_claiming_the_oldest_never_both_win() {
         })
     };
     let oldest = tokio::spawn(async move {
-        let (workflows, mut won) = (["wf-name".to_owned()], Vec::new());
+        let (workflows, mut won) = ([("wf-name".to_owned(), None)], Vec::new());
         while let Some((id, _)) =
             second.claim_pending("node-b", &workflows, conformance::at(1_000)).await.expect("claim")
         {
@@ -289,4 +296,71 @@ async fn claiming_by_id_and_claiming_the_oldest_never_both_win() {
     assert_eq!(all.len(), ids.len(), "no execution claimed twice (a {}, b {})", a.len(), b.len());
     all.dedup();
     assert_eq!(all, ids, "and none left unclaimed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_listening_connection_is_reopened_and_said_so() {
+    let Some((first, database)) = fresh_store("a_lost_listening_connection").await else { return };
+    let second = another_node(&database).await;
+    let mut messages = second.listen(&[PENDING_CHANNEL, CANCEL_CHANNEL]).await.expect("listen");
+    let (admin, connection) = tokio_postgres::connect(&database.url, tokio_postgres::NoTls).await.expect("connect");
+    tokio::spawn(connection);
+    let ended = admin
+        .execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity
+             WHERE datname = current_database() AND application_name = $1",
+            &[&LISTENER_NAME],
+        )
+        .await
+        .expect("terminate");
+    assert_eq!(ended, 1, "one listening connection");
+    assert_eq!(
+        next(&mut messages).await,
+        Some(BusMessage::Reconnected),
+        "notifications may have been missed meanwhile"
+    );
+    first.notify(&[(CANCEL_CHANNEL, "e1".to_owned()), (CANCEL_CHANNEL, "e2".to_owned())]).await.expect("notify");
+    let expected =
+        |payload: &str| BusMessage::Notification { channel: CANCEL_CHANNEL.to_owned(), payload: payload.into() };
+    assert_eq!(next(&mut messages).await, Some(expected("e1")), "heard on the new connection");
+    assert_eq!(next(&mut messages).await, Some(expected("e2")), "several sent in one statement");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_workflow_limit_holds_over_two_nodes_claiming_at_once() {
+    let Some((first, database)) = fresh_store("a_workflow_limit_holds_over_two_nodes").await else { return };
+    let second = another_node(&database).await;
+    let ids = seed_pending_of(&first, 40, Some("node-a")).await;
+    // Node a claims by id, node b the oldest; the workflow allows two running executions over both.
+    let by_id = tokio::spawn(async move {
+        let mut won = Vec::new();
+        for id in ids {
+            if first.claim_within_limit(&id, "node-a", conformance::at(1_000), 2).await.expect("claim") {
+                won.push(id);
+            }
+        }
+        won
+    });
+    let oldest = tokio::spawn(async move {
+        let workflows = [("wf-name".to_owned(), Some(2))];
+        let mut won = Vec::new();
+        while let Some((id, _)) =
+            second.claim_pending("node-b", &workflows, conformance::at(1_000)).await.expect("claim")
+        {
+            won.push(id);
+        }
+        won
+    });
+    let (a, b) = (by_id.await.expect("node a"), oldest.await.expect("node b"));
+    assert_eq!(a.len() + b.len(), 2, "two claimed in all: node a {a:?}, node b {b:?}");
+    let reader = another_node(&database).await;
+    let active = reader.active_executions("wf-name").await.expect("active");
+    let running = active.iter().filter(|(_, status, _)| *status == Status::Running).count();
+    assert_eq!((running, active.len()), (2, 40), "the rest stay pending");
+    let refused = active.iter().find(|(_, status, _)| *status == Status::Pending).expect("a pending one");
+    assert_eq!(refused.2, None, "a refused claim leaves the execution to any node");
+}
+
+async fn next(messages: &mut tokio::sync::mpsc::UnboundedReceiver<BusMessage>) -> Option<BusMessage> {
+    tokio::time::timeout(std::time::Duration::from_secs(30), messages.recv()).await.expect("a message in time")
 }

@@ -32,7 +32,8 @@ pub(crate) fn apply(conn: &Connection, write: &DaemonWrite) -> Result<DaemonAnsw
                 .execute(params![execution_id, owner, from])?;
             Ok(DaemonAnswer::Adopted(changed > 0))
         }
-        DaemonWrite::Claim { execution_id, owner, at } => {
+        // One node on this store: its queue holds the limit.
+        DaemonWrite::Claim { execution_id, owner, at, limit: _ } => {
             let changed = conn
                 .prepare_cached(
                     "UPDATE executions SET status = 'running', owner = ?2, started_at = COALESCE(started_at, ?3)

@@ -297,7 +297,8 @@ impl Store for SqliteStore {
     }
 
     fn claim_execution(&self, execution_id: &str, owner: &str, at: Timestamp) -> WriteAck<bool> {
-        let write = DaemonWrite::Claim { execution_id: execution_id.to_owned(), owner: owner.to_owned(), at };
+        let write =
+            DaemonWrite::Claim { execution_id: execution_id.to_owned(), owner: owner.to_owned(), at, limit: None };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Adopted(ack)))
     }
 
