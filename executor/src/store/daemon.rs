@@ -79,7 +79,9 @@ pub(crate) enum DaemonWrite {
     RegisterInstance(InstanceRecord),
     RenewInstance {
         id: String,
-        lease_expires_at: Timestamp,
+        /// The caller's now; a shared store uses its own.
+        at: Timestamp,
+        lease: std::time::Duration,
     },
     RemoveInstance(String),
     Accept(Box<Acceptance>),
@@ -138,6 +140,14 @@ impl DaemonAck {
         }
     }
 }
+
+/// A lease length in microseconds, small enough to add to any now without overflowing.
+pub(crate) fn lease_micros(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_micros()).unwrap_or(i64::MAX).min(LONGEST_LEASE)
+}
+
+/// Longer leases are cut to this (about 73,000 years).
+pub(crate) const LONGEST_LEASE: i64 = i64::MAX / 4;
 
 impl DaemonWrite {
     pub(crate) fn describe(&self) -> String {

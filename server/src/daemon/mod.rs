@@ -242,7 +242,8 @@ impl Daemon {
                 _ = every.tick() => {}
                 () = self.stopping.cancelled() => return,
             }
-            if let Err(err) = self.store.renew_instance(&self.instance_id, self.lease_end()).await {
+            let renewed = self.store.renew_instance(&self.instance_id, self.clock.now(), self.lease_length()).await;
+            if let Err(err) = renewed {
                 tracing::warn!("cannot renew the daemon's lease: {err}");
                 let _ = self.register_instance().await;
             }
@@ -372,17 +373,18 @@ impl Daemon {
         // this one holds it now. Only a daemon of another host (a shared home) is trusted until its lease ends.
         // On a shared store, another node of this host holds another home's lock: its lease alone says.
         let host = host_name();
-        let live: Vec<String> = match self.store.instances().await {
-            Ok(instances) => instances
+        let now = self.clock.now();
+        // Leases are compared on the store's clock: the database's on a shared store, where nodes' clocks differ.
+        let live = match (self.store.live_instances(now).await, self.store.instances().await) {
+            (Ok(live), Ok(instances)) => instances
                 .into_iter()
                 .filter(|instance| {
                     instance.id == self.instance_id
-                        || ((self.shared_store.is_some() || instance.host != host)
-                            && instance.lease_expires_at > self.clock.now())
+                        || ((self.shared_store.is_some() || instance.host != host) && live.contains(&instance.id))
                 })
                 .map(|instance| instance.id)
                 .collect(),
-            Err(_) => vec![self.instance_id.clone()],
+            _ => vec![self.instance_id.clone()],
         };
         let runs = crate::runs::ActiveRuns::at(self.home.root().join("run"));
         for execution in interrupted {

@@ -372,8 +372,8 @@ impl Store for PostgresStore {
         self.queue(|ack| Write::Daemon(DaemonWrite::RegisterInstance(instance), DaemonAck::Done(ack)))
     }
 
-    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
-        let write = DaemonWrite::RenewInstance { id: id.to_owned(), lease_expires_at };
+    fn renew_instance(&self, id: &str, at: Timestamp, lease: std::time::Duration) -> WriteAck<()> {
+        let write = DaemonWrite::RenewInstance { id: id.to_owned(), at, lease };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
     }
 
@@ -415,6 +415,11 @@ impl Store for PostgresStore {
 
     async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
         self.reader.instances().await
+    }
+
+    /// On the database's clock: `now` is not used.
+    async fn live_instances(&self, _now: Timestamp) -> Result<Vec<String>, StoreError> {
+        self.reader.live_instances().await
     }
 
     async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError> {

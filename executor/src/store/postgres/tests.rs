@@ -290,3 +290,57 @@ async fn claiming_by_id_and_claiming_the_oldest_never_both_win() {
     all.dedup();
     assert_eq!(all, ids, "and none left unclaimed");
 }
+
+const HOUR: i64 = 3_600_000_000;
+
+/// A daemon instance whose clock reads `now`, with a 30 s lease.
+fn instance_at(id: &str, now: Timestamp) -> InstanceRecord {
+    InstanceRecord {
+        id: id.to_owned(),
+        kind: "daemon".to_owned(),
+        pid: 1,
+        host: id.to_owned(),
+        started_at: now,
+        lease_expires_at: Timestamp(now.0 + 30_000_000),
+    }
+}
+
+fn wall_clock() -> Timestamp {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Timestamp(i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A running execution owned by `owner`.
+async fn owned_by(store: &PostgresStore, id: &str, owner: &str) {
+    let new = NewExecution { status: Status::Pending, ..conformance::execution(id, "wf", 10) };
+    let acceptance =
+        Acceptance { execution: new, owner: Some(owner.to_owned()), slot: None, idempotency: None, skipped: None };
+    assert_eq!(store.accept_execution(acceptance).await.expect("accept"), Accepted::New);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_are_kept_on_the_databases_clock_whatever_the_nodes_clocks_say() {
+    let Some((late, database)) = fresh_store("leases_on_the_database_clock").await else { return };
+    let early = another_node(&database).await;
+    conformance::seed_workflow(&late, "wf").await;
+    let now = wall_clock();
+    // Node a's clock is an hour behind, node b's an hour ahead.
+    let (a_now, b_now) = (Timestamp(now.0 - HOUR), Timestamp(now.0 + HOUR));
+    late.register_instance(instance_at("node-a", a_now)).await.expect("register a");
+    late.renew_instance("node-a", a_now, std::time::Duration::from_secs(30)).await.expect("renew a");
+    early.register_instance(instance_at("node-b", b_now)).await.expect("register b");
+    owned_by(&late, "e1", "node-a").await;
+    owned_by(&early, "e2", "node-b").await;
+
+    // Node b sees node a alive, and cannot take its execution even when it tries without looking.
+    assert_eq!(early.live_instances(b_now).await.expect("live"), ["node-a", "node-b"]);
+    assert!(!early.adopt_execution("e1", "node-b", Some("node-a")).await.expect("adopt"), "node a is alive");
+    assert_eq!(conformance::load(&early, "e1").await.owner.as_deref(), Some("node-a"));
+
+    // Node b's lease runs out on the database's clock (renewed for no time): node a takes its execution at once,
+    // although node a's clock is two hours behind node b's.
+    early.renew_instance("node-b", b_now, std::time::Duration::ZERO).await.expect("renew b");
+    assert_eq!(late.live_instances(a_now).await.expect("live"), ["node-a"]);
+    assert!(late.adopt_execution("e2", "node-a", Some("node-b")).await.expect("adopt"), "node b's lease is over");
+    assert_eq!(conformance::load(&late, "e2").await.owner.as_deref(), Some("node-a"));
+}
