@@ -133,7 +133,8 @@ pub async fn instances_register_renew_and_go(store: &dyn Store) {
     store.register_instance(no_lease).await.expect("register");
     assert_eq!(store.live_instances(now).await.expect("live"), ["node-a"], "a lease of no length is over");
     let zero = std::time::Duration::ZERO;
-    assert!(store.renew_instance("node-z", now, zero).await.is_err(), "an unknown instance has no lease to renew");
+    let unknown = store.renew_instance("node-z", now, zero).await;
+    assert_eq!(unknown, Err(StoreError::UnknownInstance { id: "node-z".to_owned() }), "no lease to renew");
     store.remove_instance("node-a").await.expect("remove");
     store.remove_instance("node-b").await.expect("remove");
     assert!(store.instances().await.expect("list").is_empty());

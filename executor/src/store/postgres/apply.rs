@@ -70,6 +70,15 @@ impl Sql<'_, '_> {
         self.tx.execute(&statement, params).await
     }
 
+    pub(crate) async fn query(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.tx.query(&statement, params).await
+    }
+
     async fn query_opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>, tokio_postgres::Error> {
         let statement = self.statement(sql).await?;
         self.tx.query_opt(&statement, params).await
@@ -384,7 +393,7 @@ async fn daemon(sql: &mut Sql<'_, '_>, write: &DaemonWrite) -> Applied<DaemonAns
                 )
                 .await?;
             if changed == 0 {
-                return Err(StoreError::Invalid { reason: format!("instance {id} is not registered") }.into());
+                return Err(StoreError::UnknownInstance { id: id.clone() }.into());
             }
             Ok(DaemonAnswer::Done)
         }

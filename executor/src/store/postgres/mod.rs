@@ -64,6 +64,7 @@ pub struct PostgresStore {
     queue: mpsc::UnboundedSender<Write>,
     reader: Reader,
     commits: Arc<AtomicU64>,
+    node: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -167,7 +168,9 @@ impl PostgresStore {
                 }
             })?;
         let commits = Arc::new(AtomicU64::new(0));
+        let node = Arc::new(std::sync::OnceLock::new());
         let writer = writer::Writer {
+            node: Arc::clone(&node),
             config: config.clone(),
             location: location.clone(),
             client: Some(client),
@@ -177,12 +180,26 @@ impl PostgresStore {
         };
         let (queue, receiver) = mpsc::unbounded_channel();
         tokio::spawn(writer.run(receiver));
-        Ok(PostgresStore { reader: Reader { pool, location: location.clone() }, location, config, queue, commits })
+        Ok(PostgresStore {
+            reader: Reader { pool, location: location.clone() },
+            location,
+            config,
+            queue,
+            commits,
+            node,
+        })
     }
 
     /// The store's URL without its password.
     pub fn location(&self) -> &std::path::Path {
         &self.location
+    }
+
+    /// Makes this store the one of daemon node `node` (its instance id), once: from then on its writes for an
+    /// execution (steps, its end, a resume, log lines) are refused with [`StoreError::TakenOver`] when the
+    /// execution's owner is another node, checked in the transaction of the write. False if a node was set before.
+    pub fn fence_for(&self, node: &str) -> bool {
+        self.node.set(node.to_owned()).is_ok()
     }
 
     /// Transactions committed so far by the writer task (to measure group commit).

@@ -344,3 +344,41 @@ async fn leases_are_kept_on_the_databases_clock_whatever_the_nodes_clocks_say() 
     assert!(late.adopt_execution("e2", "node-a", Some("node-b")).await.expect("adopt"), "node b's lease is over");
     assert_eq!(conformance::load(&late, "e2").await.owner.as_deref(), Some("node-a"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cannot_write_an_execution_another_node_took_over() {
+    let Some((node_a, database)) = fresh_store("fenced_writes").await else { return };
+    let node_b = another_node(&database).await;
+    assert!(node_a.fence_for("node-a") && node_b.fence_for("node-b"));
+    conformance::seed_workflow(&node_a, "wf").await;
+    owned_by(&node_a, "e1", "node-a").await;
+    assert!(node_a.claim_execution("e1", "node-a", conformance::at(11)).await.expect("claim"));
+    node_a.record_steps(Vec::new(), Some(conformance::step_start("e1", "s1", 1, 12))).await.expect("node a's own");
+
+    // Node a's lease ran out (it never registered one here): node b takes the execution over.
+    assert!(node_b.adopt_execution("e1", "node-b", Some("node-a")).await.expect("adopt"));
+    let taken = Err(StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() });
+    let end = conformance::step_end("e1", "s1", Status::Success, 1, 13);
+    let next = conformance::step_start("e1", "s2", 1, 14);
+    assert_eq!(node_a.record_steps(vec![end.clone()], Some(next)).await, taken);
+    assert_eq!(node_a.end_step(end).await, taken);
+    assert_eq!(node_a.start_resume("e1", conformance::at(15)).await.map(drop), taken);
+    node_a.append_log("e1", LogLine::info(conformance::at(16), None, "still here".to_owned()));
+    assert_eq!(node_a.finish_execution(conformance::finish("e1", Status::Success, 17)).await, taken);
+    let message = taken.unwrap_err().to_string();
+    assert!(message.contains("execution e1 was taken over by node node-b"), "{message}");
+
+    let record = conformance::load(&node_b, "e1").await;
+    assert_eq!((record.status, record.owner.as_deref()), (Status::Running, Some("node-b")));
+    let steps: Vec<(&str, Status)> = record.steps.iter().map(|step| (step.step_id.as_str(), step.status)).collect();
+    assert_eq!(steps, [("s1", Status::Running)], "nothing of node a's after the take-over");
+    let log = node_b.read_log("e1").await.expect("log").unwrap_or_default();
+    assert!(!log.contains("still here") && !log.contains("finished"), "{log}");
+
+    // The new owner writes, and so does a process that is no node (`pilot resume`, `pilot run`).
+    node_b.end_step(conformance::step_end("e1", "s1", Status::Success, 1, 20)).await.expect("node b's own");
+    let no_node = another_node(&database).await;
+    no_node.append_log("e1", LogLine::info(conformance::at(21), None, "from pilot resume".to_owned()));
+    no_node.finish_execution(conformance::finish("e1", Status::Success, 22)).await.expect("no node is fenced");
+    assert!(node_b.read_log("e1").await.expect("log").unwrap_or_default().contains("from pilot resume"));
+}

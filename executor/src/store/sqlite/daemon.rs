@@ -15,7 +15,7 @@ pub(crate) fn apply(conn: &Connection, write: &DaemonWrite) -> Result<DaemonAnsw
                 .prepare_cached("UPDATE instances SET lease_expires_at = ?2 WHERE id = ?1")?
                 .execute(params![id, lease_expires_at])?;
             if changed == 0 {
-                return Err(StoreError::Invalid { reason: format!("instance {id} is not registered") }.into());
+                return Err(StoreError::UnknownInstance { id: id.clone() }.into());
             }
             Ok(DaemonAnswer::Done)
         }
