@@ -382,3 +382,53 @@ async fn a_node_cannot_write_an_execution_another_node_took_over() {
     no_node.finish_execution(conformance::finish("e1", Status::Success, 22)).await.expect("no node is fenced");
     assert!(node_b.read_log("e1").await.expect("log").unwrap_or_default().contains("from pilot resume"));
 }
+
+/// An error the server raised with `code`.
+async fn error_with_code(client: &tokio_postgres::Client, code: &str) -> tokio_postgres::Error {
+    let raise = format!("DO $$ BEGIN RAISE EXCEPTION 'provoked' USING ERRCODE = '{code}'; END $$");
+    client.batch_execute(&raise).await.expect_err("the server raises it")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlocks_and_serialization_failures_are_the_errors_worth_running_a_batch_again() {
+    let Some(database) = fresh_database("retryable_errors").await else { return };
+    let (client, connection) =
+        database.url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    assert!(writer::is_retryable(&error_with_code(&client, "40P01").await), "deadlock detected");
+    assert!(writer::is_retryable(&error_with_code(&client, "40001").await), "serialization failure");
+    for code in ["23505", "23503", "53100", "57014"] {
+        assert!(!writer::is_retryable(&error_with_code(&client, code).await), "{code} is not retried");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_loses_a_deadlock_is_run_again_whole() {
+    let Some((store, database)) = fresh_store("batch_retried_after_deadlock").await else { return };
+    conformance::seed_workflow(&store, "wf").await;
+    owned_by(&store, "e1", "node-a").await;
+    let (client, connection) =
+        database.url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // The next two commits' log lines lose a deadlock (a sequence counts outside transactions).
+    client
+        .batch_execute(
+            "CREATE SEQUENCE provoked;
+             CREATE FUNCTION lose_twice() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF nextval('provoked') <= 2 THEN
+                     RAISE EXCEPTION 'deadlock detected (provoked)' USING ERRCODE = '40P01';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER lose_twice BEFORE INSERT ON execution_logs FOR EACH STATEMENT EXECUTE FUNCTION lose_twice();",
+        )
+        .await
+        .unwrap();
+    let start = conformance::step_start("e1", "s1", 1, 12);
+    store.record_steps(Vec::new(), Some(start)).await.expect("committed at the third attempt");
+    let record = conformance::load(&store, "e1").await;
+    assert_eq!(record.steps.len(), 1);
+    let attempts: i64 = client.query_one("SELECT last_value FROM provoked", &[]).await.unwrap().get(0);
+    assert_eq!(attempts, 3, "two lost, the third committed");
+}

@@ -4,6 +4,10 @@
 //! applied without savepoints (the common case), and only when a write is refused applied again with one per write. The log lines of the committed writes go into `execution_logs` in the same transaction (one
 //! statement per batch), so a log line exists exactly when its write does. Acks are sent after the commit.
 //!
+//! **Retries.** A batch that loses a deadlock (40P01) or a serialization conflict (40001) to another node's
+//! transaction is rolled back whole by the server; it is run again whole, up to five times, after a short jittered
+//! pause, before its writes are answered with the error.
+//!
 //! **Fencing.** On a daemon node's store ([`super::PostgresStore::fence_for`]) each batch first reads the owner of
 //! the executions it writes, locking their rows `FOR SHARE` (one statement): the writes for an execution another
 //! node owns are refused ([`StoreError::TakenOver`]) and the rest of the batch commits.
@@ -83,10 +87,27 @@ impl Writer {
             return batch.iter().map(|_| Err(StoreError::WriterStopped)).collect();
         };
         let fenced = Batch { writes: batch, node: node.get().map(String::as_str) };
-        match transaction(client, cache, location, &fenced).await {
+        let mut attempt = 1;
+        let result = loop {
+            match transaction(client, cache, location, &fenced).await {
+                // Another node's transaction won a deadlock or a serialization conflict: the batch is run again
+                // whole, after a short pause that differs between nodes.
+                Err(err) if is_retryable(&err) && attempt < BATCH_ATTEMPTS => {
+                    tracing::debug!("retrying a batch of {} writes: {err}", batch.len());
+                    tokio::time::sleep(retry_pause(attempt)).await;
+                    attempt += 1;
+                }
+                result => break result,
+            }
+        };
+        match result {
             Ok(outcomes) => {
                 self.commits.fetch_add(1, Ordering::Relaxed);
                 outcomes
+            }
+            Err(err) if is_retryable(&err) => {
+                let error = self.fail(&format!("committing {} writes ({attempt} attempts)", batch.len()), &err);
+                batch.iter().map(|_| Err(error.clone())).collect()
             }
             Err(err) => {
                 // The connection is suspect (lost, or ended by the server): the next batch opens a new one.
@@ -96,6 +117,23 @@ impl Writer {
             }
         }
     }
+}
+
+/// How many times a batch runs before a deadlock or serialization failure is answered to its writes.
+const BATCH_ATTEMPTS: u32 = 5;
+
+/// Whether a failed transaction may succeed run again: it lost a deadlock (40P01) or a serialization conflict
+/// (40001) to another transaction, and was rolled back whole.
+pub(crate) fn is_retryable(err: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    err.code()
+        .is_some_and(|code| *code == SqlState::T_R_DEADLOCK_DETECTED || *code == SqlState::T_R_SERIALIZATION_FAILURE)
+}
+
+/// 10-20 ms times the attempt, the jitter taken from the clock's nanoseconds (nodes that collided part ways).
+fn retry_pause(attempt: u32) -> std::time::Duration {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().subsec_nanos();
+    std::time::Duration::from_micros(u64::from(attempt) * (10_000 + u64::from(nanos % 10_000)))
 }
 
 /// The log lines of the committed writes, in order, and whether a new pending execution was accepted.
@@ -180,6 +218,8 @@ async fn all_or_nothing(
             Write::Flush(_) | Write::Log(..) => Done::Nothing,
             _ => match apply::apply(&mut Sql { tx: &tx, cache: &mut *cache }, write).await {
                 Ok(done) => done,
+                // Not the write's fault: the whole batch is run again.
+                Err(ApplyError::Postgres(err)) if is_retryable(&err) => return Err(err),
                 Err(_) => {
                     tx.rollback().await?;
                     return Ok(None);
@@ -237,6 +277,7 @@ async fn one_savepoint_each(
                 savepoint.rollback().await?;
                 Ok(done)
             }
+            Err(ApplyError::Postgres(err)) if is_retryable(&err) => return Err(err),
             Err(ApplyError::Postgres(err)) => {
                 savepoint.rollback().await?;
                 Err(super::database_error(location, &write.describe(), &err))
