@@ -94,10 +94,11 @@ impl Daemon {
         let file = instance_file(self);
         if let Ok(previous) = std::fs::read_to_string(&file) {
             let previous = previous.trim();
-            if !previous.is_empty() && previous != self.instance_id {
-                if let Err(err) = self.store.remove_instance(previous).await {
-                    tracing::warn!("cannot forget {previous}, the previous daemon of this home: {err}");
-                }
+            if !previous.is_empty()
+                && previous != self.instance_id
+                && let Err(err) = self.store.remove_instance(previous).await
+            {
+                tracing::warn!("cannot forget {previous}, the previous daemon of this home: {err}");
             }
         }
         if let Err(err) = std::fs::write(&file, &self.instance_id) {

@@ -12,6 +12,9 @@
 //!   accepted, with `FOR UPDATE SKIP LOCKED`, marking it running in the same statement. Either way one node wins.
 //!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit; [`PostgresStore::pending_wakeups`]
 //!   listens to it.
+//! - **Several nodes**: leases are written and compared on the database's clock; a take-over checks the old
+//!   owner's lease in its statement; a store given its node ([`PostgresStore::fence_for`]) has its writes for
+//!   executions another node owns refused; a batch that loses a deadlock is run again (`writer.rs`).
 //! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
 
 mod apply;

@@ -357,7 +357,8 @@ async fn a_node_cannot_write_an_execution_another_node_took_over() {
 
     // Node a's lease ran out (it never registered one here): node b takes the execution over.
     assert!(node_b.adopt_execution("e1", "node-b", Some("node-a")).await.expect("adopt"));
-    let taken = Err(StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() });
+    let refusal = StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() };
+    let taken = Err(refusal.clone());
     let end = conformance::step_end("e1", "s1", Status::Success, 1, 13);
     let next = conformance::step_start("e1", "s2", 1, 14);
     assert_eq!(node_a.record_steps(vec![end.clone()], Some(next)).await, taken);
@@ -365,7 +366,7 @@ async fn a_node_cannot_write_an_execution_another_node_took_over() {
     assert_eq!(node_a.start_resume("e1", conformance::at(15)).await.map(drop), taken);
     node_a.append_log("e1", LogLine::info(conformance::at(16), None, "still here".to_owned()));
     assert_eq!(node_a.finish_execution(conformance::finish("e1", Status::Success, 17)).await, taken);
-    let message = taken.unwrap_err().to_string();
+    let message = refusal.to_string();
     assert!(message.contains("execution e1 was taken over by node node-b"), "{message}");
 
     let record = conformance::load(&node_b, "e1").await;
