@@ -433,3 +433,25 @@ async fn a_batch_that_loses_a_deadlock_is_run_again_whole() {
     let attempts: i64 = client.query_one("SELECT last_value FROM provoked", &[]).await.unwrap().get(0);
     assert_eq!(attempts, 3, "two lost, the third committed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_batch_waits_for_a_take_over_in_progress_and_is_then_refused() {
+    let Some((node_a, database)) = fresh_store("fence_waits_for_take_over").await else { return };
+    assert!(node_a.fence_for("node-a"));
+    conformance::seed_workflow(&node_a, "wf").await;
+    owned_by(&node_a, "e1", "node-a").await;
+    let config = database.url.parse::<tokio_postgres::Config>().unwrap();
+    let (mut taker, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // Another node's take-over, not committed yet.
+    let take_over = taker.transaction().await.unwrap();
+    take_over.execute("UPDATE executions SET owner = 'node-b' WHERE id = 'e1'", &[]).await.unwrap();
+    let write = node_a.start_step(conformance::step_start("e1", "s1", 1, 12));
+    let write = tokio::spawn(async move { write.await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!write.is_finished(), "the batch waits for the take-over to end");
+    take_over.commit().await.unwrap();
+    let refused = write.await.unwrap();
+    assert_eq!(refused, Err(StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() }));
+    assert!(conformance::load(&node_a, "e1").await.steps.is_empty());
+}
