@@ -447,7 +447,7 @@ async fn a_write_batch_waits_for_a_take_over_in_progress_and_is_then_refused() {
     let take_over = taker.transaction().await.unwrap();
     take_over.execute("UPDATE executions SET owner = 'node-b' WHERE id = 'e1'", &[]).await.unwrap();
     let write = node_a.start_step(conformance::step_start("e1", "s1", 1, 12));
-    let write = tokio::spawn(async move { write.await });
+    let write = tokio::spawn(write);
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!write.is_finished(), "the batch waits for the take-over to end");
     take_over.commit().await.unwrap();
