@@ -3,7 +3,8 @@
 //! Logs are off so the numbers are the database's alone. `synchronous = FULL`: every commit is synced. The
 //! baseline, one FULL commit of a one-row transaction straight on rusqlite, is measured first. PostgreSQL (group
 //! commit, logs in the store) runs when a server is at hand (see `executor::store::postgres::test_server`; run
-//! with `PILOT_TEST_POSTGRES_DURABLE=1` for a server that syncs its commits, as SQLite here does).
+//! with `PILOT_TEST_POSTGRES_DURABLE=1` for a server that syncs its commits, as SQLite here does); `postgres_fenced`
+//! is a daemon node's store, whose batches check the owner of the executions they write.
 //!
 //! `cargo bench --bench store -- --warm-up-time 1 --measurement-time 3`
 
@@ -38,9 +39,13 @@ struct Fixture {
 async fn fixture(kind: &str) -> Option<Fixture> {
     let (store, commits, folder): (Arc<dyn Store>, _, _) = match kind {
         "memory" => (Arc::new(MemoryStore::new()), None, None),
-        "postgres_group_commit" => {
+        "postgres_group_commit" | "postgres_fenced" => {
             let database = test_server::fresh_database("store bench").await?;
             let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.expect("connect");
+            if kind == "postgres_fenced" {
+                // A daemon node's store: each batch checks (and locks) the owners of the executions it writes.
+                store.fence_for("bench-node");
+            }
             // The test server lives as long as the bench process; its database needs no guard here.
             std::mem::forget(database);
             let store = Arc::new(store);
@@ -123,7 +128,9 @@ fn step_end_writes(c: &mut Criterion) {
     for writers in [1usize, 64] {
         let mut group = c.benchmark_group(format!("step_end/{writers}_writers"));
         group.throughput(Throughput::Elements(1));
-        for kind in ["sqlite_group_commit", "sqlite_commit_per_write", "postgres_group_commit", "memory"] {
+        for kind in
+            ["sqlite_group_commit", "sqlite_commit_per_write", "postgres_group_commit", "postgres_fenced", "memory"]
+        {
             let Some(fixture) = runtime.block_on(fixture(kind)) else { continue };
             let written = AtomicU64::new(0);
             let commits_before = fixture.commits.as_ref().map_or(0, |count| count());

@@ -169,6 +169,83 @@ async fn the_executions_of_a_killed_node_finish_on_another_once_its_lease_expire
     assert!(second.stop().success());
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_restarted_on_its_home_takes_over_its_killed_predecessors_work_at_once() {
+    let Some(database) = fresh_database("a_node_restarted_on_its_home").await else { return };
+    let home = Home::new();
+    let work = home.work_dir();
+    home.write_workflow("slow.yaml", &SLOW.replace("WORK", &work.display().to_string()));
+    // A lease far longer than the test's patience: only knowing that the previous daemon is dead can help.
+    std::fs::write(home.path().join("settings.json"), r#"{"daemon": {"lease_seconds": 600}}"#).unwrap();
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let first = home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let id = first.trigger("/hooks/slow", &json!({}));
+    first.wait_for_execution(&id, "to reach its nap", |execution| {
+        execution["steps"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
+    });
+    first.kill();
+
+    let restarted = home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let execution = restarted.wait_finished(&id);
+    assert_eq!(execution["status"], "success", "{execution:#}");
+    assert_eq!(std::fs::read_to_string(work.join("first.txt")).unwrap(), "ran\n", "the finished step is not redone");
+    assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n");
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let instances: Vec<String> = store.instances().await.unwrap().into_iter().map(|instance| instance.id).collect();
+    assert_eq!(instances.len(), 1, "the killed daemon's instance is forgotten: {instances:?}");
+    assert!(restarted.stop().success());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_node_whose_work_was_taken_over_writes_none_of_it_when_it_wakes() {
+    let Some(database) = fresh_database("a_paused_node_is_fenced").await else { return };
+    let (paused_home, other_home) = (Home::new(), Home::new());
+    let work = paused_home.work_dir();
+    let workflow = SLOW.replace("WORK", &work.display().to_string());
+    for home in [&paused_home, &other_home] {
+        home.write_workflow("slow.yaml", &workflow);
+        std::fs::write(home.path().join("settings.json"), r#"{"daemon": {"lease_seconds": 3}}"#).unwrap();
+    }
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let paused = paused_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let id = paused.trigger("/hooks/slow", &json!({}));
+    paused.wait_for_execution(&id, "to reach its nap", |execution| {
+        execution["steps"]
+            .as_array()
+            .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
+    });
+    let other = other_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    paused.pause();
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let paused_owner = store.load_execution(&id).await.unwrap().unwrap().owner;
+    let started = std::time::Instant::now();
+    loop {
+        let now_owner = store.load_execution(&id).await.unwrap().unwrap().owner;
+        if now_owner != paused_owner {
+            break;
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "never taken over:\n{}", other.stderr());
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    // Its nap is over when it wakes: it would record it and write `last` now, had it not lost the execution.
+    paused.unpause();
+
+    let execution = other.wait_finished(&id);
+    assert_eq!(execution["status"], "success", "{execution:#}");
+    assert_eq!(std::fs::read_to_string(work.join("first.txt")).unwrap(), "ran\n");
+    assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n", "only the new owner wrote `last`");
+    paused.wait_until("the woken node to say it lost its lease", || {
+        paused.stderr().contains("lost its lease").then_some(())
+    });
+    let log = other_home.pilot(&["logs", &id, "--store", &database.url]);
+    let log = String::from_utf8_lossy(&log.stdout).into_owned();
+    assert_eq!(log.matches("execution success").count(), 1, "{log}");
+    assert!(!log.contains("execution failed") && !log.contains("execution cancelled"), "{log}");
+    assert!(other.stop().success() && paused.stop().success());
+}
+
 const NAP: &str = r#"
 name: nap
 triggers:

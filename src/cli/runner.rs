@@ -70,9 +70,13 @@ pub(crate) async fn live_owner(store: &dyn Store, id: &str) -> Result<Option<Ins
     else {
         return Ok(None);
     };
-    let now = SystemClock.now();
+    // Live on the store's clock (the database's, on a shared store).
+    let live = store.live_instances(SystemClock.now()).await.map_err(|err| err.to_string())?;
+    if !live.contains(&owner) {
+        return Ok(None);
+    }
     let instances = store.instances().await.map_err(|err| err.to_string())?;
-    Ok(instances.into_iter().find(|instance| instance.id == owner && instance.lease_expires_at > now))
+    Ok(instances.into_iter().find(|instance| instance.id == owner))
 }
 
 pub(crate) fn fail(message: &str) -> ExitCode {

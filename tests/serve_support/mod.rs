@@ -247,6 +247,16 @@ impl Daemon {
         wait_with_timeout(&mut child, PATIENCE)
     }
 
+    /// SIGSTOP: the process stops where it is, as a node cut off or paused would (until [`Daemon::unpause`]).
+    pub fn pause(&self) {
+        signal(self.child.as_ref().unwrap(), libc::SIGSTOP);
+    }
+
+    /// SIGCONT: a paused process runs on.
+    pub fn unpause(&self) {
+        signal(self.child.as_ref().unwrap(), libc::SIGCONT);
+    }
+
     /// SIGKILL: dies at once, leaving what ran as it was.
     pub fn kill(mut self) {
         let mut child = self.child.take().unwrap();

@@ -377,6 +377,7 @@ impl WorkflowEngine {
             children: context.children.clone(),
             pending_writes: Mutex::default(),
             held_ends: held_ends::HeldEnds::default(),
+            taken_over: std::sync::OnceLock::new(),
         };
         fill_secret_slots(&run, context)?;
         Ok(run)
@@ -478,6 +479,9 @@ async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
         Err(error) => MainOutcome::Failed(error),
         Ok(()) => run_main_with_timeout(&run, &launch).await,
     };
+    if let Some(outcome) = stopped_if_taken_over(&run) {
+        return outcome;
+    }
     let (mut status, mut error) = match outcome {
         MainOutcome::Succeeded => (Status::Success, None),
         MainOutcome::Cancelled => (Status::Cancelled, Some("cancelled".to_string())),
@@ -486,7 +490,11 @@ async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
             (Status::Failed, Some(run.redactor.text(&error).into_owned()))
         }
     };
-    if let Some(failure) = run.settle_writes().await
+    let failure = run.settle_writes().await;
+    if let Some(outcome) = stopped_if_taken_over(&run) {
+        return outcome;
+    }
+    if let Some(failure) = failure
         && status == Status::Success
     {
         (status, error) = (Status::Failed, Some(failure));
@@ -504,6 +512,12 @@ async fn drive(run: Arc<ExecutionRun>, launch: Launch) -> ExecutionOutcome {
     };
     run.report(Progress::Finished { status, error: error.clone() });
     ExecutionOutcome { id: run.id.clone(), status, error }
+}
+
+/// Another node took the execution over: this run ends here, recording nothing more (its new owner finishes it).
+fn stopped_if_taken_over(run: &ExecutionRun) -> Option<ExecutionOutcome> {
+    let error = Some(run.taken_over()?.to_owned());
+    Some(ExecutionOutcome { id: run.id.clone(), status: Status::Cancelled, error })
 }
 
 async fn run_main_with_timeout(run: &Arc<ExecutionRun>, launch: &Launch) -> MainOutcome {

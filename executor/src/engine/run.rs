@@ -6,7 +6,7 @@ use super::context::{Progress, ProgressEvent, ProgressSender};
 use super::held_ends::{HeldEnds, StartClaim};
 use super::redact::Redactor;
 use super::slots::{EnvSnapshot, ExecutionScope, SlotTable};
-use crate::store::{LogLine, StepEnd, StepStart, Store, WriteAck};
+use crate::store::{LogLine, StepEnd, StepStart, Store, StoreError, WriteAck};
 use compiler::{Plan, PlanStep};
 use connectors::{ChildRecorder, Credential};
 use expr_grammar::Timestamp;
@@ -43,6 +43,9 @@ pub(crate) struct ExecutionRun {
     pub pending_writes: Mutex<Vec<(String, WriteAck<()>)>>,
     /// Step ends waiting to share the commit of the next start that must be committed (see `held_ends`).
     pub held_ends: HeldEnds,
+    /// Set when the store refused a write because another node took the execution over: the run stops here and
+    /// records nothing more (no `on_failure` steps, no end).
+    pub taken_over: std::sync::OnceLock<String>,
 }
 
 impl ExecutionRun {
@@ -101,6 +104,20 @@ impl ExecutionRun {
         }
     }
 
+    /// Notes a failed write: if another node took the execution over, the run stops (its steps are cancelled).
+    pub(crate) fn note_write_failure(&self, err: &StoreError) {
+        if let StoreError::TakenOver { .. } = err
+            && self.taken_over.set(err.to_string()).is_ok()
+        {
+            self.user_cancel.cancel();
+        }
+    }
+
+    /// Why the run stopped without recording more, if another node took the execution over.
+    pub(crate) fn taken_over(&self) -> Option<&str> {
+        self.taken_over.get().map(String::as_str)
+    }
+
     /// Queues every held end, waits for every kept ack; the first failure, naming its step.
     pub(crate) async fn settle_writes(&self) -> Option<String> {
         if let Some((steps, ack)) = self.held_ends.queue_all(self.store.as_ref()) {
@@ -110,6 +127,7 @@ impl ExecutionRun {
         let mut first_failure = None;
         for (step_id, ack) in pending {
             if let Err(err) = ack.await {
+                self.note_write_failure(&err);
                 first_failure.get_or_insert_with(|| format!("could not record step `{step_id}`: {err}"));
             }
         }

@@ -61,6 +61,7 @@ pub(crate) async fn run_step(
         // The held ends (among them those of the steps it depends on) commit with this start, and everything
         // queued before them commits before or with it.
         if let Err(err) = run.queue_start_after_held_ends(start, claim).await {
+            run.note_write_failure(&err);
             let message = format!("could not record the step's start: {err}");
             let call = CallResult { result: Err(CallFailure::Failed(message)), attempts: 0 };
             return finish(&run, step, Some(started_at), call).await;

@@ -13,6 +13,13 @@
 //! a compare-and-set on the owner). Executions started by `pilot run` have no owner; their process holds
 //! `$PILOT_HOME/run/<id>.pid` instead. On a store several daemons share, a daemon starts a pending execution only
 //! after [`crate::store::Store::claim_execution`] (pending -> running under it) answered that it won.
+//!
+//! **Leases on one clock.** A store of one machine (SQLite, memory) writes and compares leases with the caller's
+//! clock. The PostgreSQL store, which nodes with differing clocks share, writes them as the database's now plus
+//! the lease length ([`crate::store::Store::renew_instance`] carries the length) and answers which are live on the
+//! database's now ([`crate::store::Store::live_instances`]); its take-over re-checks the old owner's lease in the
+//! same statement, and a daemon node's writes for executions another node owns are refused (fencing, see
+//! `postgres/writer.rs`).
 
 use super::NewExecution;
 use expr_grammar::Timestamp;
@@ -79,7 +86,9 @@ pub(crate) enum DaemonWrite {
     RegisterInstance(InstanceRecord),
     RenewInstance {
         id: String,
-        lease_expires_at: Timestamp,
+        /// The caller's now; a shared store uses its own.
+        at: Timestamp,
+        lease: std::time::Duration,
     },
     RemoveInstance(String),
     Accept(Box<Acceptance>),
@@ -140,6 +149,14 @@ impl DaemonAck {
         }
     }
 }
+
+/// A lease length in microseconds, small enough to add to any now without overflowing.
+pub(crate) fn lease_micros(lease: std::time::Duration) -> i64 {
+    i64::try_from(lease.as_micros()).unwrap_or(i64::MAX).min(LONGEST_LEASE)
+}
+
+/// Longer leases are cut to this (about 73,000 years).
+pub(crate) const LONGEST_LEASE: i64 = i64::MAX / 4;
 
 impl DaemonWrite {
     pub(crate) fn describe(&self) -> String {

@@ -63,6 +63,15 @@ pub enum StoreError {
     #[error("execution {id} not found in the store")]
     UnknownExecution { id: String },
 
+    #[error(
+        "execution {id} was taken over by node {owner} (this node's lease ran out): this node stops it and records \
+         nothing more of it"
+    )]
+    TakenOver { id: String, owner: String },
+
+    #[error("instance {id} is not registered (its lease was given up, or it was removed)")]
+    UnknownInstance { id: String },
+
     #[error("execution {id} already exists in the store")]
     DuplicateExecution { id: String },
 

@@ -316,12 +316,11 @@ impl Store for MemoryStore {
         WriteAck::ready(Ok(()))
     }
 
-    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
+    fn renew_instance(&self, id: &str, at: Timestamp, lease: std::time::Duration) -> WriteAck<()> {
+        let lease_expires_at = Timestamp(at.0.saturating_add(super::daemon::lease_micros(lease)));
         let mut state = self.state();
         let renewed = state.instances.get_mut(id).map(|instance| instance.lease_expires_at = lease_expires_at);
-        WriteAck::ready(
-            renewed.ok_or_else(|| StoreError::Invalid { reason: format!("instance {id} is not registered") }),
-        )
+        WriteAck::ready(renewed.ok_or_else(|| StoreError::UnknownInstance { id: id.to_owned() }))
     }
 
     fn remove_instance(&self, id: &str) -> WriteAck<()> {

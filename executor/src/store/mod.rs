@@ -158,11 +158,13 @@ pub trait Store: Send + Sync {
     /// Forgets an installed connector (every row of its id); [`StoreError::UnknownConnector`] if none has it.
     fn remove_connector(&self, id: &str) -> WriteAck<()>;
 
-    /// Registers (or replaces) a daemon instance with its lease (ownership rules: the `daemon` module docs).
+    /// Registers (or replaces) a daemon instance with its lease (ownership rules: the `daemon` module docs). The
+    /// lease lasts `lease_expires_at - started_at`; a store several machines share measures it from its own clock.
     fn register_instance(&self, instance: InstanceRecord) -> WriteAck<()>;
 
-    /// Extends an instance's lease; fails if the instance is not registered.
-    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()>;
+    /// Extends an instance's lease to `lease` from now: `at` (the caller's clock) on a store of one machine, the
+    /// database's clock on a shared one. Fails if the instance is not registered.
+    fn renew_instance(&self, id: &str, at: Timestamp, lease: std::time::Duration) -> WriteAck<()>;
 
     fn remove_instance(&self, id: &str) -> WriteAck<()>;
 
@@ -171,7 +173,8 @@ pub trait Store: Send + Sync {
     fn accept_execution(&self, acceptance: Acceptance) -> WriteAck<Accepted>;
 
     /// Makes `owner` the owner of a pending or running execution if its owner is still `from`; answers whether
-    /// it did.
+    /// it did. A shared store also refuses while `from`'s lease is live on the database's clock (checked in the
+    /// same statement).
     fn adopt_execution(&self, execution_id: &str, owner: &str, from: Option<&str>) -> WriteAck<bool>;
 
     /// Claims a pending execution for `owner`: marks it running under that owner if it is still pending, whoever
@@ -190,6 +193,17 @@ pub trait Store: Send + Sync {
 
     /// Every registered instance, by id.
     async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError>;
+
+    /// The ids of the instances whose lease has not run out, by id: at `now` (the caller's clock) on a store of one
+    /// machine, at the database's own now on a shared one (so that nodes whose clocks differ agree).
+    async fn live_instances(&self, now: Timestamp) -> Result<Vec<String>, StoreError> {
+        let instances = self.instances().await?;
+        Ok(instances
+            .into_iter()
+            .filter(|instance| instance.lease_expires_at > now)
+            .map(|instance| instance.id)
+            .collect())
+    }
 
     /// Every recorded trigger, by workflow and id.
     async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError>;

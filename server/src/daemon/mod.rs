@@ -11,6 +11,7 @@
 mod bus;
 pub mod catalog;
 pub mod events;
+mod lease;
 mod lock;
 mod queue;
 mod scheduler;
@@ -28,7 +29,7 @@ use events::EventBus;
 use executor::WorkflowEngine;
 use executor::engine::Clock;
 use executor::store::postgres::PostgresStore;
-use executor::store::{InstanceRecord, Store, StoreError, Timestamp};
+use executor::store::{Store, StoreError, Timestamp};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -87,6 +88,8 @@ pub struct Daemon {
     pub rate_limits: crate::webhooks::RateLimits,
     /// Held from the start until [`Daemon::shutdown`] is over (not until the last task lets go of the daemon).
     lock: Mutex<Option<DaemonLock>>,
+    /// Whether this node holds its lease (see `lease.rs`).
+    lease: lease::LeaseState,
 }
 
 /// A workflow's own limit and policy, if it sets `concurrency:`.
@@ -121,6 +124,10 @@ impl Daemon {
             .with_budget(settings.expressions.budget());
         let started_at = clock.now();
         let instance_id = format!("daemon-{}", uuid::Uuid::now_v7());
+        if let Some(shared) = &shared {
+            // Its writes for an execution another node took over are refused from now on.
+            shared.fence_for(&instance_id);
+        }
         let daemon = Arc::new(Daemon {
             queue: queue::Queue::new(settings.daemon.max_concurrent),
             home,
@@ -143,9 +150,11 @@ impl Daemon {
             enabled: RwLock::default(),
             rate_limits: crate::webhooks::RateLimits::default(),
             lock: Mutex::new(Some(lock)),
+            lease: lease::LeaseState::default(),
         });
         *daemon.enabled.write().unwrap_or_else(|p| p.into_inner()) = daemon.enabled_flags().await;
         daemon.register_instance().await?;
+        daemon.replace_previous_instance().await;
         daemon.load_all_workflows().await;
         daemon.take_over_orphans().await;
         if let Some(shared) = &daemon.shared_store {
@@ -219,49 +228,6 @@ impl Daemon {
     /// The pending and running executions this daemon holds.
     pub fn queue_depth(&self) -> (usize, usize) {
         self.queue.depth()
-    }
-
-    fn lease_length(&self) -> Duration {
-        Duration::from_secs(self.settings.daemon.lease_seconds)
-    }
-
-    fn lease_end(&self) -> Timestamp {
-        let micros = i64::try_from(self.lease_length().as_micros()).unwrap_or(i64::MAX);
-        Timestamp(self.clock.now().0.saturating_add(micros))
-    }
-
-    async fn register_instance(&self) -> Result<(), StoreError> {
-        let instance = InstanceRecord {
-            id: self.instance_id.clone(),
-            kind: "daemon".to_owned(),
-            pid: std::process::id(),
-            host: host_name(),
-            started_at: self.started_at,
-            lease_expires_at: self.lease_end(),
-        };
-        self.store.register_instance(instance).await
-    }
-
-    /// Renews the lease at a third of its length: the only timer of an idle daemon. On a shared store it also takes
-    /// over the executions of other nodes whose lease ran out.
-    async fn renew_lease(self: Arc<Daemon>) {
-        let mut every = tokio::time::interval(self.lease_length() / 3);
-        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                _ = every.tick() => {}
-                () = self.stopping.cancelled() => return,
-            }
-            if let Err(err) = self.store.renew_instance(&self.instance_id, self.lease_end()).await {
-                tracing::warn!("cannot renew the daemon's lease: {err}");
-                let _ = self.register_instance().await;
-            }
-            // On a shared store another node may have died meanwhile: its executions are taken over once its
-            // lease has run out, as at a start.
-            if self.shared_store.is_some() {
-                self.take_over_orphans().await;
-            }
-        }
     }
 
     /// Loads every file of the workflows folder.
@@ -382,17 +348,18 @@ impl Daemon {
         // this one holds it now. Only a daemon of another host (a shared home) is trusted until its lease ends.
         // On a shared store, another node of this host holds another home's lock: its lease alone says.
         let host = host_name();
-        let live: Vec<String> = match self.store.instances().await {
-            Ok(instances) => instances
+        let now = self.clock.now();
+        // Leases are compared on the store's clock: the database's on a shared store, where nodes' clocks differ.
+        let live = match (self.store.live_instances(now).await, self.store.instances().await) {
+            (Ok(live), Ok(instances)) => instances
                 .into_iter()
                 .filter(|instance| {
                     instance.id == self.instance_id
-                        || ((self.shared_store.is_some() || instance.host != host)
-                            && instance.lease_expires_at > self.clock.now())
+                        || ((self.shared_store.is_some() || instance.host != host) && live.contains(&instance.id))
                 })
                 .map(|instance| instance.id)
                 .collect(),
-            Err(_) => vec![self.instance_id.clone()],
+            _ => vec![self.instance_id.clone()],
         };
         let runs = crate::runs::ActiveRuns::at(self.home.root().join("run"));
         for execution in interrupted {

@@ -195,6 +195,11 @@ impl Queue {
         self.wake.notify_one();
     }
 
+    /// Wakes the runner (the lease is held again).
+    pub(super) fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
     /// Removes one waiting execution; whether it was waiting.
     fn remove_waiting(&self, execution_id: &str) -> bool {
         let mut state = self.state();
@@ -434,13 +439,21 @@ impl Daemon {
             self.record_cancelled_before_start(&execution_id).await;
         } else {
             let (context, forwarder) = self.run_context(&workflow).await;
+            let lease = self.lease.token();
             match self.engine.start_accepted(&execution_id, context, claimed).await {
                 Ok(handle) => {
                     if self.queue.is_cancelled_before_start(&execution_id) {
                         let _ = self.engine.cancel(&execution_id).await;
                     }
-                    // Past the drain time the execution is left running in the store, to resume at the next start.
-                    let _ = handle.wait_unless(self.abandon.cancelled()).await;
+                    // Past the drain time, or once the lease is lost, the execution is left running in the store:
+                    // to resume at the next start, or by whichever node takes it over.
+                    let abandon = self.abandon.clone();
+                    let stop = async move {
+                        tokio::select! { () = abandon.cancelled() => {}, () = lease.cancelled() => {} }
+                    };
+                    if handle.wait_unless(stop).await.is_none() && self.lease.is_lost() {
+                        self.lease.abandoned(execution_id.clone(), workflow.clone());
+                    }
                 }
                 Err(err) => self.fail_unstartable(&execution_id, &err).await,
             }
@@ -702,9 +715,14 @@ pub(super) async fn claim_others(daemon: Arc<Daemon>, shared: Arc<executor::stor
 /// Starts waiting executions whenever there is room, until the daemon stops accepting work.
 pub(super) async fn run(daemon: Arc<Daemon>) {
     loop {
-        let startable = daemon.queue.take_startable(|name| {
-            daemon.workflow(name).and_then(|loaded| super::concurrency_of(&loaded)).map(|(limit, _)| limit)
-        });
+        // Nothing starts while the lease is lost: another node may be taking this one's work over.
+        let startable = if daemon.lease.is_lost() {
+            Vec::new()
+        } else {
+            daemon.queue.take_startable(|name| {
+                daemon.workflow(name).and_then(|loaded| super::concurrency_of(&loaded)).map(|(limit, _)| limit)
+            })
+        };
         for (execution_id, workflow) in startable {
             tokio::spawn(Arc::clone(&daemon).run_accepted(execution_id, workflow));
         }

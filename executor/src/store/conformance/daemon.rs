@@ -99,20 +99,44 @@ pub async fn a_pending_execution_is_claimed_once_and_marked_running_under_its_cl
     assert!(!store.claim_execution("ghost", "node-c", at(32)).await.expect("claim"), "nor an unknown one");
 }
 
+/// The wall clock: a shared store measures leases on its own clock, which only agrees with a real one.
+fn wall_clock() -> Timestamp {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Timestamp(i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX))
+}
+
 pub async fn instances_register_renew_and_go(store: &dyn Store) {
+    const SECOND: i64 = 1_000_000;
+    let now = wall_clock();
     let instance = InstanceRecord {
         id: "node-a".to_owned(),
         kind: "daemon".to_owned(),
         pid: 42,
         host: "here".to_owned(),
-        started_at: at(0),
-        lease_expires_at: at(30),
+        started_at: now,
+        lease_expires_at: Timestamp(now.0 + 30 * SECOND),
     };
     store.register_instance(instance.clone()).await.expect("register");
-    store.renew_instance("node-a", at(60)).await.expect("renew");
-    assert_eq!(store.instances().await.expect("list"), [InstanceRecord { lease_expires_at: at(60), ..instance }]);
-    assert!(store.renew_instance("node-z", at(60)).await.is_err(), "an unknown instance has no lease to renew");
+    let lease_of = |listed: Vec<InstanceRecord>| {
+        assert_eq!(listed.len(), 1);
+        assert_eq!(InstanceRecord { lease_expires_at: instance.lease_expires_at, ..listed[0].clone() }, instance);
+        listed[0].lease_expires_at.0
+    };
+    // Within a minute of the lease asked for: a shared store counts it from its own now.
+    let first = lease_of(store.instances().await.expect("list"));
+    assert!((first - (now.0 + 30 * SECOND)).abs() < 60 * SECOND, "lease {first}, now {}", now.0);
+    store.renew_instance("node-a", now, std::time::Duration::from_secs(300)).await.expect("renew");
+    let renewed = lease_of(store.instances().await.expect("list"));
+    assert!(renewed >= first + 200 * SECOND, "renewed for 300 s: {renewed} after {first}");
+    assert_eq!(store.live_instances(now).await.expect("live"), ["node-a"]);
+    let no_lease = InstanceRecord { id: "node-b".to_owned(), lease_expires_at: now, ..instance.clone() };
+    store.register_instance(no_lease).await.expect("register");
+    assert_eq!(store.live_instances(now).await.expect("live"), ["node-a"], "a lease of no length is over");
+    let zero = std::time::Duration::ZERO;
+    let unknown = store.renew_instance("node-z", now, zero).await;
+    assert_eq!(unknown, Err(StoreError::UnknownInstance { id: "node-z".to_owned() }), "no lease to renew");
     store.remove_instance("node-a").await.expect("remove");
+    store.remove_instance("node-b").await.expect("remove");
     assert!(store.instances().await.expect("list").is_empty());
 }
 

@@ -125,7 +125,7 @@ pub(crate) fn execution(id: &str, workflow_id: &str, started_at: i64) -> NewExec
     }
 }
 
-fn step_start(execution_id: &str, step_id: &str, attempt: u32, started_at: i64) -> StepStart {
+pub(crate) fn step_start(execution_id: &str, step_id: &str, attempt: u32, started_at: i64) -> StepStart {
     StepStart {
         execution_id: execution_id.to_owned(),
         step_id: step_id.to_owned(),
@@ -135,7 +135,7 @@ fn step_start(execution_id: &str, step_id: &str, attempt: u32, started_at: i64) 
     }
 }
 
-fn step_end(execution_id: &str, step_id: &str, status: Status, attempts: u32, completed_at: i64) -> StepEnd {
+pub(crate) fn step_end(execution_id: &str, step_id: &str, status: Status, attempts: u32, completed_at: i64) -> StepEnd {
     StepEnd {
         execution_id: execution_id.to_owned(),
         step_id: step_id.to_owned(),

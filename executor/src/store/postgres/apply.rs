@@ -2,7 +2,9 @@
 
 use crate::store::connectors::{ConnectorRecord, ConnectorWrite};
 use crate::store::credentials::{CredentialRecord, CredentialWrite};
-use crate::store::daemon::{Acceptance, Accepted, DaemonAnswer, DaemonWrite, InstanceRecord, TriggerRecord};
+use crate::store::daemon::{
+    Acceptance, Accepted, DaemonAnswer, DaemonWrite, InstanceRecord, LONGEST_LEASE, TriggerRecord, lease_micros,
+};
 use crate::store::queued::{Done, Write};
 use crate::store::records::{WorkflowSave, checks, workflow_after_save};
 use crate::store::{
@@ -66,6 +68,15 @@ impl Sql<'_, '_> {
     ) -> Result<u64, tokio_postgres::Error> {
         let statement = self.statement(sql).await?;
         self.tx.execute(&statement, params).await
+    }
+
+    pub(crate) async fn query(
+        &mut self,
+        sql: &'static str,
+        params: Params<'_>,
+    ) -> Result<Vec<Row>, tokio_postgres::Error> {
+        let statement = self.statement(sql).await?;
+        self.tx.query(&statement, params).await
     }
 
     async fn query_opt(&mut self, sql: &'static str, params: Params<'_>) -> Result<Option<Row>, tokio_postgres::Error> {
@@ -372,12 +383,17 @@ async fn record_connector(sql: &mut Sql<'_, '_>, record: &ConnectorRecord) -> Ap
 async fn daemon(sql: &mut Sql<'_, '_>, write: &DaemonWrite) -> Applied<DaemonAnswer> {
     match write {
         DaemonWrite::RegisterInstance(instance) => register(sql, instance).await.map(|()| DaemonAnswer::Done),
-        DaemonWrite::RenewInstance { id, lease_expires_at } => {
+        DaemonWrite::RenewInstance { id, lease, .. } => {
+            // The database's clock, not the node's: nodes whose clocks differ agree on whose lease ran out.
             let changed = sql
-                .execute("UPDATE instances SET lease_expires_at = $2 WHERE id = $1", &[id, &micros(*lease_expires_at)])
+                .execute(
+                    "UPDATE instances SET lease_expires_at = (extract(epoch FROM clock_timestamp()) * 1000000)::bigint + $2
+                     WHERE id = $1",
+                    &[id, &lease_micros(*lease)],
+                )
                 .await?;
             if changed == 0 {
-                return Err(StoreError::Invalid { reason: format!("instance {id} is not registered") }.into());
+                return Err(StoreError::UnknownInstance { id: id.clone() }.into());
             }
             Ok(DaemonAnswer::Done)
         }
@@ -387,10 +403,13 @@ async fn daemon(sql: &mut Sql<'_, '_>, write: &DaemonWrite) -> Applied<DaemonAns
         }
         DaemonWrite::Accept(acceptance) => accept(sql, acceptance).await.map(DaemonAnswer::Accepted),
         DaemonWrite::Adopt { execution_id, owner, from } => {
+            // The lease is checked here, on the database's clock, not only in the caller's earlier read.
             let changed = sql
                 .execute(
                     "UPDATE executions SET owner = $2
-                     WHERE id = $1 AND owner IS NOT DISTINCT FROM $3 AND status IN ('pending', 'running')",
+                     WHERE id = $1 AND owner IS NOT DISTINCT FROM $3 AND status IN ('pending', 'running')
+                       AND NOT EXISTS (SELECT 1 FROM instances WHERE id = $3
+                           AND lease_expires_at > (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)",
                     &[execution_id, owner, from],
                 )
                 .await?;
@@ -445,19 +464,15 @@ async fn has_room(sql: &mut Sql<'_, '_>, execution_id: &str, limit: u32) -> Appl
     Ok(running < i64::from(limit))
 }
 
+/// The lease runs for `lease_expires_at - started_at` from the database's now.
 async fn register(sql: &mut Sql<'_, '_>, instance: &InstanceRecord) -> Applied<()> {
+    let lease = instance.lease_expires_at.0.saturating_sub(instance.started_at.0).clamp(0, LONGEST_LEASE);
     sql.execute(
-        "INSERT INTO instances (id, kind, pid, host, started_at, lease_expires_at) VALUES ($1, $2, $3, $4, $5, $6)
+        "INSERT INTO instances (id, kind, pid, host, started_at, lease_expires_at)
+         VALUES ($1, $2, $3, $4, $5, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint + $6)
          ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, pid = excluded.pid, host = excluded.host,
              started_at = excluded.started_at, lease_expires_at = excluded.lease_expires_at",
-        &[
-            &instance.id,
-            &instance.kind,
-            &i64::from(instance.pid),
-            &instance.host,
-            &micros(instance.started_at),
-            &micros(instance.lease_expires_at),
-        ],
+        &[&instance.id, &instance.kind, &i64::from(instance.pid), &instance.host, &micros(instance.started_at), &lease],
     )
     .await?;
     Ok(())

@@ -41,7 +41,13 @@ impl PostgresStore {
         import.execute("locking the tables", &format!("LOCK TABLE {TABLES} IN EXCLUSIVE MODE"), &[]).await?;
         let live = import
             .client()
-            .query("SELECT id, host, pid FROM instances WHERE lease_expires_at > $1 ORDER BY id", &[&now.0])
+            // Live by this machine's clock or the database's (which the nodes' leases are written on).
+            .query(
+                "SELECT id, host, pid FROM instances
+                 WHERE lease_expires_at > LEAST($1, (extract(epoch FROM clock_timestamp()) * 1000000)::bigint)
+                 ORDER BY id",
+                &[&now.0],
+            )
             .await
             .map_err(|err| database_error(&import.location, "reading the live nodes", &err))?;
         let location = self.location.display().to_string();

@@ -14,6 +14,11 @@
 //!   over every node: a claim counts the workflow's running executions under a per-workflow advisory lock.
 //! - **Cluster bus** (`bus.rs`): one `LISTEN` connection per node ([`PostgresStore::listen`], reopened when lost)
 //!   and [`PostgresStore::notify`]: pending work, live events, cancel requests.
+//!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit; [`PostgresStore::pending_wakeups`]
+//!   listens to it.
+//! - **Several nodes**: leases are written and compared on the database's clock; a take-over checks the old
+//!   owner's lease in its statement; a store given its node ([`PostgresStore::fence_for`]) has its writes for
+//!   executions another node owns refused; a batch that loses a deadlock is run again (`writer.rs`).
 //! - **Secrets**: the URL's password is never shown: [`redact_url`] is what errors, logs and `Debug` print.
 
 mod apply;
@@ -67,6 +72,7 @@ pub struct PostgresStore {
     queue: mpsc::UnboundedSender<Write>,
     reader: Reader,
     commits: Arc<AtomicU64>,
+    node: Arc<std::sync::OnceLock<String>>,
 }
 
 impl std::fmt::Debug for PostgresStore {
@@ -170,7 +176,9 @@ impl PostgresStore {
                 }
             })?;
         let commits = Arc::new(AtomicU64::new(0));
+        let node = Arc::new(std::sync::OnceLock::new());
         let writer = writer::Writer {
+            node: Arc::clone(&node),
             config: config.clone(),
             location: location.clone(),
             client: Some(client),
@@ -180,12 +188,26 @@ impl PostgresStore {
         };
         let (queue, receiver) = mpsc::unbounded_channel();
         tokio::spawn(writer.run(receiver));
-        Ok(PostgresStore { reader: Reader { pool, location: location.clone() }, location, config, queue, commits })
+        Ok(PostgresStore {
+            reader: Reader { pool, location: location.clone() },
+            location,
+            config,
+            queue,
+            commits,
+            node,
+        })
     }
 
     /// The store's URL without its password.
     pub fn location(&self) -> &std::path::Path {
         &self.location
+    }
+
+    /// Makes this store the one of daemon node `node` (its instance id), once: from then on its writes for an
+    /// execution (steps, its end, a resume, log lines) are refused with [`StoreError::TakenOver`] when the
+    /// execution's owner is another node, checked in the transaction of the write. False if a node was set before.
+    pub fn fence_for(&self, node: &str) -> bool {
+        self.node.set(node.to_owned()).is_ok()
     }
 
     /// Transactions committed so far by the writer task (to measure group commit).
@@ -424,8 +446,8 @@ impl Store for PostgresStore {
         self.queue(|ack| Write::Daemon(DaemonWrite::RegisterInstance(instance), DaemonAck::Done(ack)))
     }
 
-    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
-        let write = DaemonWrite::RenewInstance { id: id.to_owned(), lease_expires_at };
+    fn renew_instance(&self, id: &str, at: Timestamp, lease: std::time::Duration) -> WriteAck<()> {
+        let write = DaemonWrite::RenewInstance { id: id.to_owned(), at, lease };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
     }
 
@@ -468,6 +490,11 @@ impl Store for PostgresStore {
 
     async fn instances(&self) -> Result<Vec<InstanceRecord>, StoreError> {
         self.reader.instances().await
+    }
+
+    /// On the database's clock: `now` is not used.
+    async fn live_instances(&self, _now: Timestamp) -> Result<Vec<String>, StoreError> {
+        self.reader.live_instances().await
     }
 
     async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError> {

@@ -270,6 +270,14 @@ impl Reader {
             .collect())
     }
 
+    /// The instances whose lease has not run out on the database's clock.
+    pub(crate) async fn live_instances(&self) -> Result<Vec<String>, StoreError> {
+        let sql = "SELECT id FROM instances
+                   WHERE lease_expires_at > (extract(epoch FROM clock_timestamp()) * 1000000)::bigint ORDER BY id";
+        let rows = self.query("reading the live instances", sql, &[]).await?;
+        Ok(rows.iter().map(|row| row.get(0)).collect())
+    }
+
     pub(crate) async fn triggers(&self) -> Result<Vec<TriggerRecord>, StoreError> {
         let sql = "SELECT id, workflow_id, trigger_type, config, is_enabled FROM triggers ORDER BY workflow_id, id";
         let rows = self.query("reading the triggers", sql, &[]).await?;

@@ -364,3 +364,168 @@ async fn a_workflow_limit_holds_over_two_nodes_claiming_at_once() {
 async fn next(messages: &mut tokio::sync::mpsc::UnboundedReceiver<BusMessage>) -> Option<BusMessage> {
     tokio::time::timeout(std::time::Duration::from_secs(30), messages.recv()).await.expect("a message in time")
 }
+
+const HOUR: i64 = 3_600_000_000;
+
+/// A daemon instance whose clock reads `now`, with a 30 s lease.
+fn instance_at(id: &str, now: Timestamp) -> InstanceRecord {
+    InstanceRecord {
+        id: id.to_owned(),
+        kind: "daemon".to_owned(),
+        pid: 1,
+        host: id.to_owned(),
+        started_at: now,
+        lease_expires_at: Timestamp(now.0 + 30_000_000),
+    }
+}
+
+fn wall_clock() -> Timestamp {
+    let since_epoch = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    Timestamp(i64::try_from(since_epoch.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// A running execution owned by `owner`.
+async fn owned_by(store: &PostgresStore, id: &str, owner: &str) {
+    let new = NewExecution { status: Status::Pending, ..conformance::execution(id, "wf", 10) };
+    let acceptance =
+        Acceptance { execution: new, owner: Some(owner.to_owned()), slot: None, idempotency: None, skipped: None };
+    assert_eq!(store.accept_execution(acceptance).await.expect("accept"), Accepted::New);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn leases_are_kept_on_the_databases_clock_whatever_the_nodes_clocks_say() {
+    let Some((late, database)) = fresh_store("leases_on_the_database_clock").await else { return };
+    let early = another_node(&database).await;
+    conformance::seed_workflow(&late, "wf").await;
+    let now = wall_clock();
+    // Node a's clock is an hour behind, node b's an hour ahead.
+    let (a_now, b_now) = (Timestamp(now.0 - HOUR), Timestamp(now.0 + HOUR));
+    late.register_instance(instance_at("node-a", a_now)).await.expect("register a");
+    late.renew_instance("node-a", a_now, std::time::Duration::from_secs(30)).await.expect("renew a");
+    early.register_instance(instance_at("node-b", b_now)).await.expect("register b");
+    owned_by(&late, "e1", "node-a").await;
+    owned_by(&early, "e2", "node-b").await;
+
+    // Node b sees node a alive, and cannot take its execution even when it tries without looking.
+    assert_eq!(early.live_instances(b_now).await.expect("live"), ["node-a", "node-b"]);
+    assert!(!early.adopt_execution("e1", "node-b", Some("node-a")).await.expect("adopt"), "node a is alive");
+    assert_eq!(conformance::load(&early, "e1").await.owner.as_deref(), Some("node-a"));
+
+    // Node b's lease runs out on the database's clock (renewed for no time): node a takes its execution at once,
+    // although node a's clock is two hours behind node b's.
+    early.renew_instance("node-b", b_now, std::time::Duration::ZERO).await.expect("renew b");
+    assert_eq!(late.live_instances(a_now).await.expect("live"), ["node-a"]);
+    assert!(late.adopt_execution("e2", "node-a", Some("node-b")).await.expect("adopt"), "node b's lease is over");
+    assert_eq!(conformance::load(&late, "e2").await.owner.as_deref(), Some("node-a"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cannot_write_an_execution_another_node_took_over() {
+    let Some((node_a, database)) = fresh_store("fenced_writes").await else { return };
+    let node_b = another_node(&database).await;
+    assert!(node_a.fence_for("node-a") && node_b.fence_for("node-b"));
+    conformance::seed_workflow(&node_a, "wf").await;
+    owned_by(&node_a, "e1", "node-a").await;
+    assert!(node_a.claim_execution("e1", "node-a", conformance::at(11)).await.expect("claim"));
+    node_a.record_steps(Vec::new(), Some(conformance::step_start("e1", "s1", 1, 12))).await.expect("node a's own");
+
+    // Node a's lease ran out (it never registered one here): node b takes the execution over.
+    assert!(node_b.adopt_execution("e1", "node-b", Some("node-a")).await.expect("adopt"));
+    let refusal = StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() };
+    let taken = Err(refusal.clone());
+    let end = conformance::step_end("e1", "s1", Status::Success, 1, 13);
+    let next = conformance::step_start("e1", "s2", 1, 14);
+    assert_eq!(node_a.record_steps(vec![end.clone()], Some(next)).await, taken);
+    assert_eq!(node_a.end_step(end).await, taken);
+    assert_eq!(node_a.start_resume("e1", conformance::at(15)).await.map(drop), taken);
+    node_a.append_log("e1", LogLine::info(conformance::at(16), None, "still here".to_owned()));
+    assert_eq!(node_a.finish_execution(conformance::finish("e1", Status::Success, 17)).await, taken);
+    let message = refusal.to_string();
+    assert!(message.contains("execution e1 was taken over by node node-b"), "{message}");
+
+    let record = conformance::load(&node_b, "e1").await;
+    assert_eq!((record.status, record.owner.as_deref()), (Status::Running, Some("node-b")));
+    let steps: Vec<(&str, Status)> = record.steps.iter().map(|step| (step.step_id.as_str(), step.status)).collect();
+    assert_eq!(steps, [("s1", Status::Running)], "nothing of node a's after the take-over");
+    let log = node_b.read_log("e1").await.expect("log").unwrap_or_default();
+    assert!(!log.contains("still here") && !log.contains("finished"), "{log}");
+
+    // The new owner writes, and so does a process that is no node (`pilot resume`, `pilot run`).
+    node_b.end_step(conformance::step_end("e1", "s1", Status::Success, 1, 20)).await.expect("node b's own");
+    let no_node = another_node(&database).await;
+    no_node.append_log("e1", LogLine::info(conformance::at(21), None, "from pilot resume".to_owned()));
+    no_node.finish_execution(conformance::finish("e1", Status::Success, 22)).await.expect("no node is fenced");
+    assert!(node_b.read_log("e1").await.expect("log").unwrap_or_default().contains("from pilot resume"));
+}
+
+/// An error the server raised with `code`.
+async fn error_with_code(client: &tokio_postgres::Client, code: &str) -> tokio_postgres::Error {
+    let raise = format!("DO $$ BEGIN RAISE EXCEPTION 'provoked' USING ERRCODE = '{code}'; END $$");
+    client.batch_execute(&raise).await.expect_err("the server raises it")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deadlocks_and_serialization_failures_are_the_errors_worth_running_a_batch_again() {
+    let Some(database) = fresh_database("retryable_errors").await else { return };
+    let (client, connection) =
+        database.url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    assert!(writer::is_retryable(&error_with_code(&client, "40P01").await), "deadlock detected");
+    assert!(writer::is_retryable(&error_with_code(&client, "40001").await), "serialization failure");
+    for code in ["23505", "23503", "53100", "57014"] {
+        assert!(!writer::is_retryable(&error_with_code(&client, code).await), "{code} is not retried");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_batch_that_loses_a_deadlock_is_run_again_whole() {
+    let Some((store, database)) = fresh_store("batch_retried_after_deadlock").await else { return };
+    conformance::seed_workflow(&store, "wf").await;
+    owned_by(&store, "e1", "node-a").await;
+    let (client, connection) =
+        database.url.parse::<tokio_postgres::Config>().unwrap().connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // The next two commits' log lines lose a deadlock (a sequence counts outside transactions).
+    client
+        .batch_execute(
+            "CREATE SEQUENCE provoked;
+             CREATE FUNCTION lose_twice() RETURNS trigger LANGUAGE plpgsql AS $$
+             BEGIN
+                 IF nextval('provoked') <= 2 THEN
+                     RAISE EXCEPTION 'deadlock detected (provoked)' USING ERRCODE = '40P01';
+                 END IF;
+                 RETURN NEW;
+             END $$;
+             CREATE TRIGGER lose_twice BEFORE INSERT ON execution_logs FOR EACH STATEMENT EXECUTE FUNCTION lose_twice();",
+        )
+        .await
+        .unwrap();
+    let start = conformance::step_start("e1", "s1", 1, 12);
+    store.record_steps(Vec::new(), Some(start)).await.expect("committed at the third attempt");
+    let record = conformance::load(&store, "e1").await;
+    assert_eq!(record.steps.len(), 1);
+    let attempts: i64 = client.query_one("SELECT last_value FROM provoked", &[]).await.unwrap().get(0);
+    assert_eq!(attempts, 3, "two lost, the third committed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_batch_waits_for_a_take_over_in_progress_and_is_then_refused() {
+    let Some((node_a, database)) = fresh_store("fence_waits_for_take_over").await else { return };
+    assert!(node_a.fence_for("node-a"));
+    conformance::seed_workflow(&node_a, "wf").await;
+    owned_by(&node_a, "e1", "node-a").await;
+    let config = database.url.parse::<tokio_postgres::Config>().unwrap();
+    let (mut taker, connection) = config.connect(tokio_postgres::NoTls).await.unwrap();
+    tokio::spawn(connection);
+    // Another node's take-over, not committed yet.
+    let take_over = taker.transaction().await.unwrap();
+    take_over.execute("UPDATE executions SET owner = 'node-b' WHERE id = 'e1'", &[]).await.unwrap();
+    let write = node_a.start_step(conformance::step_start("e1", "s1", 1, 12));
+    let write = tokio::spawn(write);
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!write.is_finished(), "the batch waits for the take-over to end");
+    take_over.commit().await.unwrap();
+    let refused = write.await.unwrap();
+    assert_eq!(refused, Err(StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() }));
+    assert!(conformance::load(&node_a, "e1").await.steps.is_empty());
+}

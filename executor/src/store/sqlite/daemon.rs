@@ -9,12 +9,13 @@ use rusqlite::{Connection, OptionalExtension, params};
 pub(crate) fn apply(conn: &Connection, write: &DaemonWrite) -> Result<DaemonAnswer, ApplyError> {
     match write {
         DaemonWrite::RegisterInstance(instance) => register(conn, instance).map(|()| DaemonAnswer::Done),
-        DaemonWrite::RenewInstance { id, lease_expires_at } => {
+        DaemonWrite::RenewInstance { id, at, lease } => {
+            let lease_expires_at = at.0.saturating_add(crate::store::daemon::lease_micros(*lease));
             let changed = conn
                 .prepare_cached("UPDATE instances SET lease_expires_at = ?2 WHERE id = ?1")?
-                .execute(params![id, lease_expires_at.0])?;
+                .execute(params![id, lease_expires_at])?;
             if changed == 0 {
-                return Err(StoreError::Invalid { reason: format!("instance {id} is not registered") }.into());
+                return Err(StoreError::UnknownInstance { id: id.clone() }.into());
             }
             Ok(DaemonAnswer::Done)
         }

@@ -274,8 +274,8 @@ impl Store for SqliteStore {
         self.queue(|ack| Write::Daemon(DaemonWrite::RegisterInstance(instance), DaemonAck::Done(ack)))
     }
 
-    fn renew_instance(&self, id: &str, lease_expires_at: Timestamp) -> WriteAck<()> {
-        let write = DaemonWrite::RenewInstance { id: id.to_owned(), lease_expires_at };
+    fn renew_instance(&self, id: &str, at: Timestamp, lease: std::time::Duration) -> WriteAck<()> {
+        let write = DaemonWrite::RenewInstance { id: id.to_owned(), at, lease };
         self.queue(|ack| Write::Daemon(write, DaemonAck::Done(ack)))
     }
 
