@@ -274,6 +274,8 @@ impl PostgresStore {
                 "UPDATE executions SET status = 'running', owner = $1, started_at = COALESCE(started_at, $2)
                  WHERE id = (SELECT id FROM executions
                              WHERE status = 'pending' AND workflow_name = ANY($3) AND owner IS DISTINCT FROM $1
+                               -- A file change is run by the node that saw it: the file is on its disk.
+                               AND (owner IS NULL OR trigger_type IS DISTINCT FROM 'file_watch')
                              ORDER BY started_at, id LIMIT 1 FOR UPDATE SKIP LOCKED)
                    -- Checked again on the row as updated: a claim committed since this statement's snapshot wins.
                    AND status = 'pending'

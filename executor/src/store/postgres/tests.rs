@@ -529,3 +529,21 @@ async fn a_write_batch_waits_for_a_take_over_in_progress_and_is_then_refused() {
     assert_eq!(refused, Err(StoreError::TakenOver { id: "e1".to_owned(), owner: "node-b".to_owned() }));
     assert!(conformance::load(&node_a, "e1").await.steps.is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_file_change_waits_for_the_node_that_saw_it() {
+    let Some((first, database)) = fresh_store("a_file_change_waits_for_its_node").await else { return };
+    conformance::seed_workflow(&first, "wf").await;
+    let accept = |id: &str, trigger: serde_json::Value| {
+        let new = NewExecution { status: Status::Pending, trigger, ..conformance::execution(id, "wf", 1) };
+        Acceptance { execution: new, owner: Some("node-a".to_owned()), slot: None, idempotency: None, skipped: None }
+    };
+    let change = serde_json::json!({"type": "file_watch", "event": {"path": "/data/in/a.csv", "kind": "create"}});
+    first.accept_execution(accept("changed", change)).await.expect("accept");
+    first.accept_execution(accept("called", serde_json::json!({"type": "webhook"}))).await.expect("accept");
+    let second = another_node(&database).await;
+    let workflows = [("wf-name".to_owned(), None)];
+    let claim = || second.claim_pending("node-b", &workflows, conformance::at(50));
+    assert_eq!(claim().await.expect("claim"), Some(("called".to_owned(), "wf-name".to_owned())));
+    assert_eq!(claim().await.expect("claim"), None, "the file is on node a's disk: node a runs it");
+}
