@@ -624,3 +624,40 @@ async fn cancel_previous_cancels_the_execution_another_node_runs() {
     assert_eq!(second.wait_finished(&newer)["status"], "cancelled");
     assert!(first.stop().success() && second.stop().success());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelling_on_the_accepting_node_reaches_the_node_that_claimed_it() {
+    let Some(database) = fresh_database("cancelling_on_the_accepting_node").await else { return };
+    let (busy_home, idle_home) = (Home::new(), Home::new());
+    let napping = NEWEST_WINS.replace("concurrency: {limit: 1, policy: cancel_previous}\n", "");
+    busy_home.write_workflow("newest.yaml", &napping);
+    idle_home.write_workflow("newest.yaml", &napping);
+    // The busy node runs one at a time: the others wait in its queue, and the idle node claims them from there.
+    std::fs::write(busy_home.path().join("settings.json"), r#"{"daemon": {"max_concurrent": 1}}"#).unwrap();
+    let env = [("PILOT_STORE", database.url.as_str())];
+    let busy = busy_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let idle = idle_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let idle_instance = idle.get("/api/v1/health").json()["instance"].as_str().unwrap().to_owned();
+
+    let ids: Vec<String> = (0..3).map(|_| busy.trigger("/hooks/newest", &json!({}))).collect();
+    let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
+    let mut owners = Vec::new();
+    for id in &ids {
+        busy.wait_for_execution(id, "to nap", is_napping);
+        owners.push(store.load_execution(id).await.unwrap().expect("recorded").owner.unwrap());
+    }
+    // The ones the idle node claimed first: they are still in the busy node's queue, waiting for its one slot.
+    let mut order: Vec<usize> = (0..ids.len()).collect();
+    order.sort_by_key(|&n| owners[n] != idle_instance);
+    assert_eq!(owners[order[0]], idle_instance, "the idle node claimed some of what waited in the busy node's queue");
+    for n in order {
+        // Asked of the node that accepted it, wherever it runs.
+        let answer = busy.post_json(&format!("/api/v1/executions/{}/cancel", ids[n]), &json!({}));
+        assert_eq!(answer.status, 200, "run by {}: {}", owners[n], answer.text());
+        assert_eq!(answer.json()["status"], "cancelling");
+    }
+    for id in &ids {
+        assert_eq!(busy.wait_finished(id)["status"], "cancelled");
+    }
+    assert!(busy.stop().success() && idle.stop().success());
+}

@@ -424,6 +424,18 @@ impl Daemon {
             Some(_) => match self.claim(&execution_id, limit).await {
                 Claim::Now => true,
                 Claim::Before => false,
+                Claim::Unknown => {
+                    // The store did not answer: tried again shortly rather than left pending with nobody on it.
+                    self.queue.finished(&execution_id);
+                    let daemon = Arc::clone(&self);
+                    tokio::spawn(async move {
+                        tokio::select! {
+                            () = tokio::time::sleep(CLAIM_RETRY) => daemon.queue.push(execution_id, workflow),
+                            () = daemon.stopping.cancelled() => {}
+                        }
+                    });
+                    return;
+                }
                 Claim::Lost => {
                     if self.queue.is_cancelled_before_start(&execution_id) {
                         // Refused at the limit, it is pending still: cancelled as one no node has started.
@@ -511,11 +523,15 @@ impl Daemon {
                 {
                     Claim::Before
                 }
-                _ => Claim::Lost,
+                Ok(_) => Claim::Lost,
+                Err(err) => {
+                    tracing::warn!("cannot read execution {execution_id} after claiming it: {err}");
+                    Claim::Unknown
+                }
             },
             Err(err) => {
-                tracing::warn!("cannot claim execution {execution_id}: {err}");
-                Claim::Lost
+                tracing::warn!("cannot claim execution {execution_id} (tried again in a moment): {err}");
+                Claim::Unknown
             }
         }
     }
@@ -609,13 +625,18 @@ impl Daemon {
 
     /// Whether the node `instance_id` holds a lease that has not run out.
     async fn is_live(&self, instance_id: &str) -> Result<bool, StoreError> {
-        let now = self.clock.now();
-        Ok(self.store.instances().await?.iter().any(|node| node.id == instance_id && node.lease_expires_at > now))
+        Ok(self.store.live_instances(self.clock.now()).await?.iter().any(|node| node == instance_id))
     }
 
     /// [`Daemon::cancel`] of what this node queues or runs (or a `pilot run` process of its home).
     async fn cancel_here(&self, execution_id: &str) -> Result<&'static str, EngineError> {
         if self.queue.remove_waiting(execution_id) {
+            // On a shared store an idle node may have claimed it meanwhile: cancelled here only once claimed here.
+            if self.shared_store.is_some()
+                && !self.store.claim_execution(execution_id, &self.instance_id, self.clock.now()).await?
+            {
+                return Err(EngineError::NotRunningHere { id: execution_id.to_owned() });
+            }
             let end = ExecutionEnd {
                 execution_id: execution_id.to_owned(),
                 status: Status::Cancelled,
@@ -674,9 +695,14 @@ enum Claim {
     Now,
     /// Claimed or taken over by this daemon earlier: it ran before (a resume).
     Before,
-    /// Another node runs it (or it ended).
+    /// Another node runs it, it ended, or it waits at its workflow's limit for any node.
     Lost,
+    /// The store did not answer.
+    Unknown,
 }
+
+/// How long after a claim the store did not answer it is tried again.
+const CLAIM_RETRY: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// On a shared store: while this daemon has room, claims the pending executions other nodes accepted and have
 /// not started, or left to any node at a concurrency limit (the oldest first, `FOR UPDATE SKIP LOCKED`), and runs
@@ -695,7 +721,8 @@ pub(super) async fn claim_others(daemon: Arc<Daemon>, shared: Arc<executor::stor
             _ = every.tick() => {}
             () = daemon.stopping.cancelled() => return,
         }
-        while daemon.queue.has_room() {
+        // A node without a lease takes no work: another may be taking its own over.
+        while daemon.queue.has_room() && !daemon.lease.is_lost() && !daemon.is_stopping() {
             let workflows = daemon.workflows_with_room().await;
             if workflows.is_empty() {
                 break;

@@ -14,8 +14,6 @@
 //!   over every node: a claim counts the workflow's running executions under a per-workflow advisory lock.
 //! - **Cluster bus** (`bus.rs`): one `LISTEN` connection per node ([`PostgresStore::listen`], reopened when lost)
 //!   and [`PostgresStore::notify`]: pending work, live events, cancel requests.
-//!   Accepting a pending execution notifies [`PENDING_CHANNEL`] on commit; [`PostgresStore::pending_wakeups`]
-//!   listens to it.
 //! - **Several nodes**: leases are written and compared on the database's clock; a take-over checks the old
 //!   owner's lease in its statement; a store given its node ([`PostgresStore::fence_for`]) has its writes for
 //!   executions another node owns refused; a batch that loses a deadlock is run again (`writer.rs`).
