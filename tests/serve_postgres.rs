@@ -14,6 +14,24 @@ use serve_support::Home;
 use serve_support::http::{EventStream, Request};
 use std::time::{Duration, Instant};
 
+/// Homes, each with `workflow` as `workflows/FILE` and, if given, `settings` as its settings.json.
+fn homes_with<const N: usize>(file: &str, workflow: &str, settings: Option<&str>) -> [Home; N] {
+    std::array::from_fn(|_| {
+        let home = Home::new();
+        home.write_workflow(file, workflow);
+        if let Some(settings) = settings {
+            std::fs::write(home.path().join("settings.json"), settings).unwrap();
+        }
+        home
+    })
+}
+
+/// `pilot serve ARGS` on `home` with the store at `url`, on an ephemeral port.
+fn node(home: &Home, url: &str, args: &[&str]) -> serve_support::Daemon {
+    let args: Vec<&str> = ["--addr", "127.0.0.1:0"].into_iter().chain(args.iter().copied()).collect();
+    home.serve_with(&args, &[("PILOT_STORE", url)])
+}
+
 const COUNT: &str = r#"
 name: count
 triggers:
@@ -138,15 +156,10 @@ steps:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_executions_of_a_killed_node_finish_on_another_once_its_lease_expires() {
     let Some(database) = fresh_database("the_executions_of_a_killed_node").await else { return };
-    let (first_home, second_home) = (Home::new(), Home::new());
-    let work = first_home.work_dir();
-    let workflow = SLOW.replace("WORK", &work.display().to_string());
-    for home in [&first_home, &second_home] {
-        home.write_workflow("slow.yaml", &workflow);
-        std::fs::write(home.path().join("settings.json"), r#"{"daemon": {"lease_seconds": 3}}"#).unwrap();
-    }
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let work = tempfile::tempdir().unwrap();
+    let workflow = SLOW.replace("WORK", &work.path().display().to_string());
+    let [first_home, second_home] = homes_with("slow.yaml", &workflow, Some(r#"{"daemon": {"lease_seconds": 3}}"#));
+    let first = node(&first_home, &database.url, &[]);
     let id = first.trigger("/hooks/slow", &json!({}));
     first.wait_for_execution(&id, "to reach its nap", |execution| {
         execution["steps"]
@@ -154,13 +167,17 @@ async fn the_executions_of_a_killed_node_finish_on_another_once_its_lease_expire
             .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
     });
     // Started once the first node runs it, so that the second can only take it over.
-    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = node(&second_home, &database.url, &[]);
     first.kill();
 
     let execution = second.wait_finished(&id);
     assert_eq!(execution["status"], "success", "{execution:#}");
-    assert_eq!(std::fs::read_to_string(work.join("first.txt")).unwrap(), "ran\n", "the finished step is not redone");
-    assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n");
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("first.txt")).unwrap(),
+        "ran\n",
+        "the finished step is not redone"
+    );
+    assert_eq!(std::fs::read_to_string(work.path().join("last.txt")).unwrap(), "ran\n");
     let log = second_home.pilot(&["logs", &id, "--store", &database.url]);
     let log = String::from_utf8_lossy(&log.stdout).into_owned();
     // Started by the first node (a first start, no resume), resumed once by the second.
@@ -299,29 +316,28 @@ async fn an_idle_node_claims_the_work_a_busy_one_accepted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_node_stopped_cleanly_hands_what_it_did_not_finish_to_another() {
     let Some(database) = fresh_database("a_node_stopped_cleanly").await else { return };
-    let (first_home, second_home) = (Home::new(), Home::new());
-    let work = first_home.work_dir();
-    let workflow = SLOW.replace("WORK", &work.display().to_string());
-    for home in [&first_home, &second_home] {
-        home.write_workflow("slow.yaml", &workflow);
-        std::fs::write(home.path().join("settings.json"), r#"{"daemon": {"lease_seconds": 3}}"#).unwrap();
-    }
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let first = first_home.serve_with(&["--addr", "127.0.0.1:0", "--drain", "200ms"], &env);
+    let work = tempfile::tempdir().unwrap();
+    let workflow = SLOW.replace("WORK", &work.path().display().to_string());
+    let [first_home, second_home] = homes_with("slow.yaml", &workflow, Some(r#"{"daemon": {"lease_seconds": 3}}"#));
+    let first = node(&first_home, &database.url, &["--drain", "200ms"]);
     let id = first.trigger("/hooks/slow", &json!({}));
     first.wait_for_execution(&id, "to reach its nap", |execution| {
         execution["steps"]
             .as_array()
             .is_some_and(|steps| steps.iter().any(|step| step["id"] == "nap" && step["status"] == "running"))
     });
-    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let second = node(&second_home, &database.url, &[]);
     // Removing a node: SIGTERM. Its drain time runs out in the nap; it gives up its lease and exits.
     assert_eq!(first.stop().code(), Some(0));
 
     let execution = second.wait_finished(&id);
     assert_eq!(execution["status"], "success", "{execution:#}");
-    assert_eq!(std::fs::read_to_string(work.join("first.txt")).unwrap(), "ran\n", "the finished step is not redone");
-    assert_eq!(std::fs::read_to_string(work.join("last.txt")).unwrap(), "ran\n");
+    assert_eq!(
+        std::fs::read_to_string(work.path().join("first.txt")).unwrap(),
+        "ran\n",
+        "the finished step is not redone"
+    );
+    assert_eq!(std::fs::read_to_string(work.path().join("last.txt")).unwrap(), "ran\n");
     let store = PostgresStore::connect(&database.url, PostgresOptions::default()).await.unwrap();
     let record = store.load_execution(&id).await.unwrap().expect("recorded");
     let instances: Vec<String> = store.instances().await.unwrap().into_iter().map(|instance| instance.id).collect();
@@ -527,15 +543,8 @@ steps:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_concurrency_limit_of_one_holds_over_two_nodes() {
     let Some(database) = fresh_database("a_concurrency_limit_of_one").await else { return };
-    let homes = [Home::new(), Home::new()];
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let nodes: Vec<_> = homes
-        .iter()
-        .map(|home| {
-            home.write_workflow("one.yaml", ONE_AT_A_TIME);
-            home.serve_with(&["--addr", "127.0.0.1:0"], &env)
-        })
-        .collect();
+    let homes: [Home; 2] = homes_with("one.yaml", ONE_AT_A_TIME, None);
+    let nodes = homes.each_ref().map(|home| node(home, &database.url, &[]));
     let total = 8;
     let ids: Vec<String> = (0..total).map(|n| nodes[n % 2].trigger("/hooks/one", &json!({}))).collect();
     for (n, id) in ids.iter().enumerate() {
@@ -573,12 +582,8 @@ steps:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_skip_policy_counts_what_another_node_runs() {
     let Some(database) = fresh_database("the_skip_policy_counts").await else { return };
-    let (first_home, second_home) = (Home::new(), Home::new());
-    first_home.write_workflow("skip.yaml", SKIP);
-    second_home.write_workflow("skip.yaml", SKIP);
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let [first_home, second_home] = homes_with("skip.yaml", SKIP, None);
+    let (first, second) = (node(&first_home, &database.url, &[]), node(&second_home, &database.url, &[]));
     let napping = first.trigger("/hooks/skip", &json!({}));
     first.wait_for_execution(&napping, "to nap", is_napping);
 
@@ -606,12 +611,8 @@ steps:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_previous_cancels_the_execution_another_node_runs() {
     let Some(database) = fresh_database("cancel_previous_cancels").await else { return };
-    let (first_home, second_home) = (Home::new(), Home::new());
-    first_home.write_workflow("newest.yaml", NEWEST_WINS);
-    second_home.write_workflow("newest.yaml", NEWEST_WINS);
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let [first_home, second_home] = homes_with("newest.yaml", NEWEST_WINS, None);
+    let (first, second) = (node(&first_home, &database.url, &[]), node(&second_home, &database.url, &[]));
     let older = first.trigger("/hooks/newest", &json!({}));
     first.wait_for_execution(&older, "to nap", is_napping);
 

@@ -349,14 +349,8 @@ impl Daemon {
                     return None;
                 }
                 for id in self.queue.remove_waiting_of(&loaded.name) {
-                    let end = ExecutionEnd {
-                        execution_id: id.clone(),
-                        status: Status::Cancelled,
-                        error: Some("cancelled by a newer execution (concurrency policy cancel_previous)".to_owned()),
-                        context: None,
-                        completed_at: self.clock.now(),
-                    };
-                    if let Err(err) = self.store.finish_execution(end).await {
+                    let reason = "cancelled by a newer execution (concurrency policy cancel_previous)";
+                    if let Err(err) = self.record_cancelled(&id, reason).await {
                         tracing::warn!("cannot cancel queued execution {id}: {err}");
                     }
                 }
@@ -490,19 +484,24 @@ impl Daemon {
 
     /// Records cancelled an execution asked to stop before it ran.
     async fn record_cancelled_before_start(&self, execution_id: &str) {
+        if let Err(err) = self.record_cancelled(execution_id, "cancelled before it started").await {
+            tracing::warn!("cannot record execution {execution_id} cancelled: {err}");
+        }
+    }
+
+    /// Records an execution that never ran cancelled, for `reason`, and says so on the event stream.
+    async fn record_cancelled(&self, execution_id: &str, reason: &str) -> Result<(), StoreError> {
         let end = ExecutionEnd {
             execution_id: execution_id.to_owned(),
             status: Status::Cancelled,
-            error: Some("cancelled before it started".to_owned()),
+            error: Some(reason.to_owned()),
             context: None,
             completed_at: self.clock.now(),
         };
-        if let Err(err) = self.store.finish_execution(end).await {
-            tracing::warn!("cannot record execution {execution_id} cancelled: {err}");
-            return;
-        }
+        self.store.finish_execution(end).await?;
         let finished = EventKind::Finished { status: "cancelled".to_owned(), error: None };
         self.events.publish(execution_id, self.clock.now(), finished);
+        Ok(())
     }
 
     /// Whether this daemon may start the execution: it claimed it now (pending -> running under this daemon), or
@@ -637,16 +636,7 @@ impl Daemon {
             {
                 return Err(EngineError::NotRunningHere { id: execution_id.to_owned() });
             }
-            let end = ExecutionEnd {
-                execution_id: execution_id.to_owned(),
-                status: Status::Cancelled,
-                error: Some("cancelled before it started".to_owned()),
-                context: None,
-                completed_at: self.clock.now(),
-            };
-            self.store.finish_execution(end).await?;
-            let finished = EventKind::Finished { status: "cancelled".to_owned(), error: None };
-            self.events.publish(execution_id, self.clock.now(), finished);
+            self.record_cancelled(execution_id, "cancelled before it started").await?;
             return Ok("cancelled");
         }
         match self.engine.cancel(execution_id).await {
