@@ -112,3 +112,18 @@ async fn once_its_daemons_lease_has_run_out_the_execution_is_resumed_here() {
     assert_eq!(report.as_array().map(Vec::len), Some(1), "{report}");
     assert_eq!(status_of(home.path(), &orphan).await, Status::Success);
 }
+
+#[tokio::test]
+async fn once_its_daemons_lease_has_run_out_a_pending_execution_is_cancelled_here() {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("greet.yaml");
+    std::fs::write(&file, WORKFLOW).unwrap();
+    let first = pilot(home.path(), &["run", file.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let orphan = accepted_by_another_node(home.path(), Timestamp(1)).await;
+
+    let cancelled = pilot(home.path(), &["cancel", &orphan]);
+    assert_eq!(cancelled.status.code(), Some(0), "{}", text(&cancelled.stderr));
+    assert!(text(&cancelled.stdout).contains("cancelled (it was interrupted"), "{}", text(&cancelled.stdout));
+    assert_eq!(status_of(home.path(), &orphan).await, Status::Cancelled);
+}

@@ -59,7 +59,7 @@ async fn cancel(runner: Runner, prefix: String) -> ExitCode {
                         ),
                     ),
                 },
-                Ok(None) => cancel_interrupted(&runner, &id).await,
+                Ok(None) => cancel_interrupted(&runner, &id, status).await,
                 Err(err) => fail(&err),
             },
         },
@@ -133,7 +133,20 @@ fn said(id: &str, status: Status, stopped: bool, text: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-async fn cancel_interrupted(runner: &Runner, id: &str) -> ExitCode {
+async fn cancel_interrupted(runner: &Runner, id: &str, status: Status) -> ExitCode {
+    // A pending one may be claimed by a node of a shared store at this very moment: cancelled only once claimed here.
+    if status == Status::Pending {
+        match runner.store.claim_execution(id, "pilot-cancel", now()).await {
+            Ok(true) => {}
+            Ok(false) => {
+                return ui::fail(
+                    exit::FAILED,
+                    &format!("execution {id} was started by a node just now: run `pilot cancel {id}` again"),
+                );
+            }
+            Err(err) => return fail(&err.to_string()),
+        }
+    }
     let end = ExecutionEnd {
         execution_id: id.to_string(),
         status: Status::Cancelled,
