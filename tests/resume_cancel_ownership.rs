@@ -70,17 +70,23 @@ async fn accepted_by_another_node(home: &Path, lease: Timestamp) -> String {
     id
 }
 
+/// A home where `pilot run` saved and ran `greet` once.
+fn home_with_greet() -> tempfile::TempDir {
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("greet.yaml");
+    std::fs::write(&file, WORKFLOW).unwrap();
+    let first = pilot(home.path(), &["run", file.to_str().unwrap()]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    home
+}
+
 async fn status_of(home: &Path, id: &str) -> Status {
     store(home).load_execution(id).await.unwrap().expect("stored").status
 }
 
 #[tokio::test]
 async fn an_execution_a_live_daemon_holds_is_neither_resumed_nor_cancelled_here() {
-    let home = tempfile::tempdir().unwrap();
-    let file = home.path().join("greet.yaml");
-    std::fs::write(&file, WORKFLOW).unwrap();
-    let first = pilot(home.path(), &["run", file.to_str().unwrap()]);
-    assert!(first.status.success(), "{}", text(&first.stderr));
+    let home = home_with_greet();
     let held = accepted_by_another_node(home.path(), Timestamp(i64::MAX)).await;
 
     let resumed = pilot(home.path(), &["resume", "--json"]);
@@ -99,11 +105,7 @@ async fn an_execution_a_live_daemon_holds_is_neither_resumed_nor_cancelled_here(
 
 #[tokio::test]
 async fn once_its_daemons_lease_has_run_out_the_execution_is_resumed_here() {
-    let home = tempfile::tempdir().unwrap();
-    let file = home.path().join("greet.yaml");
-    std::fs::write(&file, WORKFLOW).unwrap();
-    let first = pilot(home.path(), &["run", file.to_str().unwrap()]);
-    assert!(first.status.success(), "{}", text(&first.stderr));
+    let home = home_with_greet();
     let orphan = accepted_by_another_node(home.path(), Timestamp(1)).await;
 
     let resumed = pilot(home.path(), &["resume", "--json"]);
@@ -115,11 +117,7 @@ async fn once_its_daemons_lease_has_run_out_the_execution_is_resumed_here() {
 
 #[tokio::test]
 async fn once_its_daemons_lease_has_run_out_a_pending_execution_is_cancelled_here() {
-    let home = tempfile::tempdir().unwrap();
-    let file = home.path().join("greet.yaml");
-    std::fs::write(&file, WORKFLOW).unwrap();
-    let first = pilot(home.path(), &["run", file.to_str().unwrap()]);
-    assert!(first.status.success(), "{}", text(&first.stderr));
+    let home = home_with_greet();
     let orphan = accepted_by_another_node(home.path(), Timestamp(1)).await;
 
     let cancelled = pilot(home.path(), &["cancel", &orphan]);

@@ -49,16 +49,11 @@ steps:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn webhooks_sent_to_two_nodes_on_one_database_each_run_exactly_once() {
     let Some(database) = fresh_database("webhooks_sent_to_two_nodes").await else { return };
-    let (first_home, second_home) = (Home::new(), Home::new());
     // One file per webhook, appended to: a second run of one would leave two lines in it.
-    let ran = first_home.work_dir().join("ran");
-    std::fs::create_dir_all(&ran).unwrap();
-    let workflow = COUNT.replace("RAN", &ran.display().to_string());
-    first_home.write_workflow("count.yaml", &workflow);
-    second_home.write_workflow("count.yaml", &workflow);
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let first = first_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-    let second = second_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let ran = tempfile::tempdir().unwrap();
+    let ran = ran.path();
+    let [first_home, second_home] = homes_with("count.yaml", &COUNT.replace("RAN", &ran.display().to_string()), None);
+    let (first, second) = (node(&first_home, &database.url, &[]), node(&second_home, &database.url, &[]));
     let nodes = [&first, &second];
 
     let total = 40;
@@ -97,18 +92,10 @@ async fn webhooks_sent_to_two_nodes_on_one_database_each_run_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_thousand_webhooks_sent_round_robin_to_three_nodes_each_run_once_and_every_node_runs_some() {
     let Some(database) = fresh_database("a_thousand_webhooks_three_nodes").await else { return };
-    let homes = [Home::new(), Home::new(), Home::new()];
-    let ran = homes[0].work_dir().join("ran");
-    std::fs::create_dir_all(&ran).unwrap();
-    let workflow = COUNT.replace("RAN", &ran.display().to_string());
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let nodes: Vec<_> = homes
-        .iter()
-        .map(|home| {
-            home.write_workflow("count.yaml", &workflow);
-            home.serve_with(&["--addr", "127.0.0.1:0"], &env)
-        })
-        .collect();
+    let ran = tempfile::tempdir().unwrap();
+    let ran = ran.path();
+    let homes: [Home; 3] = homes_with("count.yaml", &COUNT.replace("RAN", &ran.display().to_string()), None);
+    let nodes = homes.each_ref().map(|home| node(home, &database.url, &[]));
 
     let total = 1000;
     let ids: Vec<String> = (0..total).map(|n| nodes[n % 3].trigger("/hooks/count", &json!({"n": n}))).collect();
@@ -284,17 +271,12 @@ steps:
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_idle_node_claims_the_work_a_busy_one_accepted() {
     let Some(database) = fresh_database("an_idle_node_claims").await else { return };
-    let (busy_home, idle_home) = (Home::new(), Home::new());
-    let ran = busy_home.work_dir().join("ran");
-    std::fs::create_dir_all(&ran).unwrap();
-    let workflow = NAP.replace("RAN", &ran.display().to_string());
-    busy_home.write_workflow("nap.yaml", &workflow);
-    idle_home.write_workflow("nap.yaml", &workflow);
+    let ran = tempfile::tempdir().unwrap();
+    let ran = ran.path();
+    let [busy_home, idle_home] = homes_with("nap.yaml", &NAP.replace("RAN", &ran.display().to_string()), None);
     // The busy node runs one execution at a time.
     std::fs::write(busy_home.path().join("settings.json"), r#"{"daemon": {"max_concurrent": 1}}"#).unwrap();
-    let env = [("PILOT_STORE", database.url.as_str())];
-    let busy = busy_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
-    let idle = idle_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
+    let (busy, idle) = (node(&busy_home, &database.url, &[]), node(&idle_home, &database.url, &[]));
 
     let total = 8;
     let ids: Vec<String> = (0..total).map(|n| busy.trigger("/hooks/nap", &json!({"n": n}))).collect();
@@ -467,16 +449,14 @@ async fn the_event_stream_of_a_node_shows_the_executions_another_node_runs() {
     assert!(watched.stop().success() && running.stop().success());
 }
 
-const LONG_NAP: &str = r#"
-name: long-nap
-triggers:
-  - type: webhook
-    path: /hooks/long-nap
-steps:
-  - id: nap
-    action: sleep
-    input: {duration: 60s}
-"#;
+/// A workflow `NAME`, started by a webhook on `/hooks/NAME`, whose one step `nap` sleeps for `duration`; with
+/// `concurrency` (a YAML line, or nothing).
+fn napping(name: &str, duration: &str, concurrency: &str) -> String {
+    format!(
+        "name: {name}\ntriggers:\n  - type: webhook\n    path: /hooks/{name}\n{concurrency}\nsteps:\n  - id: nap\n    \
+         action: sleep\n    input: {{duration: {duration}}}\n"
+    )
+}
 
 fn is_napping(execution: &serde_json::Value) -> bool {
     execution["steps"]
@@ -488,7 +468,7 @@ fn is_napping(execution: &serde_json::Value) -> bool {
 async fn an_execution_another_node_runs_or_queues_is_cancelled_from_any_node() {
     let Some(database) = fresh_database("an_execution_another_node_runs").await else { return };
     let (asked_home, running_home) = (Home::new(), Home::new());
-    running_home.write_workflow("long-nap.yaml", LONG_NAP);
+    running_home.write_workflow("long-nap.yaml", &napping("long-nap", "60s", ""));
     std::fs::write(running_home.path().join("settings.json"), r#"{"daemon": {"max_concurrent": 1}}"#).unwrap();
     let env = [("PILOT_STORE", database.url.as_str())];
     let asked = asked_home.serve_with(&["--addr", "127.0.0.1:0"], &env);
@@ -528,22 +508,10 @@ async fn an_execution_another_node_runs_or_queues_is_cancelled_from_any_node() {
     assert!(asked.stop().success() && running.stop().success());
 }
 
-const ONE_AT_A_TIME: &str = r#"
-name: one-at-a-time
-triggers:
-  - type: webhook
-    path: /hooks/one
-concurrency: {limit: 1}
-steps:
-  - id: nap
-    action: sleep
-    input: {duration: 300ms}
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_concurrency_limit_of_one_holds_over_two_nodes() {
     let Some(database) = fresh_database("a_concurrency_limit_of_one").await else { return };
-    let homes: [Home; 2] = homes_with("one.yaml", ONE_AT_A_TIME, None);
+    let homes: [Home; 2] = homes_with("one.yaml", &napping("one", "300ms", "concurrency: {limit: 1}"), None);
     let nodes = homes.each_ref().map(|home| node(home, &database.url, &[]));
     let total = 8;
     let ids: Vec<String> = (0..total).map(|n| nodes[n % 2].trigger("/hooks/one", &json!({}))).collect();
@@ -567,22 +535,11 @@ async fn a_concurrency_limit_of_one_holds_over_two_nodes() {
     }
 }
 
-const SKIP: &str = r#"
-name: skip-busy
-triggers:
-  - type: webhook
-    path: /hooks/skip
-concurrency: {limit: 1, policy: skip}
-steps:
-  - id: nap
-    action: sleep
-    input: {duration: 60s}
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_skip_policy_counts_what_another_node_runs() {
     let Some(database) = fresh_database("the_skip_policy_counts").await else { return };
-    let [first_home, second_home] = homes_with("skip.yaml", SKIP, None);
+    let [first_home, second_home] =
+        homes_with("skip.yaml", &napping("skip", "60s", "concurrency: {limit: 1, policy: skip}"), None);
     let (first, second) = (node(&first_home, &database.url, &[]), node(&second_home, &database.url, &[]));
     let napping = first.trigger("/hooks/skip", &json!({}));
     first.wait_for_execution(&napping, "to nap", is_napping);
@@ -596,22 +553,11 @@ async fn the_skip_policy_counts_what_another_node_runs() {
     assert!(first.stop().success() && second.stop().success());
 }
 
-const NEWEST_WINS: &str = r#"
-name: newest-wins
-triggers:
-  - type: webhook
-    path: /hooks/newest
-concurrency: {limit: 1, policy: cancel_previous}
-steps:
-  - id: nap
-    action: sleep
-    input: {duration: 60s}
-"#;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_previous_cancels_the_execution_another_node_runs() {
     let Some(database) = fresh_database("cancel_previous_cancels").await else { return };
-    let [first_home, second_home] = homes_with("newest.yaml", NEWEST_WINS, None);
+    let [first_home, second_home] =
+        homes_with("newest.yaml", &napping("newest", "60s", "concurrency: {limit: 1, policy: cancel_previous}"), None);
     let (first, second) = (node(&first_home, &database.url, &[]), node(&second_home, &database.url, &[]));
     let older = first.trigger("/hooks/newest", &json!({}));
     first.wait_for_execution(&older, "to nap", is_napping);
@@ -630,9 +576,9 @@ async fn cancel_previous_cancels_the_execution_another_node_runs() {
 async fn cancelling_on_the_accepting_node_reaches_the_node_that_claimed_it() {
     let Some(database) = fresh_database("cancelling_on_the_accepting_node").await else { return };
     let (busy_home, idle_home) = (Home::new(), Home::new());
-    let napping = NEWEST_WINS.replace("concurrency: {limit: 1, policy: cancel_previous}\n", "");
-    busy_home.write_workflow("newest.yaml", &napping);
-    idle_home.write_workflow("newest.yaml", &napping);
+    let workflow = napping("newest", "60s", "");
+    busy_home.write_workflow("newest.yaml", &workflow);
+    idle_home.write_workflow("newest.yaml", &workflow);
     // The busy node runs one at a time: the others wait in its queue, and the idle node claims them from there.
     std::fs::write(busy_home.path().join("settings.json"), r#"{"daemon": {"max_concurrent": 1}}"#).unwrap();
     let env = [("PILOT_STORE", database.url.as_str())];
